@@ -1,0 +1,140 @@
+"""`hib2b` (also `python -m bot`): with no arguments runs the service; with a sub-command, runs
+it once against the same database and exits."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from dotenv import load_dotenv
+
+from bot import tickets
+from bot.commands import answer
+from bot.config import ConfigError, Settings, load_settings
+from bot.services import Services
+from store import outbox as queue
+from store.tickets import NumberingStarted, next_number
+
+OPERATOR = "operador"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hib2b", description="Mesa de ayuda HIB2B.")
+    parser.add_argument(
+        "--as",
+        dest="actor",
+        metavar="UXXXX",
+        help="act as this Slack user (default: the operator, with lead rights)",
+    )
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("servir", aliases=["serve"], help="run the service (the default)")
+    numbering = sub.add_parser(
+        "numeracion",
+        aliases=["numbering"],
+        help="show the next ticket number, or set it before the first ticket",
+    )
+    numbering.add_argument("siguiente", nargs="?", type=int, help="e.g. 166 to continue HD-165")
+    deliveries = sub.add_parser(
+        "entregas",
+        aliases=["deliveries"],
+        help="the delivery queue: list, or retry failed deliveries",
+    )
+    deliveries.add_argument(
+        "accion", nargs="?", default="lista", choices=["lista", "list", "reintentar", "retry"]
+    )
+    deliveries.add_argument("ids", nargs="*", type=int, help="ids to retry (default: all failed)")
+    for name, alias in (("ver", "show"), ("ayuda", "help")):
+        command = sub.add_parser(name, aliases=[alias], help=f"as /hib2b {name}")
+        command.add_argument("args", nargs="*")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    load_dotenv(".env", override=False)
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings(os.environ)
+    except ConfigError as error:
+        print(f"hib2b: configuration error: {error}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=settings.log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if args.command in (None, "servir", "serve"):
+        return serve(settings)
+    return asyncio.run(_once(settings, args))
+
+
+def serve(settings: Settings) -> int:
+    # The entry point is the one place that reaches out to the inbound adapters.
+    from aiohttp import web
+
+    from handlers.server import create_app
+
+    web.run_app(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        shutdown_timeout=5,
+        print=lambda text: logging.getLogger("hib2b").info(
+            "listening on http://%s:%s (form: %s/soporte)",
+            settings.host,
+            settings.port,
+            settings.public_url,
+        ),
+    )
+    return 0
+
+
+async def _once(settings: Settings, args: argparse.Namespace) -> int:
+    services = Services(settings)
+    await services.start(deliver=False)
+    try:
+        return await _run(services, args)
+    finally:
+        await services.stop()
+
+
+async def _run(services: Services, args: argparse.Namespace) -> int:
+    actor = args.actor or OPERATOR
+    if args.command in ("numeracion", "numbering"):
+        if args.siguiente is None:
+            print(f"Siguiente ticket: HD-{await next_number(services.db)}")
+            return 0
+        try:
+            await tickets.set_next_number(services.db, args.siguiente, services.now(), actor)
+        except NumberingStarted:
+            print(
+                "La numeración ya comenzó: solo puede fijarse antes del primer ticket.",
+                file=sys.stderr,
+            )
+            return 1
+        except ValueError as error:
+            print(f"Número no válido: {error}", file=sys.stderr)
+            return 1
+        print(f"El siguiente ticket será HD-{args.siguiente}.")
+        return 0
+    if args.command in ("entregas", "deliveries"):
+        if args.accion in ("reintentar", "retry"):
+            count = await queue.retry_failed(services.db, services.now(), args.ids or None)
+            print(f"{count} entrega(s) de nuevo en la cola; el servicio las enviará en segundos.")
+            return 0
+        return _print_deliveries(await queue.deliveries(services.db))
+    words = [args.command, *args.args]
+    print(await answer(services, " ".join(words), for_slack=False))
+    return 0
+
+
+def _print_deliveries(items: list) -> int:
+    waiting = [d for d in items if d.status != "done"]
+    if not waiting:
+        print("Nada pendiente: todas las entregas se completaron.")
+        return 0
+    for d in waiting:
+        print(f"{d.id:>6}  {d.status:<8} {d.key:<28} intentos={d.attempts:<3} {d.last_error}")
+    return 0

@@ -1,0 +1,268 @@
+"""One frozen `Settings`, read from the environment and validated before anything starts.
+
+Every variable is listed with its meaning in `.env.example`. A bad value raises `ConfigError`
+whose message names the variable, so an operator sees one clear line.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from email.headerregistry import Address
+from email.utils import parseaddr
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+MIB = 1024 * 1024
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+_DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s)?")
+_SLACK_ID = re.compile(r"[UW][A-Z0-9]{2,}")
+_CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{2,}")
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class ConfigError(ValueError):
+    """A setting is missing or wrong; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    slack_bot_token: str | None = None
+    slack_signing_secret: str | None = None
+    slack_app_token: str | None = None
+    slack_api_url: str = DEFAULT_SLACK_API_URL
+    channel: str | None = None
+    leads: tuple[str, ...] = ()
+    technicians: tuple[str, ...] = ()
+    data_dir: Path = Path("data")
+    db_path: Path = Path("data/hib2b.sqlite3")
+    host: str = "127.0.0.1"
+    port: int = 8080
+    public_url: str = "http://127.0.0.1:8080"
+    trusted_proxies: tuple[Network, ...] = ()
+    privacy_url: str = "/privacidad"
+    timezone: str = "America/Mexico_City"
+    business_days: str = "mon-fri"
+    business_hours: str = "09:00-18:00"
+    holidays: str = "MX"
+    extra_closed_days: tuple[str, ...] = ()
+    sla_first_contact: tuple[timedelta, timedelta] = (timedelta(hours=1), timedelta(hours=4))
+    sla_bajo: tuple[timedelta, timedelta] = (timedelta(hours=8), timedelta(hours=32))
+    sla_medio_alto: tuple[timedelta, timedelta] = (timedelta(hours=4), timedelta(hours=16))
+    sla_critico: tuple[timedelta, timedelta] = (timedelta(hours=1), timedelta(hours=6))
+    watch_interval: timedelta = timedelta(seconds=30)
+    form_rate_limit: int = 20
+    max_files: int = 10
+    max_file_bytes: int = 10 * MIB
+    max_total_bytes: int = 25 * MIB
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_tls: str = "starttls"
+    smtp_timeout: timedelta = timedelta(seconds=30)
+    mail_from: str = "Soporte HIB2B <soporte@portalhib2b.com>"
+    mail_reply_to: str = "Soporte HIB2B <soporte@portalhib2b.com>"
+    secret_key: str | None = None
+    retry_base: timedelta = timedelta(seconds=2)
+    retry_max: timedelta = timedelta(minutes=5)
+    log_level: str = "INFO"
+
+    @property
+    def mode(self) -> str:
+        """`local` (no Slack), `socket` (Socket Mode) or `http` (Events API over HTTP)."""
+        if not self.slack_bot_token:
+            return "local"
+        return "socket" if self.slack_app_token else "http"
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.data_dir / "mail"
+
+    @property
+    def support_address(self) -> str:
+        """The bare address suppliers can write to (the manual's soporte@portalhib2b.com)."""
+        return parseaddr(self.mail_reply_to)[1]
+
+
+def parse_duration(text: str, name: str) -> timedelta:
+    """`90s`, `15m`, `4h`, `1h30m`, `7d`."""
+    match = _DURATION.fullmatch(text.strip().lower())
+    if not text.strip() or match is None:
+        raise ConfigError(f"{name}: {text!r} is not a duration such as 90s, 15m, 4h or 1h30m")
+    days, hours, minutes, seconds = match.groups()
+    return timedelta(
+        days=int(days or 0),
+        hours=int(hours or 0),
+        minutes=int(minutes or 0),
+        seconds=float(seconds or 0),
+    )
+
+
+def _target_deadline(text: str, name: str) -> tuple[timedelta, timedelta]:
+    parts = [part for part in text.split(",")]
+    if len(parts) != 2:
+        raise ConfigError(f"{name}: expected target,deadline such as 1h,4h; got {text!r}")
+    target, deadline = (parse_duration(part, name) for part in parts)
+    if not timedelta(0) < target <= deadline:
+        raise ConfigError(f"{name}: the target must be positive and not after the deadline")
+    return target, deadline
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}: {raw!r} is not a whole number") from None
+    if value < minimum:
+        raise ConfigError(f"{name}: must be at least {minimum}")
+    return value
+
+
+def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in env.get(name, "").split(",") if item.strip())
+
+
+def _mailbox(env: Mapping[str, str], name: str, default: str) -> str:
+    raw = env.get(name, "").strip() or default
+    display, address = parseaddr(raw)
+    if any(ch in raw for ch in "\r\n") or "@" not in address:
+        raise ConfigError(f"{name}: {raw!r} is not an email address")
+    try:
+        Address(display_name=display, addr_spec=address)
+    except (ValueError, IndexError) as error:
+        raise ConfigError(f"{name}: {raw!r} is not an email address ({error})") from None
+    return raw
+
+
+def load_settings(env: Mapping[str, str]) -> Settings:
+    """Settings from an environment mapping (os.environ after `.env` was loaded)."""
+    get = lambda name, default="": env.get(name, "").strip() or default  # noqa: E731
+
+    token = get("SLACK_BOT_TOKEN") or None
+    app_token = get("SLACK_APP_TOKEN") or None
+    secret = get("SLACK_SIGNING_SECRET") or None
+    channel = get("HIB2B_CHANNEL") or None
+    if token:
+        if not token.startswith("xoxb-"):
+            raise ConfigError("SLACK_BOT_TOKEN: a bot token starts with xoxb-")
+        if not channel:
+            raise ConfigError("HIB2B_CHANNEL is required when SLACK_BOT_TOKEN is set")
+        if not _CHANNEL_ID.fullmatch(channel):
+            raise ConfigError(f"HIB2B_CHANNEL: {channel!r} is not a channel id such as C0123ABCD")
+        if not app_token and not secret:
+            raise ConfigError(
+                "SLACK_SIGNING_SECRET is required when SLACK_BOT_TOKEN is set"
+                " (or set SLACK_APP_TOKEN for Socket Mode)"
+            )
+    if app_token and not app_token.startswith("xapp-"):
+        raise ConfigError("SLACK_APP_TOKEN: an app-level token starts with xapp-")
+    if app_token and not token:
+        raise ConfigError("SLACK_BOT_TOKEN is required when SLACK_APP_TOKEN is set")
+    api_url = get("SLACK_API_URL", DEFAULT_SLACK_API_URL)
+    if not api_url.endswith("/"):
+        api_url += "/"  # slack_sdk drops the last path segment without it
+
+    for name in ("HIB2B_LEADS", "HIB2B_TECHNICIANS"):
+        for user in _list(env, name):
+            if not _SLACK_ID.fullmatch(user):
+                raise ConfigError(f"{name}: {user!r} is not a Slack user id such as U0123ABCD")
+
+    data_dir = Path(get("HIB2B_DATA_DIR", "data"))
+    host = get("HIB2B_HOST", "127.0.0.1")
+    port = _int(env, "HIB2B_PORT", 8080)
+    if port > 65535:
+        raise ConfigError("HIB2B_PORT: must be at most 65535")
+    public_url = get("HIB2B_PUBLIC_URL", f"http://{host}:{port}").rstrip("/")
+    if not public_url.startswith(("http://", "https://")):
+        raise ConfigError("HIB2B_PUBLIC_URL: must start with http:// or https://")
+
+    proxies = []
+    for item in _list(env, "HIB2B_TRUSTED_PROXIES"):
+        try:
+            proxies.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ConfigError(f"HIB2B_TRUSTED_PROXIES: {item!r} is not an address") from None
+
+    zone = get("HIB2B_TIMEZONE", "America/Mexico_City")
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"HIB2B_TIMEZONE: unknown time zone {zone!r}") from None
+
+    smtp_tls = get("SMTP_TLS", "starttls").lower()
+    if smtp_tls not in {"starttls", "ssl", "none"}:
+        raise ConfigError("SMTP_TLS: must be starttls, ssl or none")
+    smtp_user = get("SMTP_USERNAME") or None
+    smtp_password = env.get("SMTP_PASSWORD") or None
+    if bool(smtp_user) != bool(smtp_password):
+        raise ConfigError("SMTP_USERNAME and SMTP_PASSWORD go together")
+    mail_from = _mailbox(env, "MAIL_FROM", Settings.mail_from)
+
+    max_file = _int(env, "HIB2B_MAX_FILE_MB", 10, 1) * MIB
+    max_total = _int(env, "HIB2B_MAX_TOTAL_MB", 25, 1) * MIB
+    if max_file > max_total:
+        raise ConfigError("HIB2B_MAX_FILE_MB: cannot be larger than HIB2B_MAX_TOTAL_MB")
+
+    secret_key = env.get("HIB2B_SECRET_KEY") or None
+    if secret_key is not None and len(secret_key) < 32:
+        raise ConfigError("HIB2B_SECRET_KEY: use at least 32 random characters")
+
+    retry_base = parse_duration(get("HIB2B_RETRY_BASE", "2s"), "HIB2B_RETRY_BASE")
+    retry_max = parse_duration(get("HIB2B_RETRY_MAX", "5m"), "HIB2B_RETRY_MAX")
+    if retry_base <= timedelta(0) or retry_max < retry_base:
+        raise ConfigError("HIB2B_RETRY_MAX: must be at least HIB2B_RETRY_BASE, both positive")
+
+    return Settings(
+        slack_bot_token=token,
+        slack_signing_secret=secret,
+        slack_app_token=app_token,
+        slack_api_url=api_url,
+        channel=channel,
+        leads=_list(env, "HIB2B_LEADS"),
+        technicians=_list(env, "HIB2B_TECHNICIANS"),
+        data_dir=data_dir,
+        db_path=Path(get("HIB2B_DB", str(data_dir / "hib2b.sqlite3"))),
+        host=host,
+        port=port,
+        public_url=public_url,
+        trusted_proxies=tuple(proxies),
+        privacy_url=get("HIB2B_PRIVACY_URL", "/privacidad"),
+        timezone=zone,
+        business_days=get("HIB2B_BUSINESS_DAYS", "mon-fri"),
+        business_hours=get("HIB2B_BUSINESS_HOURS", "09:00-18:00"),
+        holidays=get("HIB2B_HOLIDAYS", "MX"),
+        extra_closed_days=_list(env, "HIB2B_EXTRA_CLOSED_DAYS"),
+        sla_first_contact=_target_deadline(
+            get("HIB2B_SLA_FIRST_CONTACT", "1h,4h"), "HIB2B_SLA_FIRST_CONTACT"
+        ),
+        sla_bajo=_target_deadline(get("HIB2B_SLA_BAJO", "8h,32h"), "HIB2B_SLA_BAJO"),
+        sla_medio_alto=_target_deadline(
+            get("HIB2B_SLA_MEDIO_ALTO", "4h,16h"), "HIB2B_SLA_MEDIO_ALTO"
+        ),
+        sla_critico=_target_deadline(get("HIB2B_SLA_CRITICO", "1h,6h"), "HIB2B_SLA_CRITICO"),
+        watch_interval=parse_duration(get("HIB2B_WATCH_INTERVAL", "30s"), "HIB2B_WATCH_INTERVAL"),
+        form_rate_limit=_int(env, "HIB2B_FORM_RATE_LIMIT", 20),
+        max_files=_int(env, "HIB2B_MAX_FILES", 10, 1),
+        max_file_bytes=max_file,
+        max_total_bytes=max_total,
+        smtp_host=get("SMTP_HOST") or None,
+        smtp_port=_int(env, "SMTP_PORT", 587, 1),
+        smtp_username=smtp_user,
+        smtp_password=smtp_password,
+        smtp_tls=smtp_tls,
+        smtp_timeout=parse_duration(get("SMTP_TIMEOUT", "30s"), "SMTP_TIMEOUT"),
+        mail_from=mail_from,
+        mail_reply_to=_mailbox(env, "MAIL_REPLY_TO", mail_from),
+        secret_key=secret_key,
+        retry_base=retry_base,
+        retry_max=retry_max,
+        log_level=get("HIB2B_LOG_LEVEL", "INFO").upper(),
+    )

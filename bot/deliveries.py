@@ -1,0 +1,114 @@
+"""What each kind of queued delivery does: the card, the thread's full description, each
+attachment, each email. Rendering happens here, from the ticket as it is now, so a card sent late
+shows the latest state."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from bot import blocks
+from bot.channel import Channel
+from bot.failures import PermanentFailure
+from bot.mail import MailSender, OutgoingMail
+from bot.outbox import Delivered, Handler
+from store import outbox as queue
+from store import tickets as store
+from store.db import Database
+from store.models import Delivery, StoredFile, Ticket
+
+CARD, DESCRIPTION, FILE, EMAIL = "card", "description", "file", "email"
+
+
+def card_ticket(ticket: Ticket, attachments: list[StoredFile]) -> blocks.CardTicket:
+    return blocks.CardTicket(
+        number=ticket.number,
+        tipo=ticket.tipo,
+        severity=ticket.severity,
+        status=ticket.status,
+        usuario=ticket.usuario,
+        correo=ticket.correo,
+        liga_portal=ticket.liga_portal,
+        descripcion=ticket.descripcion,
+        created_at=ticket.created_at,
+        attachments=tuple(a.display_name for a in attachments),
+    )
+
+
+class Deliveries:
+    def __init__(
+        self,
+        db: Database,
+        channel: Channel,
+        channel_id: str,
+        mail: MailSender,
+        zone: str,
+        data_dir: Path,
+    ) -> None:
+        self._db = db
+        self._channel = channel
+        self._channel_id = channel_id
+        self._mail = mail
+        self._zone = zone
+        self._data_dir = data_dir
+
+    def handlers(self) -> dict[str, Handler]:
+        return {CARD: self.card, DESCRIPTION: self.description, FILE: self.file, EMAIL: self.email}
+
+    async def _ticket(self, item: Delivery) -> Ticket:
+        ticket = await store.get_ticket(self._db, item.ticket) if item.ticket else None
+        if ticket is None:
+            raise PermanentFailure(f"ticket {item.ticket} does not exist")
+        return ticket
+
+    async def _thread(self, item: Delivery) -> tuple[Ticket, str]:
+        ticket = await self._ticket(item)
+        if not ticket.slack_ts:
+            # The queue sends thread items only after the card; reaching here is a bug.
+            raise PermanentFailure(f"HD-{ticket.number} has no card yet")
+        return ticket, ticket.slack_ts
+
+    async def card(self, item: Delivery) -> Delivered:
+        ticket = await self._ticket(item)
+        attachments = await store.attachments_of(self._db, ticket.number)
+        message = blocks.card(card_ticket(ticket, attachments), self._zone)
+        ts = await self._channel.post_card(
+            message, ticket.number, ticket.created_at, retry=item.attempts > 1
+        )
+
+        async def record(conn: aiosqlite.Connection) -> None:
+            await store.set_card(conn, ticket.number, self._channel_id, ts)
+
+        return Delivered(ts, record)
+
+    async def description(self, item: Delivery) -> Delivered:
+        ticket, thread = await self._thread(item)
+        message = blocks.full_description(card_ticket(ticket, []), item.key)
+        ts = await self._channel.post_in_thread(thread, message, item.key, item.attempts > 1)
+        return Delivered(ts)
+
+    async def file(self, item: Delivery) -> Delivered:
+        _, thread = await self._thread(item)
+        attachment = await store.get_attachment(self._db, int(item.payload["attachment"]))
+        if attachment is None:
+            raise PermanentFailure(f"attachment {item.payload['attachment']} does not exist")
+
+        async def save(state: dict[str, Any]) -> None:
+            await queue.save_state(self._db, item.id, state)
+
+        file_id = await self._channel.upload_file(
+            thread,
+            self._data_dir / attachment.stored_name,
+            attachment.display_name,
+            item.state,
+            save,
+        )
+        return Delivered(file_id)
+
+    async def email(self, item: Delivery) -> Delivered:
+        mail = OutgoingMail(**item.payload)
+        where = await self._mail.send(mail, re.sub(r"[^a-z0-9.-]+", "-", item.key.lower()))
+        return Delivered(f"{mail.message_id} {where}")

@@ -1,0 +1,121 @@
+"""Uploaded files: what a file is (by its content, never its name), its display name, its place.
+
+`inspect` is pure: it decides whether bytes are one of the accepted kinds. `save` writes them
+under the data folder with a generated name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import unicodedata
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from xml.etree.ElementTree import ParseError
+
+import defusedxml.ElementTree
+from defusedxml import DefusedXmlException
+
+# Detected type → extension of the stored file.
+ACCEPTED = {
+    "application/pdf": ".pdf",
+    "application/xml": ".xml",
+    "image/png": ".png",
+    "image/jpeg": ".jpg",
+    "image/gif": ".gif",
+    "text/plain": ".txt",
+}
+ACCEPTED_LABEL = "PDF, XML, PNG, JPEG, GIF o texto"
+_TEXT_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+# Controls, and the bidirectional overrides that make "factura‮fdp.exe" read as a PDF.
+_NAME_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+MAX_NAME = 120
+
+
+@dataclass(frozen=True)
+class Verdict:
+    content_type: str | None
+    problem: str | None = None  # Spanish, for the supplier, when content_type is None
+
+
+def inspect(data: bytes) -> Verdict:
+    """Which accepted kind `data` is, judged by content alone."""
+    if not data:
+        return Verdict(None, "el archivo está vacío")
+    if data.startswith(b"%PDF-"):
+        return Verdict("application/pdf")
+    if data.startswith(b"\x89PNG\r\n\x1a\n") and data[12:16] == b"IHDR":
+        return Verdict("image/png")
+    if data.startswith(b"\xff\xd8\xff"):
+        return Verdict("image/jpeg")
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return Verdict("image/gif")
+    text_start = data.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if text_start.startswith(b"<"):
+        return _inspect_xml(data)
+    if _is_text(data):
+        return Verdict("text/plain")
+    return Verdict(None, f"tipo de archivo no permitido (se aceptan {ACCEPTED_LABEL})")
+
+
+def _inspect_xml(data: bytes) -> Verdict:
+    try:
+        # defusedxml refuses entity expansion and external references (billion laughs, XXE).
+        defusedxml.ElementTree.fromstring(data)
+    except DefusedXmlException:
+        return Verdict(None, "el XML contiene entidades o referencias externas no permitidas")
+    except (ParseError, ValueError):
+        return Verdict(None, "el XML está mal formado")
+    return Verdict("application/xml")
+
+
+def _is_text(data: bytes) -> bool:
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        return not _TEXT_CONTROLS.search(text)
+    return False
+
+
+def display_name(original: str | None) -> str:
+    """The supplier's file name, safe to show anywhere: no path, no controls, bounded."""
+    name = (original or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = unicodedata.normalize("NFC", name)
+    name = _NAME_UNSAFE.sub("", name)
+    name = " ".join(name.split()).lstrip(".")
+    if len(name) > MAX_NAME:
+        stem, dot, ext = name.rpartition(".")
+        if dot and 0 < len(ext) <= 10:
+            name = stem[: MAX_NAME - len(ext) - 1] + "." + ext
+        else:
+            name = name[:MAX_NAME]
+    return name or "archivo"
+
+
+@dataclass(frozen=True)
+class Saved:
+    stored_name: str  # relative to the data folder
+    size: int
+    sha256: str
+
+
+def save(data_dir: Path, data: bytes, content_type: str) -> Saved:
+    """Write `data` under `data_dir/uploads` with a generated name; durable before returning."""
+    relative = Path("uploads") / f"{uuid.uuid4().hex}{ACCEPTED[content_type]}"
+    target = data_dir / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_suffix(".part")
+    with open(temporary, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, target)
+    return Saved(relative.as_posix(), len(data), hashlib.sha256(data).hexdigest())
+
+
+def remove(data_dir: Path, stored_name: str) -> None:
+    (data_dir / stored_name).unlink(missing_ok=True)

@@ -1,0 +1,201 @@
+"""Emails to the supplier: rendered from templates (pure), sent by SMTP or written as files.
+
+Messages are rendered once, when the ticket's transaction queues them, and stored whole: a
+resend after a crash is byte for byte the same email, Message-ID included, so mail clients
+show it once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import ssl
+from dataclasses import dataclass
+from datetime import datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP as _SMTP_POLICY
+from email.utils import format_datetime, make_msgid, parseaddr
+from pathlib import Path
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+import aiosmtplib
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from bot.domain import INCIDENT_BY_KEY, ticket_code
+from bot.failures import PermanentFailure, TemporaryFailure
+from bot.text import header_safe
+
+_templates = Environment(
+    loader=PackageLoader("bot", "templates/mail"),
+    autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
+
+
+@dataclass(frozen=True)
+class OutgoingMail:
+    message_id: str
+    recipient: str
+    data: str  # the whole message, CRLF line ends
+
+
+@dataclass(frozen=True)
+class MailContext:
+    """What every email of a ticket needs to know besides the ticket."""
+
+    mail_from: str
+    reply_to: str
+    support_address: str
+    timezone: str
+
+
+@dataclass(frozen=True)
+class TicketFacts:
+    number: int
+    created_at: datetime
+    tipo: str
+    usuario: str
+    correo: str
+    liga_portal: str
+    descripcion: str
+    attachments: tuple[str, ...]
+
+
+def _domain(address: str) -> str:
+    return parseaddr(address)[1].rpartition("@")[2] or "localhost"
+
+
+def new_message_id(number: int, purpose: str, mail_from: str) -> str:
+    return make_msgid(
+        idstring=f"{ticket_code(number).lower()}.{purpose}", domain=_domain(mail_from)
+    )
+
+
+def local_time(moment: datetime, zone: str) -> str:
+    return (
+        moment.astimezone(ZoneInfo(zone)).strftime("%d/%m/%Y %H:%M")
+        + " (hora del centro de México)"
+    )
+
+
+def confirmation(ticket: TicketFacts, ctx: MailContext, message_id: str) -> OutgoingMail:
+    """Step 8 of the manual: the ticket number, a summary of the report, the support address."""
+    values = {
+        "code": ticket_code(ticket.number),
+        "usuario": ticket.usuario,
+        "received": local_time(ticket.created_at, ctx.timezone),
+        "tipo": INCIDENT_BY_KEY[ticket.tipo].label,
+        "liga_portal": ticket.liga_portal,
+        "descripcion": ticket.descripcion,
+        "attachments": ticket.attachments,
+        "support_address": ctx.support_address,
+    }
+    subject = f"[{values['code']}] Ticket generado: {values['tipo']}"
+    return _compose(
+        ticket,
+        ctx,
+        subject,
+        message_id,
+        text=_templates.get_template("confirmacion.txt").render(values),
+        html=_templates.get_template("confirmacion.html").render(values),
+    )
+
+
+def _compose(
+    ticket: TicketFacts, ctx: MailContext, subject: str, message_id: str, *, text: str, html: str
+) -> OutgoingMail:
+    message = EmailMessage()
+    message["Subject"] = header_safe(subject)
+    message["From"] = ctx.mail_from
+    message["To"] = Address(display_name=header_safe(ticket.usuario)[:80], addr_spec=ticket.correo)
+    message["Reply-To"] = ctx.reply_to
+    message["Date"] = format_datetime(ticket.created_at)
+    message["Message-ID"] = message_id
+    message["Auto-Submitted"] = "auto-generated"
+    message["X-HiB2B-Ticket"] = ticket_code(ticket.number)
+    message.set_content(text, charset="utf-8")
+    message.add_alternative(html, subtype="html", charset="utf-8")
+    return OutgoingMail(message_id, ticket.correo, message.as_string(policy=_SMTP_POLICY))
+
+
+class MailSender(Protocol):
+    async def send(self, mail: OutgoingMail, name: str) -> str:
+        """Deliver `mail`; `name` is stable for the delivery. Returns where it went."""
+        ...
+
+
+class SmtpSender:
+    def __init__(
+        self,
+        *,
+        host: str,
+        port: int,
+        tls: str,
+        username: str | None,
+        password: str | None,
+        sender: str,
+        timeout: float,
+    ) -> None:
+        self._host, self._port, self._tls = host, port, tls
+        self._username, self._password = username, password
+        self._sender = parseaddr(sender)[1]
+        self._timeout = timeout
+
+    async def send(self, mail: OutgoingMail, name: str) -> str:
+        try:
+            await asyncio.wait_for(
+                aiosmtplib.send(
+                    mail.data.encode("utf-8"),
+                    sender=self._sender,
+                    recipients=[mail.recipient],
+                    hostname=self._host,
+                    port=self._port,
+                    username=self._username,
+                    password=self._password,
+                    use_tls=self._tls == "ssl",
+                    # `starttls` must fail closed: never fall back to plain text.
+                    start_tls=self._tls == "starttls",
+                    timeout=self._timeout,
+                ),
+                timeout=self._timeout * 2,
+            )
+        except aiosmtplib.SMTPRecipientsRefused as error:
+            raise _classified(error.recipients[0].code, str(error)) from error
+        except aiosmtplib.SMTPResponseException as error:
+            raise _classified(error.code, f"{error.code} {error.message}") from error
+        except (aiosmtplib.SMTPException, OSError, TimeoutError, ssl.SSLError) as error:
+            raise TemporaryFailure(f"smtp: {type(error).__name__}: {error}") from error
+        return f"smtp:{self._host}:{self._port}"
+
+
+def _classified(code: int, reason: str) -> Exception:
+    # 4xx: the server asks to try later; 5xx: it refused (bad address, policy, auth).
+    if 400 <= code < 500:
+        return TemporaryFailure(f"smtp {reason}")
+    return PermanentFailure(f"smtp {reason}")
+
+
+class FileSender:
+    """Local mode: each email becomes an `.eml` file named by its delivery; a resend overwrites."""
+
+    def __init__(self, folder: Path) -> None:
+        self._folder = folder
+
+    async def send(self, mail: OutgoingMail, name: str) -> str:
+        await asyncio.to_thread(self._write, mail, name)
+        return str(self._folder / f"{name}.eml")
+
+    def _write(self, mail: OutgoingMail, name: str) -> None:
+        self._folder.mkdir(parents=True, exist_ok=True)
+        target = self._folder / f"{name}.eml"
+        temporary = target.with_suffix(".part")
+        with open(temporary, "w", encoding="utf-8", newline="") as handle:
+            handle.write(mail.data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, target)

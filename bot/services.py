@@ -1,0 +1,126 @@
+"""The running desk's parts, built from `Settings`: database, delivery queue, Slack client,
+mail sender, signer. Started and stopped by the web application's `cleanup_ctx`."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.channel import Channel, LogChannel, SlackChannel
+from bot.config import Settings
+from bot.deliveries import Deliveries
+from bot.mail import FileSender, MailContext, MailSender, SmtpSender
+from bot.outbox import Outbox
+from bot.ratelimit import RateLimiter
+from bot.tokens import Signer
+from store.db import Database
+
+log = logging.getLogger("hib2b")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def load_secret(settings: Settings) -> bytes:
+    """HIB2B_SECRET_KEY, or one generated once and kept in the data folder (0600)."""
+    if settings.secret_key:
+        return settings.secret_key.encode()
+    path = settings.data_dir / "secret.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+    return path.read_text().strip().encode()
+
+
+def slack_client(settings: Settings) -> AsyncWebClient:
+    return AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
+
+
+def mail_sender(settings: Settings) -> MailSender:
+    if not settings.smtp_host:
+        return FileSender(settings.mail_dir)
+    return SmtpSender(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        tls=settings.smtp_tls,
+        username=settings.smtp_username,
+        password=settings.smtp_password,
+        sender=settings.mail_from,
+        timeout=settings.smtp_timeout.total_seconds(),
+    )
+
+
+class Services:
+    """Everything a request handler or a CLI command needs. `db` exists once `start` ran."""
+
+    def __init__(self, settings: Settings, now: Callable[[], datetime] = utc_now) -> None:
+        self.settings = settings
+        self.now = now
+        self.signer = Signer(load_secret(settings))
+        self.mail_ctx = MailContext(
+            mail_from=settings.mail_from,
+            reply_to=settings.mail_reply_to,
+            support_address=settings.support_address,
+            timezone=settings.timezone,
+        )
+        self.limiter = RateLimiter(settings.form_rate_limit, 60.0, time.monotonic)
+        self.channel: Channel = (
+            SlackChannel(slack_client(settings), settings.channel or "")
+            if settings.mode != "local"
+            else LogChannel()
+        )
+        self._db: Database | None = None
+        self._outbox: Outbox | None = None
+
+    @property
+    def db(self) -> Database:
+        if self._db is None:
+            raise RuntimeError("services not started")
+        return self._db
+
+    @property
+    def outbox(self) -> Outbox:
+        if self._outbox is None:
+            raise RuntimeError("services not started")
+        return self._outbox
+
+    async def open_db(self) -> Database:
+        self._db = await Database.open(Path(self.settings.db_path))
+        return self._db
+
+    async def start(self, deliver: bool = True) -> None:
+        db = await self.open_db()
+        deliveries = Deliveries(
+            db,
+            self.channel,
+            self.settings.channel or "local",
+            mail_sender(self.settings),
+            self.settings.timezone,
+            self.settings.data_dir,
+        )
+        self._outbox = Outbox(
+            db,
+            deliveries.handlers(),
+            self.now,
+            retry_base=self.settings.retry_base,
+            retry_max=self.settings.retry_max,
+        )
+        if deliver:
+            await self._outbox.start()
+
+    async def stop(self) -> None:
+        if self._outbox is not None:
+            await self._outbox.stop()
+        await self.channel.close()
+        if self._db is not None:
+            await self._db.close()

@@ -1,0 +1,42 @@
+"""Making supplier text safe for where it goes: Slack mrkdwn, email headers. Pure."""
+
+from __future__ import annotations
+
+import re
+
+_HEADER_UNSAFE = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85]+")
+
+
+def slack_escape(text: str) -> str:
+    """Slack's three control characters, so `<!channel>` or `<https://x|y>` show literally."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def header_safe(text: str) -> str:
+    """One line for an email header: CR, LF and other controls become a space."""
+    return " ".join(_HEADER_UNSAFE.sub(" ", text).split())
+
+
+def shorten(text: str, limit: int, marker: str = "…") -> tuple[str, bool]:
+    """`text` cut to at most `limit` characters at a word boundary; and whether it was cut."""
+    if len(text) <= limit:
+        return text, False
+    cut = text[: limit - len(marker)]
+    space = cut.rfind(" ")
+    if space > limit * 0.8:
+        cut = cut[:space]
+    return cut.rstrip() + marker, True
+
+
+def chunks(text: str, size: int) -> list[str]:
+    """`text` in pieces of at most `size` characters, split at line ends where possible."""
+    pieces: list[str] = []
+    while len(text) > size:
+        cut = text.rfind("\n", 0, size)
+        if cut < size // 2:
+            cut = size
+        pieces.append(text[:cut])
+        text = text[cut:].lstrip("\n")
+    if text:
+        pieces.append(text)
+    return pieces

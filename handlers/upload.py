@@ -1,0 +1,99 @@
+"""Reading a form submission off the wire, with the upload limits counted as the bytes arrive.
+
+aiohttp's `client_max_size` does not apply to streamed multipart reads, so the bytes are counted
+here: a file over its limit is drained and reported, never kept whole in memory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from aiohttp import BodyPartReader, web
+
+CHUNK = 64 * 1024
+MAX_TEXT_FIELD = 256 * 1024  # bytes; descripcion's 10,000 characters fit many times over
+
+
+class TooLarge(Exception):
+    """The body is beyond any acceptable size: answered 413 without reading the rest."""
+
+
+@dataclass
+class IncomingFile:
+    filename: str
+    data: bytes | None  # None: over a limit, so not kept
+    size: int
+    problem: str = ""  # why it was not kept
+
+
+@dataclass
+class Incoming:
+    fields: dict[str, str] = field(default_factory=dict)
+    lists: dict[str, list[str]] = field(default_factory=dict)
+    files: list[IncomingFile] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_file: int
+    max_total: int
+    hard_cap: int  # the whole body
+
+
+async def read_submission(request: web.Request, limits: Limits) -> Incoming:
+    incoming = Incoming()
+    if request.content_type == "multipart/form-data":
+        await _read_multipart(request, limits, incoming)
+    elif request.content_type == "application/x-www-form-urlencoded":
+        data = await request.post()
+        for name, value in data.items():
+            if isinstance(value, str):
+                _add_field(incoming, name, value)
+    else:
+        raise web.HTTPUnsupportedMediaType(text="Formato de envío no admitido.")
+    return incoming
+
+
+def _add_field(incoming: Incoming, name: str, value: str) -> None:
+    incoming.lists.setdefault(name, []).append(value)
+    incoming.fields.setdefault(name, value)
+
+
+async def _read_multipart(request: web.Request, limits: Limits, incoming: Incoming) -> None:
+    reader = await request.multipart()
+    received = 0
+    kept_total = 0
+    while True:
+        part = await reader.next()
+        if part is None:
+            break
+        if not isinstance(part, BodyPartReader):
+            raise web.HTTPBadRequest(text="Formato de envío no admitido.")
+        if part.filename is None:
+            data = bytearray()
+            while chunk := await part.read_chunk(CHUNK):
+                received += len(chunk)
+                data += chunk
+                if len(data) > MAX_TEXT_FIELD or received > limits.hard_cap:
+                    raise TooLarge
+            _add_field(incoming, part.name or "", data.decode("utf-8", errors="replace"))
+            continue
+        buffer: bytearray | None = bytearray()
+        size = 0
+        while chunk := await part.read_chunk(CHUNK):
+            received += len(chunk)
+            size += len(chunk)
+            if received > limits.hard_cap:
+                raise TooLarge
+            if buffer is not None:
+                buffer += chunk
+                if size > limits.max_file or kept_total + size > limits.max_total:
+                    buffer = None  # drain the rest, keep nothing
+        if part.name != "adjuntos" or (not part.filename and size == 0):
+            continue  # an empty file input sends a nameless empty part
+        if buffer is None:
+            problem = "file" if size > limits.max_file else "total"
+            incoming.files.append(IncomingFile(part.filename, None, size, problem))
+        else:
+            kept_total += size
+            incoming.files.append(IncomingFile(part.filename, bytes(buffer), size))

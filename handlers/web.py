@@ -1,0 +1,361 @@
+"""The supplier's web pages: the form (`/soporte`, `/soporte.php`), the thank-you page, the
+privacy notice; and `/healthz` for operators."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from datetime import timedelta
+from importlib import resources
+from typing import Any
+
+import jinja2
+from aiohttp import web
+
+from bot import files
+from bot.config import MIB, Network
+from bot.domain import INCIDENT_TYPES, ticket_code
+from bot.form import MAX_DESCRIPCION, FormValues, clean, validate
+from bot.services import Services
+from bot.tickets import FormSubmission, create_from_form
+from bot.tokens import new_form_id
+from handlers.upload import Limits, TooLarge, read_submission
+from store import outbox as queue
+from store import uploads
+from store.models import StoredFile
+from store.tickets import ticket_by_form
+
+log = logging.getLogger("hib2b.web")
+
+SERVICES = web.AppKey("services", Services)
+FORM_MAX_AGE = timedelta(hours=24)
+THANKS_MAX_AGE = timedelta(days=90)
+LABELS = {
+    "descripcion": "Descripción del Incidente",
+    "usuario": "Usuario, RFC o Razón Social",
+    "correo": "Correo Contacto",
+    "liga_portal": "Liga Portal",
+    "tipo": "Tipo de Incidente",
+    "adjuntos": "Documentos Adjuntos",
+    "form_token": "Formulario",
+}
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+
+def _filesize(size: int) -> str:
+    if size >= MIB:
+        return f"{size / MIB:.1f} MB"
+    return f"{max(size // 1024, 1)} KB"
+
+
+_pages = jinja2.Environment(
+    loader=jinja2.PackageLoader("handlers", "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+)
+_pages.filters["filesize"] = _filesize
+
+
+def client_address(
+    remote: str | None, forwarded_for: str | None, trusted: tuple[Network, ...]
+) -> str:
+    """The submitter's address. `X-Forwarded-For` counts only when it came from our proxy,
+    read right to left past our own proxies so a client cannot forge its way in."""
+    address = remote or ""
+    if not forwarded_for or not _is_trusted(address, trusted):
+        return address
+    hops = [hop.strip() for hop in forwarded_for.split(",") if hop.strip()]
+    for hop in reversed(hops):
+        if not _is_trusted(hop, trusted):
+            return hop
+    return hops[0] if hops else address
+
+
+def _is_trusted(address: str, trusted: tuple[Network, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in trusted)
+
+
+def _render(request: web.Request, template: str, status: int = 200, **values: Any) -> web.Response:
+    services = request.app[SERVICES]
+    page = _pages.get_template(template).render(
+        privacy_url=services.settings.privacy_url,
+        support_address=services.settings.support_address,
+        form_url="/soporte",
+        **values,
+    )
+    return web.Response(
+        text=page,
+        status=status,
+        content_type="text/html",
+        charset="utf-8",
+        headers=SECURITY_HEADERS,
+    )
+
+
+def _message(
+    request: web.Request,
+    status: int,
+    heading: str,
+    text: str,
+    headers: dict[str, str] | None = None,
+) -> web.Response:
+    response = _render(request, "mensaje.html", status, heading=heading, text=text)
+    response.headers.update(headers or {})
+    return response
+
+
+async def _form_page(
+    request: web.Request,
+    form_id: str,
+    values: FormValues,
+    errors: dict[str, str],
+    kept: list[StoredFile],
+    status: int = 200,
+) -> web.Response:
+    services = request.app[SERVICES]
+    settings = services.settings
+    response = _render(
+        request,
+        "soporte.html",
+        status,
+        action=request.path,
+        values=values,
+        errors=errors,
+        labels=LABELS,
+        kept=kept,
+        incident_types=INCIDENT_TYPES,
+        max_descripcion=MAX_DESCRIPCION,
+        form_token=services.signer.sign("form", form_id, services.now()),
+        max_files=settings.max_files,
+        max_file_mb=settings.max_file_bytes // MIB,
+        max_total_mb=settings.max_total_bytes // MIB,
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+async def show_form(request: web.Request) -> web.Response:
+    return await _form_page(request, new_form_id(), FormValues(), {}, [])
+
+
+async def submit_form(request: web.Request) -> web.StreamResponse:
+    services = request.app[SERVICES]
+    settings = services.settings
+    address = client_address(
+        request.remote, request.headers.get("X-Forwarded-For"), settings.trusted_proxies
+    )
+    wait = services.limiter.hit(address)
+    if wait:
+        return _message(
+            request,
+            429,
+            "Demasiadas solicitudes",
+            "Recibimos demasiadas solicitudes desde su conexión. "
+            "Espere un minuto e intente de nuevo.",
+            {"Retry-After": str(int(wait) + 1)},
+        )
+    limits = Limits(
+        max_file=settings.max_file_bytes,
+        max_total=settings.max_total_bytes,
+        hard_cap=settings.max_files * settings.max_file_bytes + 4 * MIB,
+    )
+    try:
+        incoming = await read_submission(request, limits)
+    except TooLarge:
+        return _message(
+            request,
+            413,
+            "Archivos demasiado grandes",
+            f"El envío supera el tamaño permitido ({settings.max_total_bytes // MIB} MB en total). "
+            "Vuelva al formulario y adjunte menos archivos o archivos más pequeños.",
+        )
+    if incoming.fields.get("sitio_web", "").strip():
+        return web.Response(status=400, text="Solicitud rechazada.")
+    token = incoming.fields.get("form_token", "")
+    now = services.now()
+    form_id = services.signer.verify("form", token, now, FORM_MAX_AGE)
+    values = clean(incoming.fields)
+    if form_id is None:
+        expired_id = services.signer.verify("form", token, now, timedelta(days=3650))
+        if expired_id is None:
+            return web.Response(status=403, text="Formulario no válido. Abra /soporte de nuevo.")
+        # A tab left open too long: nothing the supplier typed is lost; one more click sends it.
+        kept = await uploads.uploads_of(services.db, expired_id)
+        return await _form_page(
+            request,
+            expired_id,
+            values,
+            {"form_token": "El formulario caducó. Revise sus datos y envíelo de nuevo."},
+            kept,
+            status=422,
+        )
+
+    async with services.db.read() as conn:
+        existing = await ticket_by_form(conn, form_id)
+    if existing is not None:
+        raise web.HTTPSeeOther(_thanks_url(services, existing.number))
+
+    errors = validate(values)
+    drop = [int(v) for v in incoming.lists.get("quitar", []) if v.isdigit()]
+    for removed in await uploads.remove_uploads(services.db, form_id, drop):
+        files.remove(settings.data_dir, removed.stored_name)
+    kept = await uploads.uploads_of(services.db, form_id)
+    problems = await _keep_files(services, form_id, incoming.files, kept)
+    if problems:
+        errors["adjuntos"] = "\n".join(problems)
+    if errors:
+        kept = await uploads.uploads_of(services.db, form_id)
+        return await _form_page(request, form_id, values, errors, kept, status=422)
+
+    created = await create_from_form(
+        services.db,
+        FormSubmission(
+            form_id=form_id,
+            tipo=values.tipo,
+            usuario=values.usuario,
+            correo=values.correo,
+            liga_portal=values.liga_portal,
+            descripcion=values.descripcion,
+            client_ip=address,
+        ),
+        services.now(),
+        services.mail_ctx,
+    )
+    if created.new:
+        services.outbox.wake()
+        log.info("%s created from the form (%s)", ticket_code(created.number), address)
+    raise web.HTTPSeeOther(_thanks_url(services, created.number))
+
+
+async def _keep_files(
+    services: Services, form_id: str, incoming: list, kept: list[StoredFile]
+) -> list[str]:
+    """Check each new file; keep the good ones for this form. Returns the problems, in Spanish."""
+    settings = services.settings
+    problems = []
+    count = len(kept)
+    total = sum(f.size for f in kept)
+    hashes = {f.sha256 for f in kept}
+    max_mb, total_mb = settings.max_file_bytes // MIB, settings.max_total_bytes // MIB
+    for upload in incoming:
+        name = files.display_name(upload.filename)
+        if upload.data is None:
+            limit = (
+                f"{max_mb} MB por archivo"
+                if upload.problem == "file"
+                else f"{total_mb} MB en total"
+            )
+            problems.append(f"«{name}» no se adjuntó: supera el máximo de {limit}.")
+            continue
+        if count >= settings.max_files:
+            problems.append(
+                f"«{name}» no se adjuntó: se permiten hasta {settings.max_files} archivos."
+            )
+            continue
+        if total + upload.size > settings.max_total_bytes:
+            problems.append(f"«{name}» no se adjuntó: supera el máximo de {total_mb} MB en total.")
+            continue
+        verdict = files.inspect(upload.data)
+        if verdict.content_type is None:
+            problems.append(f"«{name}» no se adjuntó: {verdict.problem}.")
+            continue
+        saved = files.save(settings.data_dir, upload.data, verdict.content_type)
+        if saved.sha256 in hashes:
+            files.remove(settings.data_dir, saved.stored_name)  # the same file sent twice
+            continue
+        await uploads.add_upload(
+            services.db,
+            form_id,
+            StoredFile(
+                0,
+                saved.stored_name,
+                name,
+                verdict.content_type,
+                saved.size,
+                saved.sha256,
+            ),
+            services.now(),
+        )
+        hashes.add(saved.sha256)
+        count += 1
+        total += saved.size
+    return problems
+
+
+def _thanks_url(services: Services, number: int) -> str:
+    return "/soporte/gracias?t=" + services.signer.sign("gracias", str(number), services.now())
+
+
+async def thanks(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    payload = services.signer.verify(
+        "gracias", request.query.get("t", ""), services.now(), THANKS_MAX_AGE
+    )
+    if payload is None or not payload.isdigit():
+        return _message(
+            request,
+            404,
+            "Enlace no válido",
+            "Este enlace de confirmación no es válido o ya caducó. "
+            "Su número de ticket también le llegó por correo.",
+        )
+    return _render(request, "gracias.html", code=ticket_code(int(payload)))
+
+
+async def privacy(request: web.Request) -> web.Response:
+    return _render(request, "privacidad.html")
+
+
+async def stylesheet(request: web.Request) -> web.Response:
+    css = resources.files("handlers").joinpath("static/soporte.css").read_text("utf-8")
+    return web.Response(
+        text=css, content_type="text/css", headers={"Cache-Control": "public, max-age=3600"}
+    )
+
+
+async def health(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    counts = await queue.counts(services.db)
+    failed = await queue.deliveries(services.db, "failed")
+    oldest = await queue.oldest_waiting(services.db)
+    body = {
+        "status": "degraded" if failed else "ok",
+        "mode": services.settings.mode,
+        "deliveries": counts,
+        "oldest_waiting_s": round((services.now() - oldest).total_seconds(), 1) if oldest else 0,
+        "failed": [
+            {
+                "id": d.id,
+                "key": d.key,
+                "ticket": d.ticket,
+                "error": d.last_error,
+                "attempts": d.attempts,
+            }
+            for d in failed[:50]
+        ],
+    }
+    return web.json_response(body)
+
+
+async def home(request: web.Request) -> web.Response:
+    raise web.HTTPFound("/soporte")
+
+
+def register(app: web.Application) -> None:
+    for path in ("/soporte", "/soporte.php"):
+        app.router.add_get(path, show_form)
+        app.router.add_post(path, submit_form)
+    app.router.add_get("/soporte/gracias", thanks)
+    app.router.add_get("/privacidad", privacy)
+    app.router.add_get("/static/soporte.css", stylesheet)
+    app.router.add_get("/healthz", health)
+    app.router.add_get("/", home)

@@ -1,0 +1,1 @@
+"""Persistence: one SQLite file through aiosqlite. Imports nothing else of ours."""

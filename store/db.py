@@ -1,0 +1,127 @@
+"""The SQLite connection, its migrations and its one concurrency rule.
+
+One aiosqlite connection serves the whole process and runs statements in order on its own
+thread. Statements of concurrent coroutines would interleave inside each other's transactions,
+so every unit of work holds `Database.lock`: `read()` for queries, `transaction()` for writes
+(`BEGIN IMMEDIATE`, so a second process on the same file waits on `busy_timeout` instead of
+failing). Keep units short: they serialize the process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+
+import aiosqlite
+
+BUSY_TIMEOUT_MS = 10_000
+
+
+def to_db(moment: datetime) -> str:
+    """The stored form of an instant: UTC, microseconds, so text order is time order."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime")
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def from_db(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def migrations() -> list[tuple[int, str]]:
+    """(version, sql) of every file in store/schema, in order; `NNN_name.sql` is version NNN."""
+    found = []
+    for entry in resources.files("store.schema").iterdir():
+        if entry.name.endswith(".sql"):
+            found.append((int(entry.name.split("_", 1)[0]), entry.read_text("utf-8")))
+    return sorted(found)
+
+
+class Database:
+    def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
+        self.conn = conn
+        self.path = path
+        self.lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: Path) -> Database:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = await aiosqlite.connect(path, isolation_level=None)
+        conn.row_factory = sqlite3.Row
+        await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        await conn.execute("PRAGMA journal_mode = WAL")
+        await conn.execute("PRAGMA synchronous = NORMAL")
+        await conn.execute("PRAGMA foreign_keys = ON")
+        db = cls(conn, path)
+        await db.migrate()
+        return db
+
+    async def close(self) -> None:
+        async with self.lock:
+            await self.conn.close()
+
+    async def migrate(self) -> int:
+        """Apply the schema files newer than `PRAGMA user_version`; returns the version."""
+        async with self.transaction() as conn:
+            row = await (await conn.execute("PRAGMA user_version")).fetchone()
+            version = row[0]
+            for number, sql in migrations():
+                if number <= version:
+                    continue
+                # executescript would COMMIT our transaction; run statement by statement.
+                for statement in _statements(sql):
+                    await conn.execute(statement)
+                await conn.execute(f"PRAGMA user_version = {number}")
+                version = number
+        return version
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        async with self.lock:
+            await self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                await self.conn.execute("ROLLBACK")
+                raise
+            await self.conn.execute("COMMIT")
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[aiosqlite.Connection]:
+        async with self.lock:
+            yield self.conn
+
+    async def fetchall(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
+        async with self.read() as conn:
+            return list(await (await conn.execute(sql, params)).fetchall())
+
+    async def fetchone(self, sql: str, params: tuple | dict = ()) -> sqlite3.Row | None:
+        async with self.read() as conn:
+            return await (await conn.execute(sql, params)).fetchone()
+
+    async def backup(self, target: Path) -> None:
+        """A consistent copy while the service runs (never copy the file itself)."""
+        async with self.read() as conn:
+            await conn.execute("VACUUM INTO ?", (str(target),))
+
+
+def _statements(script: str) -> list[str]:
+    statements, current = [], []
+    for line in script.splitlines(keepends=True):
+        current.append(line)
+        candidate = "".join(current)
+        if sqlite3.complete_statement(candidate):
+            if candidate.strip():
+                statements.append(candidate)
+            current = []
+    rest = "".join(current).strip()
+    if rest and not all(
+        part.strip().startswith("--") for part in rest.splitlines() if part.strip()
+    ):
+        raise ValueError(f"incomplete SQL statement: {rest[:60]}")
+    return statements

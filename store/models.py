@@ -1,0 +1,79 @@
+"""Record types read from the database. Plain data, no behaviour."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from store.db import from_db
+
+
+@dataclass(frozen=True)
+class Ticket:
+    number: int
+    created_at: datetime
+    source: str
+    form_id: str | None
+    tipo: str
+    severity: str
+    status: str
+    usuario: str
+    correo: str
+    liga_portal: str
+    descripcion: str
+    client_ip: str
+    email_thread: str | None
+    slack_channel: str | None
+    slack_ts: str | None
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> Ticket:
+        values = dict(row)
+        values["created_at"] = from_db(values["created_at"])
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A validated upload on disk: an attachment of a ticket, or of a form shown again."""
+
+    id: int
+    stored_name: str
+    display_name: str
+    content_type: str
+    size: int
+    sha256: str
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> StoredFile:
+        return cls(**{name: row[name] for name in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True)
+class Delivery:
+    id: int
+    key: str
+    lane: str
+    kind: str
+    ticket: int | None
+    after: int | None
+    payload: dict[str, Any]
+    state: dict[str, Any]
+    status: str
+    attempts: int
+    next_at: datetime
+    last_error: str
+    result: str
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> Delivery:
+        values = {name: row[name] for name in cls.__dataclass_fields__}
+        values["payload"] = json.loads(values["payload"])
+        values["state"] = json.loads(values["state"])
+        values["next_at"] = from_db(values["next_at"])
+        values["created_at"] = from_db(values["created_at"])
+        return cls(**values)

@@ -1,0 +1,159 @@
+"""The delivery queue: durable rows of Slack posts, file uploads and emails to send."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from store.db import Database, to_db
+from store.models import Delivery
+
+
+@dataclass(frozen=True)
+class NewDelivery:
+    key: str
+    lane: str
+    kind: str
+    ticket: int | None
+    payload: dict[str, Any]
+    after: str | None = None  # key of a delivery that must be done first
+
+
+async def enqueue(conn: aiosqlite.Connection, item: NewDelivery, now: datetime) -> int:
+    """Add a delivery inside the caller's transaction. A key already queued is left as it is."""
+    after_id = None
+    if item.after is not None:
+        row = await (
+            await conn.execute("SELECT id FROM outbox WHERE key = ?", (item.after,))
+        ).fetchone()
+        if row is None:
+            raise LookupError(f"delivery {item.after!r} is not queued")
+        after_id = row[0]
+    cursor = await conn.execute(
+        "INSERT INTO outbox (key, lane, kind, ticket, after, payload, next_at, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
+        (
+            item.key,
+            item.lane,
+            item.kind,
+            item.ticket,
+            after_id,
+            json.dumps(item.payload, ensure_ascii=False),
+            to_db(now),
+            to_db(now),
+        ),
+    )
+    return int(cursor.lastrowid or 0)
+
+
+_DUE = """
+    FROM outbox AS o
+    WHERE o.lane = ? AND o.status = 'pending'
+      AND (o.after IS NULL OR (SELECT status FROM outbox WHERE id = o.after) = 'done')
+"""
+
+
+async def claim_next(db: Database, lane: str, now: datetime) -> Delivery | None:
+    """Take the oldest due delivery of a lane: marked `sending`, its attempt counted."""
+    async with db.transaction() as conn:
+        row = await (
+            await conn.execute(
+                f"SELECT o.id {_DUE} AND o.next_at <= ? ORDER BY o.next_at, o.id LIMIT 1",
+                (lane, to_db(now)),
+            )
+        ).fetchone()
+        if row is None:
+            return None
+        claimed = await (
+            await conn.execute(
+                "UPDATE outbox SET status = 'sending', attempts = attempts + 1"
+                " WHERE id = ? AND status = 'pending' RETURNING *",
+                (row[0],),
+            )
+        ).fetchone()
+    return Delivery.from_row(claimed) if claimed else None
+
+
+async def next_due_at(db: Database, lane: str) -> datetime | None:
+    row = await db.fetchone(f"SELECT min(o.next_at) {_DUE}", (lane,))
+    return datetime.fromisoformat(row[0]) if row and row[0] else None
+
+
+async def mark_done(conn: aiosqlite.Connection, item_id: int, result: str, now: datetime) -> None:
+    await conn.execute(
+        "UPDATE outbox SET status = 'done', result = ?, last_error = '', done_at = ? WHERE id = ?",
+        (result, to_db(now), item_id),
+    )
+
+
+async def reschedule(db: Database, item_id: int, at: datetime, error: str) -> None:
+    async with db.transaction() as conn:
+        await conn.execute(
+            "UPDATE outbox SET status = 'pending', next_at = ?, last_error = ? WHERE id = ?",
+            (to_db(at), error, item_id),
+        )
+
+
+async def mark_failed(db: Database, item_id: int, error: str) -> None:
+    async with db.transaction() as conn:
+        await conn.execute(
+            "UPDATE outbox SET status = 'failed', last_error = ? WHERE id = ?", (error, item_id)
+        )
+
+
+async def save_state(db: Database, item_id: int, state: dict[str, Any]) -> None:
+    """Record progress of a multi-step delivery before the next step, so a retry resumes."""
+    async with db.transaction() as conn:
+        await conn.execute("UPDATE outbox SET state = ? WHERE id = ?", (json.dumps(state), item_id))
+
+
+async def release_inflight(db: Database) -> int:
+    """At start-up: deliveries left `sending` by a crash go back to the queue.
+
+    Their attempt count stays, which tells the sender a previous try may have arrived.
+    """
+    async with db.transaction() as conn:
+        cursor = await conn.execute("UPDATE outbox SET status = 'pending' WHERE status = 'sending'")
+        return cursor.rowcount
+
+
+async def retry_failed(db: Database, now: datetime, ids: list[int] | None = None) -> int:
+    """Put failed deliveries (all, or those named) back in the queue, due now."""
+    async with db.transaction() as conn:
+        sql = "UPDATE outbox SET status = 'pending', next_at = ? WHERE status = 'failed'"
+        params: list[Any] = [to_db(now)]
+        if ids is not None:
+            sql += f" AND id IN ({', '.join('?' for _ in ids)})"
+            params += ids
+        cursor = await conn.execute(sql, params)
+        return cursor.rowcount
+
+
+async def get_delivery(db: Database, key: str) -> Delivery | None:
+    row = await db.fetchone("SELECT * FROM outbox WHERE key = ?", (key,))
+    return Delivery.from_row(row) if row else None
+
+
+async def deliveries(db: Database, status: str | None = None) -> list[Delivery]:
+    if status is None:
+        rows = await db.fetchall("SELECT * FROM outbox ORDER BY id")
+    else:
+        rows = await db.fetchall("SELECT * FROM outbox WHERE status = ? ORDER BY id", (status,))
+    return [Delivery.from_row(row) for row in rows]
+
+
+async def counts(db: Database) -> dict[str, int]:
+    rows = await db.fetchall("SELECT status, count(*) AS n FROM outbox GROUP BY status")
+    found = {row["status"]: row["n"] for row in rows}
+    return {status: found.get(status, 0) for status in ("pending", "sending", "done", "failed")}
+
+
+async def oldest_waiting(db: Database) -> datetime | None:
+    row = await db.fetchone(
+        "SELECT min(created_at) FROM outbox WHERE status IN ('pending', 'sending')"
+    )
+    return datetime.fromisoformat(row[0]) if row and row[0] else None

@@ -1,0 +1,130 @@
+"""Queries on tickets, their attachments and the audit trail.
+
+Functions taking a `conn` run inside the caller's transaction; those taking a `Database`
+open their own read.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from store.db import Database, to_db
+from store.models import StoredFile, Ticket
+
+
+@dataclass(frozen=True)
+class NewTicket:
+    created_at: datetime
+    source: str
+    form_id: str | None
+    tipo: str
+    severity: str
+    status: str
+    usuario: str
+    correo: str
+    liga_portal: str
+    descripcion: str
+    client_ip: str
+    email_thread: str | None
+
+
+class NumberingStarted(Exception):
+    """The next ticket number can only be set before the first ticket exists."""
+
+
+async def take_number(conn: aiosqlite.Connection) -> int:
+    """The next HD number. Inside the ticket's transaction, so a rollback gives it back."""
+    cursor = await conn.execute(
+        "UPDATE counters SET value = value + 1 WHERE name = 'ticket' RETURNING value"
+    )
+    row = await cursor.fetchone()
+    return int(row[0])
+
+
+async def set_next_number(conn: aiosqlite.Connection, number: int) -> None:
+    row = await (await conn.execute("SELECT count(*) FROM tickets")).fetchone()
+    if row[0]:
+        raise NumberingStarted
+    await conn.execute("UPDATE counters SET value = ? WHERE name = 'ticket'", (number - 1,))
+
+
+async def next_number(db: Database) -> int:
+    row = await db.fetchone("SELECT value FROM counters WHERE name = 'ticket'")
+    return int(row[0]) + 1
+
+
+async def insert_ticket(conn: aiosqlite.Connection, number: int, ticket: NewTicket) -> None:
+    values = asdict(ticket)
+    values["created_at"] = to_db(ticket.created_at)
+    values["number"] = number
+    names = ", ".join(values)
+    marks = ", ".join(f":{name}" for name in values)
+    await conn.execute(f"INSERT INTO tickets ({names}) VALUES ({marks})", values)
+
+
+async def ticket_by_form(conn: aiosqlite.Connection, form_id: str) -> Ticket | None:
+    row = await (
+        await conn.execute("SELECT * FROM tickets WHERE form_id = ?", (form_id,))
+    ).fetchone()
+    return Ticket.from_row(row) if row else None
+
+
+async def get_ticket(db: Database, number: int) -> Ticket | None:
+    row = await db.fetchone("SELECT * FROM tickets WHERE number = ?", (number,))
+    return Ticket.from_row(row) if row else None
+
+
+async def count_tickets(db: Database) -> int:
+    row = await db.fetchone("SELECT count(*) FROM tickets")
+    return int(row[0])
+
+
+async def set_card(conn: aiosqlite.Connection, number: int, channel: str, ts: str) -> None:
+    await conn.execute(
+        "UPDATE tickets SET slack_channel = ?, slack_ts = ? WHERE number = ?", (channel, ts, number)
+    )
+
+
+async def insert_attachment(conn: aiosqlite.Connection, ticket: int, file: StoredFile) -> int:
+    cursor = await conn.execute(
+        "INSERT INTO attachments (ticket, stored_name, display_name, content_type, size, sha256)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (ticket, file.stored_name, file.display_name, file.content_type, file.size, file.sha256),
+    )
+    return int(cursor.lastrowid)
+
+
+async def attachments_of(db: Database, ticket: int) -> list[StoredFile]:
+    rows = await db.fetchall("SELECT * FROM attachments WHERE ticket = ? ORDER BY id", (ticket,))
+    return [StoredFile.from_row(row) for row in rows]
+
+
+async def add_audit(
+    conn: aiosqlite.Connection,
+    ticket: int | None,
+    at: datetime,
+    actor: str,
+    action: str,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    await conn.execute(
+        "INSERT INTO audit (ticket, at, actor, action, detail) VALUES (?, ?, ?, ?, ?)",
+        (ticket, to_db(at), actor, action, json.dumps(detail or {}, ensure_ascii=False)),
+    )
+
+
+async def audit_of(db: Database, ticket: int) -> list[dict[str, Any]]:
+    rows = await db.fetchall(
+        "SELECT at, actor, action, detail FROM audit WHERE ticket = ? ORDER BY id", (ticket,)
+    )
+    return [{**dict(row), "detail": json.loads(row["detail"])} for row in rows]
+
+
+async def get_attachment(db: Database, attachment_id: int) -> StoredFile | None:
+    row = await db.fetchone("SELECT * FROM attachments WHERE id = ?", (attachment_id,))
+    return StoredFile.from_row(row) if row else None

@@ -1,0 +1,74 @@
+"""Files kept for a form that was shown again, by the form's id."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import aiosqlite
+
+from store.db import Database, to_db
+from store.models import StoredFile
+
+
+async def add_upload(db: Database, form_id: str, file: StoredFile, at: datetime) -> StoredFile:
+    async with db.transaction() as conn:
+        cursor = await conn.execute(
+            "INSERT INTO form_uploads (form_id, stored_name, display_name, content_type, size,"
+            " sha256, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                form_id,
+                file.stored_name,
+                file.display_name,
+                file.content_type,
+                file.size,
+                file.sha256,
+                to_db(at),
+            ),
+        )
+        return StoredFile(
+            int(cursor.lastrowid),
+            file.stored_name,
+            file.display_name,
+            file.content_type,
+            file.size,
+            file.sha256,
+        )
+
+
+async def uploads_of(db: Database, form_id: str) -> list[StoredFile]:
+    rows = await db.fetchall("SELECT * FROM form_uploads WHERE form_id = ? ORDER BY id", (form_id,))
+    return [StoredFile.from_row(row) for row in rows]
+
+
+async def remove_uploads(db: Database, form_id: str, ids: list[int]) -> list[StoredFile]:
+    """Forget the files the supplier chose to drop; returns them so the caller deletes them."""
+    if not ids:
+        return []
+    async with db.transaction() as conn:
+        marks = ", ".join("?" for _ in ids)
+        rows = await (
+            await conn.execute(
+                f"DELETE FROM form_uploads WHERE form_id = ? AND id IN ({marks}) RETURNING *",
+                (form_id, *ids),
+            )
+        ).fetchall()
+    return [StoredFile.from_row(row) for row in rows]
+
+
+async def claim_uploads(conn: aiosqlite.Connection, form_id: str) -> list[StoredFile]:
+    """Inside the ticket's transaction: the form's files become the ticket's."""
+    rows = await (
+        await conn.execute("DELETE FROM form_uploads WHERE form_id = ? RETURNING *", (form_id,))
+    ).fetchall()
+    return sorted((StoredFile.from_row(row) for row in rows), key=lambda f: f.id)
+
+
+async def expire_uploads(db: Database, before: datetime) -> list[StoredFile]:
+    """Forget the files of forms abandoned before `before`; the caller deletes them."""
+    async with db.transaction() as conn:
+        rows = await (
+            await conn.execute(
+                "DELETE FROM form_uploads WHERE created_at < ? RETURNING *", (to_db(before),)
+            )
+        ).fetchall()
+    return [StoredFile.from_row(row) for row in rows]
