@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import ssl
 from dataclasses import dataclass
 from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP as _SMTP_POLICY
-from email.utils import format_datetime, make_msgid, parseaddr
+from email.utils import format_datetime, parseaddr
 from pathlib import Path
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -71,9 +72,8 @@ def _domain(address: str) -> str:
 
 
 def new_message_id(number: int, purpose: str, mail_from: str) -> str:
-    return make_msgid(
-        idstring=f"{ticket_code(number).lower()}.{purpose}", domain=_domain(mail_from)
-    )
+    # Short enough that the header is never folded (some clients mishandle folded ids).
+    return f"<{ticket_code(number).lower()}.{purpose}.{secrets.token_hex(8)}@{_domain(mail_from)}>"
 
 
 def local_time(moment: datetime, zone: str) -> str:
@@ -114,7 +114,7 @@ def _compose(
     message["From"] = ctx.mail_from
     message["To"] = Address(display_name=header_safe(ticket.usuario)[:80], addr_spec=ticket.correo)
     message["Reply-To"] = ctx.reply_to
-    message["Date"] = format_datetime(ticket.created_at)
+    message["Date"] = format_datetime(ticket.created_at.astimezone(ZoneInfo(ctx.timezone)))
     message["Message-ID"] = message_id
     message["Auto-Submitted"] = "auto-generated"
     message["X-HiB2B-Ticket"] = ticket_code(ticket.number)

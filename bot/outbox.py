@@ -28,7 +28,7 @@ from store.models import Delivery
 log = logging.getLogger("hib2b.outbox")
 
 LANES = ("slack", "email")
-IDLE_POLL_S = 5.0  # also picks up rows queued by another process (the CLI's retries)
+IDLE_POLL_S = 2.0  # also picks up rows queued by another process (the CLI's retries)
 
 
 @dataclass(frozen=True)

@@ -42,8 +42,13 @@ def load_secret(settings: Settings) -> bytes:
     return path.read_text().strip().encode()
 
 
-def slack_client(settings: Settings) -> AsyncWebClient:
-    return AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
+def slack_client(settings: Settings, retries: bool = True) -> AsyncWebClient:
+    client = AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
+    if not retries:
+        # The delivery queue retries, after looking for what an earlier try may have posted;
+        # the SDK's blind retry of a dropped connection could post a card twice.
+        client.retry_handlers = []
+    return client
 
 
 def mail_sender(settings: Settings) -> MailSender:
@@ -75,7 +80,7 @@ class Services:
         )
         self.limiter = RateLimiter(settings.form_rate_limit, 60.0, time.monotonic)
         self.channel: Channel = (
-            SlackChannel(slack_client(settings), settings.channel or "")
+            SlackChannel(slack_client(settings, retries=False), settings.channel or "")
             if settings.mode != "local"
             else LogChannel()
         )

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import pytest
+
+from tests.desk import Desk, settings_for, slack_env
+from tests.fakes.slack import FakeSlack
+from tests.fakes.smtp import FakeSmtp
+
+
+@pytest.fixture
+async def fake_slack() -> AsyncIterator[FakeSlack]:
+    fake = await FakeSlack().start()
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture
+def smtp() -> FakeSmtp:
+    server = FakeSmtp().start()
+    yield server
+    server.stop()
+
+
+StartDesk = Callable[..., Awaitable[Desk]]
+
+
+@pytest.fixture
+async def start_desk(tmp_path: Path) -> AsyncIterator[StartDesk]:
+    """Start the real service (several times, on one data folder, to test restarts)."""
+    running: list[Desk] = []
+
+    async def start(**env: str) -> Desk:
+        desk = await Desk(settings_for(tmp_path / "data", **env)).start()
+        running.append(desk)
+        return desk
+
+    yield start
+    for desk in reversed(running):
+        await desk.stop()
+
+
+@pytest.fixture
+async def desk(start_desk: StartDesk, fake_slack: FakeSlack, smtp: FakeSmtp) -> Desk:
+    """The service in HTTP mode, with the fake Slack and a real SMTP server."""
+    return await start_desk(**slack_env(fake_slack.url), **smtp_env(smtp))
+
+
+def smtp_env(smtp: FakeSmtp) -> dict[str, str]:
+    return {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp.port), "SMTP_TLS": "none"}

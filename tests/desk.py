@@ -1,0 +1,195 @@
+"""Starting the real service on loopback and talking to it as its users do."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+from aiohttp import web
+
+from bot.config import Settings, load_settings
+from bot.services import Services
+from handlers.server import create_app
+from handlers.web import SERVICES
+
+SIGNING_SECRET = "test-signing-secret-0123456789abcdef"
+
+
+def settings_for(data_dir: Path, **env: str) -> Settings:
+    base = {
+        "HIB2B_DATA_DIR": str(data_dir),
+        "HIB2B_SECRET_KEY": "k" * 40,
+        "HIB2B_RETRY_BASE": "0.05s",
+        "HIB2B_RETRY_MAX": "0.5s",
+        "HIB2B_FORM_RATE_LIMIT": "0",
+    }
+    base.update(env)
+    return load_settings(base)
+
+
+def slack_env(fake_url: str, **extra: str) -> dict[str, str]:
+    return {
+        "SLACK_BOT_TOKEN": "xoxb-test-token",
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": fake_url,
+        "HIB2B_CHANNEL": "C0SUPPORT",
+        **extra,
+    }
+
+
+class _Inputs(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.hidden: dict[str, str] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag == "input" and values.get("type") == "hidden" and values.get("name"):
+            self.hidden[values["name"] or ""] = values.get("value") or ""
+
+
+def hidden_fields(page: str) -> dict[str, str]:
+    parser = _Inputs()
+    parser.feed(page)
+    return parser.hidden
+
+
+GOOD = {
+    "descripcion": "No puedo entrar al portal desde ayer.",
+    "usuario": "xime1805",
+    "correo": "xime@example.com",
+    "liga_portal": "https://acme.portalhib2b.com",
+    "tipo": "olvide_contrasena",
+}
+
+
+@dataclass
+class Response:
+    status: int
+    text: str
+    headers: Any
+    url: str
+
+
+class Desk:
+    """The running service, an HTTP client, and shortcuts for the form and Slack requests."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.app = create_app(settings)
+        self.runner = web.AppRunner(self.app, shutdown_timeout=0.5)
+        self.url = ""
+        self.http: aiohttp.ClientSession | None = None
+
+    @property
+    def services(self) -> Services:
+        return self.app[SERVICES]
+
+    async def start(self) -> Desk:
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.url = f"http://127.0.0.1:{port}"
+        self.http = aiohttp.ClientSession()
+        return self
+
+    async def stop(self) -> None:
+        if self.http is not None:
+            await self.http.close()
+            self.http = None
+            await self.runner.cleanup()
+
+    async def get(self, path: str) -> Response:
+        assert self.http is not None
+        async with self.http.get(self.url + path) as response:
+            return Response(response.status, await response.text(), response.headers,
+                            str(response.url))
+
+    async def form_token(self, path: str = "/soporte") -> str:
+        page = await self.get(path)
+        assert page.status == 200
+        return hidden_fields(page.text)["form_token"]
+
+    async def submit(
+        self,
+        fields: dict[str, str] | None = None,
+        files: list[tuple[str, bytes]] = (),  # type: ignore[assignment]
+        token: str | None = None,
+        path: str = "/soporte",
+        follow: bool = False,
+        extra: list[tuple[str, str]] = (),  # type: ignore[assignment]
+        headers: dict[str, str] | None = None,
+    ) -> Response:
+        assert self.http is not None
+        if token is None:
+            token = await self.form_token(path)
+        form = aiohttp.FormData()
+        form.add_field("form_token", token)
+        form.add_field("sitio_web", "")
+        for name, value in (GOOD if fields is None else fields).items():
+            form.add_field(name, value)
+        for name, value in extra:
+            form.add_field(name, value)
+        for filename, data in files:
+            form.add_field("adjuntos", data, filename=filename,
+                           content_type="application/octet-stream")
+        async with self.http.post(self.url + path, data=form, allow_redirects=follow,
+                                  headers=headers) as response:
+            return Response(response.status, await response.text(), response.headers,
+                            str(response.url))
+
+    async def slack(self, body: str, *, secret: str = SIGNING_SECRET,
+                    timestamp: str | None = None) -> Response:
+        """POST /slack/events signed as Slack signs it."""
+        assert self.http is not None
+        ts = timestamp if timestamp is not None else str(int(time.time()))
+        signature = "v0=" + hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(),
+                                     hashlib.sha256).hexdigest()
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Slack-Request-Timestamp": ts,
+            "X-Slack-Signature": signature,
+        }
+        async with self.http.post(self.url + "/slack/events", data=body.encode(),
+                                  headers=headers) as response:
+            return Response(response.status, await response.text(), response.headers,
+                            str(response.url))
+
+
+def block_action(action_id: str, value: str, user: str = "U0TECH1",
+                 channel: str = "C0SUPPORT") -> str:
+    payload = {
+        "type": "block_actions",
+        "team": {"id": "T0TEST", "domain": "test"},
+        "user": {"id": user, "username": "tecnico", "team_id": "T0TEST"},
+        "api_app_id": "A0TEST",
+        "token": "legacy",
+        "container": {"type": "message", "message_ts": "1800000001.000100",
+                      "channel_id": channel, "is_ephemeral": False},
+        "trigger_id": "1.2.3",
+        "channel": {"id": channel, "name": "soporte"},
+        "message": {"ts": "1800000001.000100", "text": "HD-1"},
+        "response_url": "https://hooks.invalid/actions/1",
+        "actions": [{"type": "button", "action_id": action_id, "block_id": "ticket:1",
+                     "value": value, "text": {"type": "plain_text", "text": "Tomar"},
+                     "action_ts": "1800000002.000200"}],
+    }
+    return urlencode({"payload": json.dumps(payload)})
+
+
+def slash_command(text: str, user: str = "U0TECH1") -> str:
+    return urlencode({
+        "token": "legacy", "team_id": "T0TEST", "team_domain": "test", "channel_id": "C0SUPPORT",
+        "channel_name": "soporte", "user_id": user, "user_name": "tecnico", "command": "/hib2b",
+        "text": text, "api_app_id": "A0TEST", "response_url": "https://hooks.invalid/cmd/1",
+        "trigger_id": "1.2.3",
+    })

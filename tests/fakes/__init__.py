@@ -1,0 +1,1 @@
+"""Real servers on loopback playing the parts we do not own: Slack's Web API, an SMTP server."""

@@ -1,0 +1,157 @@
+"""The service as an operator runs it: `python -m bot` in its own process, stopped by SIGTERM
+or killed with SIGKILL, with a bad setting, with deliveries pending across a restart."""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import aiohttp
+
+from tests.conftest import smtp_env
+from tests.desk import GOOD, hidden_fields, slack_env
+from tests.fakes.slack import FakeSlack
+from tests.fakes.smtp import FakeSmtp
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Service:
+    def __init__(self, folder: Path, env: dict[str, str]) -> None:
+        self.folder = folder
+        self.port = _free_port()
+        self.env = {**os.environ, "HIB2B_DATA_DIR": str(folder / "data"),
+                    "HIB2B_SECRET_KEY": "k" * 40, "HIB2B_PORT": str(self.port),
+                    "HIB2B_RETRY_BASE": "0.1s", "HIB2B_RETRY_MAX": "0.5s",
+                    "HIB2B_FORM_RATE_LIMIT": "0", **env}
+        self.process: subprocess.Popen[bytes] | None = None
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    async def start(self) -> Service:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bot"], env=self.env, cwd=self.folder,
+            stdout=subprocess.DEVNULL, stderr=open(self.folder / "service.log", "ab"),
+        )
+        async with aiohttp.ClientSession() as http:
+            for _ in range(200):
+                try:
+                    async with http.get(self.url + "/healthz") as response:
+                        if response.status == 200:
+                            return self
+                except aiohttp.ClientError:
+                    pass
+                await asyncio.sleep(0.05)
+        raise AssertionError("the service did not start: " + self.log())
+
+    def log(self) -> str:
+        return (self.folder / "service.log").read_text(errors="replace")
+
+    async def submit(self) -> str:
+        async with aiohttp.ClientSession() as http:
+            async with http.get(self.url + "/soporte") as page:
+                token = hidden_fields(await page.text())["form_token"]
+            async with http.post(self.url + "/soporte", data={**GOOD, "form_token": token},
+                                 allow_redirects=False) as response:
+                assert response.status == 303
+                return response.headers["Location"]
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait(10)
+
+    def stop(self) -> int:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(10)
+
+
+async def test_sigterm_stops_cleanly(tmp_path: Path) -> None:
+    service = await Service(tmp_path, {}).start()
+    started = time.monotonic()
+    assert service.stop() == 0
+    assert time.monotonic() - started < 5
+
+
+async def test_local_mode_writes_eml_and_logs_the_card(tmp_path: Path) -> None:
+    service = await Service(tmp_path, {}).start()
+    await service.submit()
+    mail = tmp_path / "data" / "mail" / "hd-1-mail-creado.eml"
+    for _ in range(100):
+        if mail.exists():
+            break
+        await asyncio.sleep(0.05)
+    assert service.stop() == 0
+    message = email.message_from_bytes(mail.read_bytes(), policy=email.policy.default)
+    assert message["Subject"] == "[HD-1] Ticket generado: Olvidé mi Contraseña"
+    body = message.get_body(preferencelist=("plain",))
+    assert body is not None
+    assert "Le informamos que el ticket HD-1 ha sido generado" in body.get_content()
+    log = service.log()
+    assert "[canal de soporte] nuevo ticket" in log and "HD-1 · Olvidé mi Contraseña" in log
+
+
+def test_configuration_error_names_the_variable(tmp_path: Path) -> None:
+    env = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s",
+           "HIB2B_DATA_DIR": str(tmp_path)}
+    env.pop("HIB2B_CHANNEL", None)
+    result = subprocess.run([sys.executable, "-m", "bot"], env=env, cwd=tmp_path,
+                            capture_output=True, text=True, timeout=30, check=False)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "hib2b: configuration error: HIB2B_CHANNEL is required when SLACK_BOT_TOKEN is set"]
+
+
+async def test_kill_9_with_pending_deliveries_loses_nothing_and_sends_once(
+    tmp_path: Path, fake_slack: FakeSlack, smtp: FakeSmtp
+) -> None:
+    env = {**slack_env(fake_slack.url), **smtp_env(smtp)}
+    fake_slack.fail("*", times=10_000, status=503)  # Slack down
+    smtp.inbox.refuse = 451                          # and the mail server busy
+    service = await Service(tmp_path, env).start()
+    await service.submit()
+    await fake_slack.wait_for(lambda: fake_slack.calls_to("chat.postMessage"))
+    service.kill()
+
+    fake_slack.faults.clear()
+    smtp.inbox.refuse = None
+    restarted = await Service(tmp_path, env).start()
+    try:
+        await fake_slack.wait_for(lambda: fake_slack.cards(), timeout=15)
+        await smtp.wait_for(1, timeout=15)
+        await asyncio.sleep(0.5)
+        assert len(fake_slack.cards()) == 1 and len(smtp.messages) == 1
+    finally:
+        assert restarted.stop() == 0
+
+
+async def test_kill_9_after_slack_took_the_card_does_not_post_it_twice(
+    tmp_path: Path, fake_slack: FakeSlack
+) -> None:
+    env = slack_env(fake_slack.url)
+    fake_slack.fail("chat.postMessage", times=1, stall_s=3, after_effect=True)
+    service = await Service(tmp_path, env).start()
+    await service.submit()
+    [card] = await fake_slack.wait_for(lambda: fake_slack.cards())
+    service.kill()  # Slack has the card; the service never recorded it
+
+    restarted = await Service(tmp_path, env).start()
+    try:
+        await fake_slack.wait_for(lambda: fake_slack.calls_to("conversations.history"),
+                                  timeout=15)
+        await asyncio.sleep(0.5)
+        assert [c["ts"] for c in fake_slack.cards()] == [card["ts"]]
+    finally:
+        assert restarted.stop() == 0
