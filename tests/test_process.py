@@ -40,10 +40,11 @@ class Service:
         self.url = f"http://127.0.0.1:{self.port}"
 
     async def start(self) -> Service:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "bot"], env=self.env, cwd=self.folder,
-            stdout=subprocess.DEVNULL, stderr=open(self.folder / "service.log", "ab"),
-        )
+        with open(self.folder / "service.log", "ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "bot"], env=self.env, cwd=self.folder,
+                stdout=subprocess.DEVNULL, stderr=log,
+            )
         async with aiohttp.ClientSession() as http:
             for _ in range(200):
                 try:

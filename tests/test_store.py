@@ -1,0 +1,87 @@
+"""The SQLite store on real files: migrations, numbering, the one-transaction rule."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot import tickets
+from bot.mail import MailContext
+from bot.tickets import FormSubmission, create_from_form
+from store import outbox as queue
+from store import tickets as store
+from store.db import Database, migrations
+from store.tickets import NumberingStarted
+
+NOW = datetime(2026, 11, 27, 17, tzinfo=UTC)
+CTX = MailContext("Soporte HIB2B <soporte@portalhib2b.com>", "soporte@portalhib2b.com",
+                  "soporte@portalhib2b.com", "America/Mexico_City")
+
+
+def _form(form_id: str) -> FormSubmission:
+    return FormSubmission(form_id=form_id, tipo="conectividad", usuario="xime1805",
+                          correo="x@example.com", liga_portal="", descripcion="Sin conexión",
+                          client_ip="127.0.0.1")
+
+
+@pytest.fixture
+async def db(tmp_path: Path):
+    database = await Database.open(tmp_path / "hib2b.sqlite3")
+    yield database
+    await database.close()
+
+
+async def test_migrations_are_tracked(tmp_path: Path, db: Database) -> None:
+    row = await db.fetchone("PRAGMA user_version")
+    assert row[0] == migrations()[-1][0]
+    assert (await db.fetchone("PRAGMA journal_mode"))[0] == "wal"
+    await db.close()
+    again = await Database.open(tmp_path / "hib2b.sqlite3")  # reopening applies nothing twice
+    assert (await again.fetchone("PRAGMA user_version"))[0] == migrations()[-1][0]
+    await again.close()
+
+
+async def test_continuing_the_old_series_once(db: Database) -> None:
+    await tickets.set_next_number(db, 166, NOW, "operador")
+    created = await create_from_form(db, _form("a"), NOW, CTX)
+    assert created.number == 166
+    with pytest.raises(NumberingStarted):
+        await tickets.set_next_number(db, 500, NOW, "operador")
+    assert (await create_from_form(db, _form("b"), NOW, CTX)).number == 167
+
+
+async def test_concurrent_creation_is_contiguous_across_connections(tmp_path: Path,
+                                                                    db: Database) -> None:
+    # Two connections on one file, as the service and the CLI (or two processes) would be.
+    other = await Database.open(tmp_path / "hib2b.sqlite3")
+    try:
+        results = await asyncio.gather(*[
+            create_from_form(db if i % 2 else other, _form(f"f{i}"), NOW, CTX)
+            for i in range(40)
+        ])
+    finally:
+        await other.close()
+    assert sorted(r.number for r in results) == list(range(1, 41))
+
+
+async def test_a_failed_transaction_leaves_nothing(db: Database) -> None:
+    with pytest.raises(sqlite3.IntegrityError):
+        async with db.transaction() as conn:
+            await store.take_number(conn)
+            await conn.execute("INSERT INTO tickets (number) VALUES (NULL)")
+    assert await store.next_number(db) == 1
+    assert await queue.deliveries(db) == []
+
+
+async def test_conectividad_defaults_to_critico_and_queues_card_and_mail(db: Database) -> None:
+    created = await create_from_form(db, _form("x"), NOW, CTX)
+    ticket = await store.get_ticket(db, created.number)
+    assert ticket is not None and ticket.severity == "critico" and ticket.status == "nuevo"
+    keys = [d.key for d in await queue.deliveries(db)]
+    assert keys == ["hd-1:card", "hd-1:mail:creado"]
+    again = await create_from_form(db, _form("x"), NOW, CTX)
+    assert again.number == 1 and not again.new
