@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from urllib.parse import parse_qsl
 
-from tests.desk import block_action, slash_command, slack_env
+from tests.desk import block_action, slack_env, slash_command
 from tests.fakes.slack import FakeSlack
 
 
