@@ -53,6 +53,7 @@ async def measure(count: int) -> dict:
     results: dict = {"concurrency": CONCURRENCY, "submissions": count}
     try:
         async with aiohttp.ClientSession() as http:
+
             async def health(_: int) -> None:
                 async with http.get(desk.url + "/healthz") as response:
                     await response.read()
@@ -68,8 +69,9 @@ async def measure(count: int) -> dict:
                     form.add_field(name, value)
                 if attachment is not None:
                     form.add_field("adjuntos", attachment, filename="factura.pdf")
-                async with http.post(desk.url + "/soporte", data=form,
-                                     allow_redirects=False) as response:
+                async with http.post(
+                    desk.url + "/soporte", data=form, allow_redirects=False
+                ) as response:
                     assert response.status == 303, await response.text()
 
             seconds = await _pool(count, lambda i: submit(i, None))
@@ -86,8 +88,9 @@ async def measure(count: int) -> dict:
                 before = len(fake.cards())
                 async with http.get(desk.url + "/soporte") as page:
                     token = hidden_fields(await page.text())["form_token"]
-                async with http.post(desk.url + "/soporte", data={**GOOD, "form_token": token},
-                                     allow_redirects=False) as response:
+                async with http.post(
+                    desk.url + "/soporte", data={**GOOD, "form_token": token}, allow_redirects=False
+                ) as response:
                     assert response.status == 303
                     answered = time.perf_counter()
                 await fake.wait_for(lambda b=before: len(fake.cards()) > b, timeout=30)

@@ -84,6 +84,13 @@ class Settings:
         return self.data_dir / "mail"
 
     @property
+    def privacy_link(self) -> str:
+        """The privacy notice as an absolute URL, for emails."""
+        if self.privacy_url.startswith(("http://", "https://")):
+            return self.privacy_url
+        return self.public_url + self.privacy_url
+
+    @property
     def support_address(self) -> str:
         """The bare address suppliers can write to (the manual's soporte@portalhib2b.com)."""
         return parseaddr(self.mail_reply_to)[1]

@@ -53,6 +53,7 @@ class MailContext:
     reply_to: str
     support_address: str
     timezone: str
+    privacy_url: str = ""  # absolute: the “Aviso de privacidad” link at the foot of every email
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,7 @@ def confirmation(ticket: TicketFacts, ctx: MailContext, message_id: str) -> Outg
         "descripcion": ticket.descripcion,
         "attachments": ticket.attachments,
         "support_address": ctx.support_address,
+        "privacy_url": ctx.privacy_url,
     }
     subject = f"[{values['code']}] Ticket generado: {values['tipo']}"
     return _compose(

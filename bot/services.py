@@ -3,6 +3,8 @@ mail sender, signer. Started and stopped by the web application's `cleanup_ctx`.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import os
 import secrets
@@ -13,6 +15,7 @@ from pathlib import Path
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import janitor
 from bot.channel import Channel, LogChannel, SlackChannel
 from bot.config import Settings
 from bot.deliveries import Deliveries
@@ -77,6 +80,7 @@ class Services:
             reply_to=settings.mail_reply_to,
             support_address=settings.support_address,
             timezone=settings.timezone,
+            privacy_url=settings.privacy_link,
         )
         self.limiter = RateLimiter(settings.form_rate_limit, 60.0, time.monotonic)
         self.channel: Channel = (
@@ -86,6 +90,7 @@ class Services:
         )
         self._db: Database | None = None
         self._outbox: Outbox | None = None
+        self._janitor: asyncio.Task[None] | None = None
 
     @property
     def db(self) -> Database:
@@ -122,8 +127,15 @@ class Services:
         )
         if deliver:
             await self._outbox.start()
+            self._janitor = asyncio.create_task(
+                janitor.run(db, self.settings.data_dir, self.now), name="janitor"
+            )
 
     async def stop(self) -> None:
+        if self._janitor is not None:
+            self._janitor.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._janitor
         if self._outbox is not None:
             await self._outbox.stop()
         await self.channel.close()

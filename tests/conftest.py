@@ -32,8 +32,8 @@ async def start_desk(tmp_path: Path) -> AsyncIterator[StartDesk]:
     """Start the real service (several times, on one data folder, to test restarts)."""
     running: list[Desk] = []
 
-    async def start(**env: str) -> Desk:
-        desk = await Desk(settings_for(tmp_path / "data", **env)).start()
+    async def start(now=None, **env: str) -> Desk:
+        desk = await Desk(settings_for(tmp_path / "data", **env), now).start()
         running.append(desk)
         return desk
 

@@ -6,7 +6,9 @@ import hashlib
 import hmac
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -82,9 +84,9 @@ class Response:
 class Desk:
     """The running service, an HTTP client, and shortcuts for the form and Slack requests."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, now: Callable[[], datetime] | None = None) -> None:
         self.settings = settings
-        self.app = create_app(settings)
+        self.app = create_app(settings, now) if now else create_app(settings)
         self.runner = web.AppRunner(self.app, shutdown_timeout=0.5)
         self.url = ""
         self.http: aiohttp.ClientSession | None = None
@@ -111,8 +113,9 @@ class Desk:
     async def get(self, path: str) -> Response:
         assert self.http is not None
         async with self.http.get(self.url + path) as response:
-            return Response(response.status, await response.text(), response.headers,
-                            str(response.url))
+            return Response(
+                response.status, await response.text(), response.headers, str(response.url)
+            )
 
     async def form_token(self, path: str = "/soporte") -> str:
         page = await self.get(path)
@@ -140,56 +143,86 @@ class Desk:
         for name, value in extra:
             form.add_field(name, value)
         for filename, data in files:
-            form.add_field("adjuntos", data, filename=filename,
-                           content_type="application/octet-stream")
-        async with self.http.post(self.url + path, data=form, allow_redirects=follow,
-                                  headers=headers) as response:
-            return Response(response.status, await response.text(), response.headers,
-                            str(response.url))
+            form.add_field(
+                "adjuntos", data, filename=filename, content_type="application/octet-stream"
+            )
+        async with self.http.post(
+            self.url + path, data=form, allow_redirects=follow, headers=headers
+        ) as response:
+            return Response(
+                response.status, await response.text(), response.headers, str(response.url)
+            )
 
-    async def slack(self, body: str, *, secret: str = SIGNING_SECRET,
-                    timestamp: str | None = None) -> Response:
+    async def slack(
+        self, body: str, *, secret: str = SIGNING_SECRET, timestamp: str | None = None
+    ) -> Response:
         """POST /slack/events signed as Slack signs it."""
         assert self.http is not None
         ts = timestamp if timestamp is not None else str(int(time.time()))
-        signature = "v0=" + hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(),
-                                     hashlib.sha256).hexdigest()
+        signature = (
+            "v0="
+            + hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
+        )
         headers = {
             "Content-Type": "application/x-www-form-urlencoded",
             "X-Slack-Request-Timestamp": ts,
             "X-Slack-Signature": signature,
         }
-        async with self.http.post(self.url + "/slack/events", data=body.encode(),
-                                  headers=headers) as response:
-            return Response(response.status, await response.text(), response.headers,
-                            str(response.url))
+        async with self.http.post(
+            self.url + "/slack/events", data=body.encode(), headers=headers
+        ) as response:
+            return Response(
+                response.status, await response.text(), response.headers, str(response.url)
+            )
 
 
-def block_action(action_id: str, value: str, user: str = "U0TECH1",
-                 channel: str = "C0SUPPORT") -> str:
+def block_action(
+    action_id: str, value: str, user: str = "U0TECH1", channel: str = "C0SUPPORT"
+) -> str:
     payload = {
         "type": "block_actions",
         "team": {"id": "T0TEST", "domain": "test"},
         "user": {"id": user, "username": "tecnico", "team_id": "T0TEST"},
         "api_app_id": "A0TEST",
         "token": "legacy",
-        "container": {"type": "message", "message_ts": "1800000001.000100",
-                      "channel_id": channel, "is_ephemeral": False},
+        "container": {
+            "type": "message",
+            "message_ts": "1800000001.000100",
+            "channel_id": channel,
+            "is_ephemeral": False,
+        },
         "trigger_id": "1.2.3",
         "channel": {"id": channel, "name": "soporte"},
         "message": {"ts": "1800000001.000100", "text": "HD-1"},
         "response_url": "https://hooks.invalid/actions/1",
-        "actions": [{"type": "button", "action_id": action_id, "block_id": "ticket:1",
-                     "value": value, "text": {"type": "plain_text", "text": "Tomar"},
-                     "action_ts": "1800000002.000200"}],
+        "actions": [
+            {
+                "type": "button",
+                "action_id": action_id,
+                "block_id": "ticket:1",
+                "value": value,
+                "text": {"type": "plain_text", "text": "Tomar"},
+                "action_ts": "1800000002.000200",
+            }
+        ],
     }
     return urlencode({"payload": json.dumps(payload)})
 
 
 def slash_command(text: str, user: str = "U0TECH1") -> str:
-    return urlencode({
-        "token": "legacy", "team_id": "T0TEST", "team_domain": "test", "channel_id": "C0SUPPORT",
-        "channel_name": "soporte", "user_id": user, "user_name": "tecnico", "command": "/hib2b",
-        "text": text, "api_app_id": "A0TEST", "response_url": "https://hooks.invalid/cmd/1",
-        "trigger_id": "1.2.3",
-    })
+    return urlencode(
+        {
+            "token": "legacy",
+            "team_id": "T0TEST",
+            "team_domain": "test",
+            "channel_id": "C0SUPPORT",
+            "channel_name": "soporte",
+            "user_id": user,
+            "user_name": "tecnico",
+            "command": "/hib2b",
+            "text": text,
+            "api_app_id": "A0TEST",
+            "response_url": "https://hooks.invalid/cmd/1",
+            "trigger_id": "1.2.3",
+        }
+    )

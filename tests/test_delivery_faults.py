@@ -41,8 +41,9 @@ async def test_slack_down_then_back(start_desk, fake_slack: FakeSlack, smtp: Fak
     assert response.status == 303 and time.monotonic() - started < 1.0
     await smtp.wait_for(1)  # email does not wait for Slack
     [card] = await fake_slack.wait_for(lambda: fake_slack.cards(), timeout=15)
-    await fake_slack.wait_for(lambda: any(f.get("thread_ts") == card["ts"]
-                                          for f in fake_slack.files.values()))
+    await fake_slack.wait_for(
+        lambda: any(f.get("thread_ts") == card["ts"] for f in fake_slack.files.values())
+    )
     assert len(fake_slack.calls_to("chat.postMessage")) >= 2
     assert len(fake_slack.cards()) == 1
 
@@ -97,10 +98,21 @@ async def _delivery_when(desk, key: str, predicate, timeout: float = 10.0):
 
 
 def _cli(tmp_path: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    full = {**os.environ, **env, "HIB2B_DATA_DIR": str(tmp_path / "data"),
-            "HIB2B_SECRET_KEY": "k" * 40}
-    return subprocess.run([sys.executable, "-m", "bot", *args], env=full, cwd=tmp_path,
-                          capture_output=True, text=True, timeout=30, check=False)
+    full = {
+        **os.environ,
+        **env,
+        "HIB2B_DATA_DIR": str(tmp_path / "data"),
+        "HIB2B_SECRET_KEY": "k" * 40,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        env=full,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
 
 
 async def test_smtp_down_then_back(start_desk, fake_slack: FakeSlack) -> None:
@@ -151,8 +163,9 @@ async def test_card_sent_but_not_recorded_is_found_not_posted_twice(
     await first.stop()
 
     second = await start_desk(**env)
-    await fake_slack.wait_for(lambda: any(f.get("thread_ts") == card["ts"]
-                                          for f in fake_slack.files.values()), timeout=10)
+    await fake_slack.wait_for(
+        lambda: any(f.get("thread_ts") == card["ts"] for f in fake_slack.files.values()), timeout=10
+    )
     assert len(fake_slack.cards()) == 1
     history = fake_slack.calls_to("conversations.history")
     assert history and history[0].args["include_all_metadata"] in ("1", "true", True)
@@ -160,9 +173,7 @@ async def test_card_sent_but_not_recorded_is_found_not_posted_twice(
     assert ticket is not None and ticket.slack_ts == card["ts"]
 
 
-async def test_email_resent_after_crash_keeps_its_message_id(
-    start_desk, smtp: FakeSmtp
-) -> None:
+async def test_email_resent_after_crash_keeps_its_message_id(start_desk, smtp: FakeSmtp) -> None:
     smtp.inbox.stall_s = 3  # the server keeps the mail; the service stops before the answer
     first = await start_desk(**smtp_env(smtp))
     await first.submit()

@@ -7,10 +7,12 @@ import asyncio
 import json
 import re
 import time
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 
 from slack_sdk.models.blocks import Block
 
+from bot.janitor import sweep_abandoned_uploads
 from store import outbox as queue
 from store import tickets as store
 from tests import samples
@@ -36,11 +38,20 @@ def _text_of(message: EmailMessage, subtype: str) -> str:
 async def test_form_shows_the_manuals_fields(desk: Desk) -> None:
     page = await desk.get("/soporte")
     assert page.status == 200
-    for label in ("Descripción del Incidente", "Usuario, RFC o Razón Social", "Correo Contacto",
-                  "Liga Portal", "Documentos Adjuntos", "Aviso de privacidad",
-                  "Solicitud de Creación de Usuario", "Olvidé mi Contraseña",
-                  "No sé Cargar la Factura", "Error al Cargar mi Factura", "Conectividad",
-                  "No lo sé"):
+    for label in (
+        "Descripción del Incidente",
+        "Usuario, RFC o Razón Social",
+        "Correo Contacto",
+        "Liga Portal",
+        "Documentos Adjuntos",
+        "Aviso de privacidad",
+        "Solicitud de Creación de Usuario",
+        "Olvidé mi Contraseña",
+        "No sé Cargar la Factura",
+        "Error al Cargar mi Factura",
+        "Conectividad",
+        "No lo sé",
+    ):
         assert label in page.text
     for name in ("descripcion", "usuario", "correo", "liga_portal"):
         assert f'<label for="{name}">' in page.text and f'id="{name}" name="{name}"' in page.text
@@ -53,14 +64,16 @@ async def test_form_shows_the_manuals_fields(desk: Desk) -> None:
 async def test_good_submission_makes_ticket_card_and_email(
     desk: Desk, fake_slack: FakeSlack, smtp: FakeSmtp
 ) -> None:
-    response = await desk.submit(files=[("factura.xml", samples.CFDI), ("factura.pdf",
-                                                                          samples.PDF)])
+    response = await desk.submit(
+        files=[("factura.xml", samples.CFDI), ("factura.pdf", samples.PDF)]
+    )
     assert response.status == 303
     location = response.headers["Location"]
     assert location.startswith("/soporte/gracias?t=") and "HD-" not in location
     thanks = await desk.get(location)
     assert "Gracias por el envío, muy pronto se pondrá en contacto con usted un especialista" in (
-        thanks.text)
+        thanks.text
+    )
     assert "HD-1" in thanks.text
 
     cards = await fake_slack.wait_for(lambda: fake_slack.cards())
@@ -70,16 +83,32 @@ async def test_good_submission_makes_ticket_card_and_email(
     for block in card["blocks"]:
         Block.parse(block).validate_json()  # Slack's own limits, checked by slack_sdk
     shown = json.dumps(card["blocks"], ensure_ascii=False)
-    for fact in ("HD-1", "Olvidé mi Contraseña", "Bajo", "xime1805", "xime@example.com",
-                 "https://acme.portalhib2b.com", "<!date^", "No puedo entrar al portal"):
+    for fact in (
+        "HD-1",
+        "Olvidé mi Contraseña",
+        "Bajo",
+        "xime1805",
+        "xime@example.com",
+        "https://acme.portalhib2b.com",
+        "<!date^",
+        "No puedo entrar al portal",
+    ):
         assert fact in shown
-    actions = [e["action_id"] for b in card["blocks"] if b["type"] == "actions"
-               for e in b["elements"]]
-    assert actions == ["ticket_tomar", "ticket_responder", "ticket_nota", "ticket_cerrar",
-                       "ticket_severidad", "ticket_mas"]
+    actions = [
+        e["action_id"] for b in card["blocks"] if b["type"] == "actions" for e in b["elements"]
+    ]
+    assert actions == [
+        "ticket_tomar",
+        "ticket_responder",
+        "ticket_nota",
+        "ticket_cerrar",
+        "ticket_severidad",
+        "ticket_mas",
+    ]
 
-    await fake_slack.wait_for(lambda: len([f for f in fake_slack.files.values()
-                                           if f.get("thread_ts") == card["ts"]]) == 2)
+    await fake_slack.wait_for(
+        lambda: len([f for f in fake_slack.files.values() if f.get("thread_ts") == card["ts"]]) == 2
+    )
     uploaded = sorted(f["data"] for f in fake_slack.files.values())
     assert uploaded == sorted([samples.CFDI, samples.PDF])
 
@@ -114,8 +143,9 @@ async def _wait_ticket_card(desk: Desk, number: int) -> store.Ticket:
 async def test_bad_input_keeps_values_and_good_files(desk: Desk, fake_slack: FakeSlack) -> None:
     token = await desk.form_token()
     fields = {**GOOD, "correo": "xime arroba example", "tipo": ""}
-    response = await desk.submit(fields, files=[("factura.xml", samples.CFDI),
-                                                ("programa.pdf", samples.EXE)], token=token)
+    response = await desk.submit(
+        fields, files=[("factura.xml", samples.CFDI), ("programa.pdf", samples.EXE)], token=token
+    )
     assert response.status == 422
     assert 'class="error" id="correo-error"' in response.text
     assert 'class="error" id="tipo-error"' in response.text
@@ -130,16 +160,19 @@ async def test_bad_input_keeps_values_and_good_files(desk: Desk, fake_slack: Fak
     assert again.status == 303
     attachments = await store.attachments_of(desk.services.db, 1)
     assert [(a.display_name, a.content_type) for a in attachments] == [
-        ("factura.xml", "application/xml")]
+        ("factura.xml", "application/xml")
+    ]
 
 
 async def test_supplier_can_drop_a_kept_file(desk: Desk) -> None:
-    response = await desk.submit({**GOOD, "descripcion": ""},
-                                 files=[("captura.png", samples.png())])
+    response = await desk.submit(
+        {**GOOD, "descripcion": ""}, files=[("captura.png", samples.png())]
+    )
     assert response.status == 422
     file_id = re.search(r'name="quitar" value="(\d+)"', response.text).group(1)  # type: ignore
-    again = await desk.submit(GOOD, token=hidden_fields(response.text)["form_token"],
-                              extra=[("quitar", file_id)])
+    again = await desk.submit(
+        GOOD, token=hidden_fields(response.text)["form_token"], extra=[("quitar", file_id)]
+    )
     assert again.status == 303
     assert await store.attachments_of(desk.services.db, 1) == []
 
@@ -148,8 +181,9 @@ async def test_supplier_text_is_escaped_everywhere(
     desk: Desk, fake_slack: FakeSlack, smtp: FakeSmtp
 ) -> None:
     hostile = "Ayuda <!channel> <https://evil.example|banco> & <script>alert(1)</script>"
-    response = await desk.submit({**GOOD, "descripcion": hostile,
-                                  "usuario": "<@U0LEAD> x\r\nBcc: victim@example.com"})
+    response = await desk.submit(
+        {**GOOD, "descripcion": hostile, "usuario": "<@U0LEAD> x\r\nBcc: victim@example.com"}
+    )
     assert response.status == 303
     [card] = await fake_slack.wait_for(lambda: fake_slack.cards())
     shown = json.dumps(card["blocks"], ensure_ascii=False) + card["text"]
@@ -178,8 +212,9 @@ async def test_long_description_is_shortened_on_card_and_whole_in_thread(
     assert reply["metadata"]["event_payload"]["key"] == "hd-1:description"
 
 
-async def test_double_submit_gives_one_ticket(desk: Desk, fake_slack: FakeSlack,
-                                              smtp: FakeSmtp) -> None:
+async def test_double_submit_gives_one_ticket(
+    desk: Desk, fake_slack: FakeSlack, smtp: FakeSmtp
+) -> None:
     token = await desk.form_token()
     first, second = await asyncio.gather(desk.submit(token=token), desk.submit(token=token))
     assert first.status == second.status == 303
@@ -194,8 +229,9 @@ async def test_double_submit_gives_one_ticket(desk: Desk, fake_slack: FakeSlack,
 async def test_twenty_concurrent_submissions_get_contiguous_numbers(
     desk: Desk, fake_slack: FakeSlack, smtp: FakeSmtp
 ) -> None:
-    pages = await asyncio.gather(*[
-        desk.submit({**GOOD, "usuario": f"proveedor{i}"}, follow=True) for i in range(20)])
+    pages = await asyncio.gather(
+        *[desk.submit({**GOOD, "usuario": f"proveedor{i}"}, follow=True) for i in range(20)]
+    )
     numbers = sorted(await asyncio.gather(*[_ticket_number(desk, p.text) for p in pages]))
     assert numbers == list(range(1, 21))
     await fake_slack.wait_for(lambda: len(fake_slack.cards()) == 20, timeout=20)
@@ -213,9 +249,15 @@ async def test_forged_or_missing_form_token_is_refused(desk: Desk) -> None:
 async def test_honeypot_filled_is_refused(desk: Desk) -> None:
     assert desk.http is not None
     token = await desk.form_token()
-    async with desk.http.post(desk.url + "/soporte", data={
-        **GOOD, "form_token": token, "sitio_web": "http://spam.example",
-    }, allow_redirects=False) as response:
+    async with desk.http.post(
+        desk.url + "/soporte",
+        data={
+            **GOOD,
+            "form_token": token,
+            "sitio_web": "http://spam.example",
+        },
+        allow_redirects=False,
+    ) as response:
         assert response.status == 400
     assert await store.count_tickets(desk.services.db) == 0
 
@@ -243,8 +285,14 @@ async def test_trusted_proxy_forwarded_address_counts(start_desk) -> None:
 async def test_upload_limits(start_desk) -> None:
     desk = await start_desk(HIB2B_MAX_FILES="2", HIB2B_MAX_FILE_MB="1", HIB2B_MAX_TOTAL_MB="2")
     big = samples.big_pdf(1024 * 1024 + 10)
-    response = await desk.submit(files=[("grande.pdf", big), ("a.png", samples.png()),
-                                        ("b.gif", samples.GIF), ("c.jpg", samples.JPEG)])
+    response = await desk.submit(
+        files=[
+            ("grande.pdf", big),
+            ("a.png", samples.png()),
+            ("b.gif", samples.GIF),
+            ("c.jpg", samples.JPEG),
+        ]
+    )
     assert response.status == 422
     assert "«grande.pdf» no se adjuntó: supera el máximo de 1 MB por archivo" in response.text
     assert "«c.jpg» no se adjuntó: se permiten hasta 2 archivos" in response.text
@@ -256,12 +304,14 @@ async def test_upload_limits(start_desk) -> None:
 
 
 async def test_unsafe_xml_is_refused(desk: Desk) -> None:
-    response = await desk.submit(files=[("bomba.xml", samples.BILLION_LAUGHS),
-                                        ("xxe.xml", samples.XXE)])
+    response = await desk.submit(
+        files=[("bomba.xml", samples.BILLION_LAUGHS), ("xxe.xml", samples.XXE)]
+    )
     assert response.status == 422
     for name in ("bomba.xml", "xxe.xml"):
         assert f"«{name}» no se adjuntó: el XML contiene entidades o referencias externas" in (
-            response.text)
+            response.text
+        )
 
 
 async def test_card_buttons_answer_not_yet_available(desk: Desk, fake_slack: FakeSlack) -> None:
@@ -303,3 +353,43 @@ async def test_outbox_rows_are_written_with_the_ticket(desk: Desk, fake_slack: F
     await desk.submit(files=[("factura.pdf", samples.PDF)])
     keys = sorted(d.key for d in await queue.deliveries(desk.services.db))
     assert keys == ["hd-1:card", "hd-1:file:1", "hd-1:mail:creado"]
+
+
+async def test_expired_form_is_shown_again_with_nothing_lost(start_desk) -> None:
+    clock = [datetime.now(UTC)]
+    desk = await start_desk(now=lambda: clock[0])
+    token = await desk.form_token()
+    clock[0] += timedelta(hours=30)  # the tab stayed open overnight
+    response = await desk.submit(GOOD, token=token, files=[("factura.pdf", samples.PDF)])
+    assert response.status == 422
+    assert "El formulario caducó" in response.text
+    assert "No puedo entrar al portal desde ayer." in response.text
+    assert await store.count_tickets(desk.services.db) == 0
+    again = await desk.submit(
+        GOOD, token=hidden_fields(response.text)["form_token"], files=[("factura.pdf", samples.PDF)]
+    )
+    assert again.status == 303
+    assert len(await store.attachments_of(desk.services.db, 1)) == 1
+
+
+async def test_files_of_abandoned_forms_are_deleted(start_desk) -> None:
+    clock = [datetime.now(UTC)]
+    desk = await start_desk(now=lambda: clock[0])
+    response = await desk.submit({**GOOD, "correo": ""}, files=[("captura.png", samples.png())])
+    assert response.status == 422
+    stored = list((desk.settings.data_dir / "uploads").iterdir())
+    assert len(stored) == 1
+    assert await sweep_abandoned_uploads(desk.services.db, desk.settings.data_dir, clock[0]) == 0
+    clock[0] += timedelta(days=2)
+    assert await sweep_abandoned_uploads(desk.services.db, desk.settings.data_dir, clock[0]) == 1
+    assert not stored[0].exists()
+
+
+async def test_confirmation_links_the_privacy_notice(start_desk, smtp: FakeSmtp) -> None:
+    from tests.conftest import smtp_env
+
+    desk = await start_desk(HIB2B_PUBLIC_URL="https://soporte.example.mx", **smtp_env(smtp))
+    await desk.submit()
+    [mail] = await smtp.wait_for(1)
+    assert "Aviso de privacidad: https://soporte.example.mx/privacidad" in _text_of(mail, "plain")
+    assert 'href="https://soporte.example.mx/privacidad"' in _text_of(mail, "html")

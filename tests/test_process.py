@@ -32,18 +32,27 @@ class Service:
     def __init__(self, folder: Path, env: dict[str, str]) -> None:
         self.folder = folder
         self.port = _free_port()
-        self.env = {**os.environ, "HIB2B_DATA_DIR": str(folder / "data"),
-                    "HIB2B_SECRET_KEY": "k" * 40, "HIB2B_PORT": str(self.port),
-                    "HIB2B_RETRY_BASE": "0.1s", "HIB2B_RETRY_MAX": "0.5s",
-                    "HIB2B_FORM_RATE_LIMIT": "0", **env}
+        self.env = {
+            **os.environ,
+            "HIB2B_DATA_DIR": str(folder / "data"),
+            "HIB2B_SECRET_KEY": "k" * 40,
+            "HIB2B_PORT": str(self.port),
+            "HIB2B_RETRY_BASE": "0.1s",
+            "HIB2B_RETRY_MAX": "0.5s",
+            "HIB2B_FORM_RATE_LIMIT": "0",
+            **env,
+        }
         self.process: subprocess.Popen[bytes] | None = None
         self.url = f"http://127.0.0.1:{self.port}"
 
     async def start(self) -> Service:
         with open(self.folder / "service.log", "ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "bot"], env=self.env, cwd=self.folder,
-                stdout=subprocess.DEVNULL, stderr=log,
+                [sys.executable, "-m", "bot"],
+                env=self.env,
+                cwd=self.folder,
+                stdout=subprocess.DEVNULL,
+                stderr=log,
             )
         async with aiohttp.ClientSession() as http:
             for _ in range(200):
@@ -63,8 +72,9 @@ class Service:
         async with aiohttp.ClientSession() as http:
             async with http.get(self.url + "/soporte") as page:
                 token = hidden_fields(await page.text())["form_token"]
-            async with http.post(self.url + "/soporte", data={**GOOD, "form_token": token},
-                                 allow_redirects=False) as response:
+            async with http.post(
+                self.url + "/soporte", data={**GOOD, "form_token": token}, allow_redirects=False
+            ) as response:
                 assert response.status == 303
                 return response.headers["Location"]
 
@@ -105,14 +115,26 @@ async def test_local_mode_writes_eml_and_logs_the_card(tmp_path: Path) -> None:
 
 
 def test_configuration_error_names_the_variable(tmp_path: Path) -> None:
-    env = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s",
-           "HIB2B_DATA_DIR": str(tmp_path)}
+    env = {
+        **os.environ,
+        "SLACK_BOT_TOKEN": "xoxb-1",
+        "SLACK_SIGNING_SECRET": "s",
+        "HIB2B_DATA_DIR": str(tmp_path),
+    }
     env.pop("HIB2B_CHANNEL", None)
-    result = subprocess.run([sys.executable, "-m", "bot"], env=env, cwd=tmp_path,
-                            capture_output=True, text=True, timeout=30, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        "hib2b: configuration error: HIB2B_CHANNEL is required when SLACK_BOT_TOKEN is set"]
+        "hib2b: configuration error: HIB2B_CHANNEL is required when SLACK_BOT_TOKEN is set"
+    ]
 
 
 async def test_kill_9_with_pending_deliveries_loses_nothing_and_sends_once(
@@ -120,7 +142,7 @@ async def test_kill_9_with_pending_deliveries_loses_nothing_and_sends_once(
 ) -> None:
     env = {**slack_env(fake_slack.url), **smtp_env(smtp)}
     fake_slack.fail("*", times=10_000, status=503)  # Slack down
-    smtp.inbox.refuse = 451                          # and the mail server busy
+    smtp.inbox.refuse = 451  # and the mail server busy
     service = await Service(tmp_path, env).start()
     await service.submit()
     await fake_slack.wait_for(lambda: fake_slack.calls_to("chat.postMessage"))
@@ -150,9 +172,28 @@ async def test_kill_9_after_slack_took_the_card_does_not_post_it_twice(
 
     restarted = await Service(tmp_path, env).start()
     try:
-        await fake_slack.wait_for(lambda: fake_slack.calls_to("conversations.history"),
-                                  timeout=15)
+        await fake_slack.wait_for(lambda: fake_slack.calls_to("conversations.history"), timeout=15)
         await asyncio.sleep(0.5)
         assert [c["ts"] for c in fake_slack.cards()] == [card["ts"]]
     finally:
         assert restarted.stop() == 0
+
+
+def test_operator_continues_the_old_series(tmp_path: Path) -> None:
+    env = {**os.environ, "HIB2B_DATA_DIR": str(tmp_path / "data")}
+
+    def hib2b(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "bot", *args],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+
+    assert hib2b("numeracion").stdout.strip() == "Siguiente ticket: HD-1"
+    set_it = hib2b("numeracion", "166")
+    assert set_it.returncode == 0 and set_it.stdout.strip() == "El siguiente ticket será HD-166."
+    assert hib2b("numbering").stdout.strip() == "Siguiente ticket: HD-166"

@@ -26,27 +26,36 @@ def test_defaults_are_the_manuals() -> None:
     assert settings.slack_api_url == "https://slack.com/api/"
 
 
-@pytest.mark.parametrize(("env", "names"), [
-    ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"}, "HIB2B_CHANNEL"),
-    ({"SLACK_BOT_TOKEN": "xoxb-1", "HIB2B_CHANNEL": "C1234"}, "SLACK_SIGNING_SECRET"),
-    ({"SLACK_BOT_TOKEN": "abc"}, "SLACK_BOT_TOKEN"),
-    ({"HIB2B_SLA_BAJO": "8h"}, "HIB2B_SLA_BAJO"),
-    ({"HIB2B_SLA_CRITICO": "6h,1h"}, "HIB2B_SLA_CRITICO"),
-    ({"HIB2B_PORT": "eighty"}, "HIB2B_PORT"),
-    ({"SMTP_TLS": "maybe"}, "SMTP_TLS"),
-    ({"MAIL_FROM": "Soporte\r\nBcc: x@y <s@x.mx>"}, "MAIL_FROM"),
-    ({"HIB2B_TIMEZONE": "Mars/Olympus"}, "HIB2B_TIMEZONE"),
-    ({"HIB2B_LEADS": "juan"}, "HIB2B_LEADS"),
-    ({"HIB2B_TRUSTED_PROXIES": "proxy.local"}, "HIB2B_TRUSTED_PROXIES"),
-])
+@pytest.mark.parametrize(
+    ("env", "names"),
+    [
+        ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"}, "HIB2B_CHANNEL"),
+        ({"SLACK_BOT_TOKEN": "xoxb-1", "HIB2B_CHANNEL": "C1234"}, "SLACK_SIGNING_SECRET"),
+        ({"SLACK_BOT_TOKEN": "abc"}, "SLACK_BOT_TOKEN"),
+        ({"HIB2B_SLA_BAJO": "8h"}, "HIB2B_SLA_BAJO"),
+        ({"HIB2B_SLA_CRITICO": "6h,1h"}, "HIB2B_SLA_CRITICO"),
+        ({"HIB2B_PORT": "eighty"}, "HIB2B_PORT"),
+        ({"SMTP_TLS": "maybe"}, "SMTP_TLS"),
+        ({"MAIL_FROM": "Soporte\r\nBcc: x@y <s@x.mx>"}, "MAIL_FROM"),
+        ({"HIB2B_TIMEZONE": "Mars/Olympus"}, "HIB2B_TIMEZONE"),
+        ({"HIB2B_LEADS": "juan"}, "HIB2B_LEADS"),
+        ({"HIB2B_TRUSTED_PROXIES": "proxy.local"}, "HIB2B_TRUSTED_PROXIES"),
+    ],
+)
 def test_bad_settings_name_the_variable(env: dict[str, str], names: str) -> None:
     with pytest.raises(ConfigError, match=names):
         load_settings(env)
 
 
 def test_socket_mode_needs_no_signing_secret() -> None:
-    settings = load_settings({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1",
-                              "HIB2B_CHANNEL": "C0123", "SLACK_API_URL": "http://x/api"})
+    settings = load_settings(
+        {
+            "SLACK_BOT_TOKEN": "xoxb-1",
+            "SLACK_APP_TOKEN": "xapp-1",
+            "HIB2B_CHANNEL": "C0123",
+            "SLACK_API_URL": "http://x/api",
+        }
+    )
     assert settings.mode == "socket" and settings.slack_api_url == "http://x/api/"
 
 
@@ -61,9 +70,14 @@ def test_durations() -> None:
 
 
 def test_default_severity_by_incident_type() -> None:
-    expected = {"creacion_usuario": Severity.BAJO, "olvide_contrasena": Severity.BAJO,
-                "no_se_cargar_factura": Severity.BAJO, "error_cargar_factura": Severity.MEDIO_ALTO,
-                "no_lo_se": Severity.MEDIO_ALTO, "conectividad": Severity.CRITICO}
+    expected = {
+        "creacion_usuario": Severity.BAJO,
+        "olvide_contrasena": Severity.BAJO,
+        "no_se_cargar_factura": Severity.BAJO,
+        "error_cargar_factura": Severity.MEDIO_ALTO,
+        "no_lo_se": Severity.MEDIO_ALTO,
+        "conectividad": Severity.CRITICO,
+    }
     assert {key: t.severity for key, t in INCIDENT_BY_KEY.items()} == expected
 
 
@@ -73,38 +87,60 @@ def test_ticket_codes() -> None:
 
 
 def test_form_cleaning_and_messages() -> None:
-    values = clean({"descripcion": "  línea 1\r\nlínea 2\x00 ", "usuario": "xime\r\n1805",
-                    "correo": " a@b.mx ", "liga_portal": "acme.portalhib2b.com/soporte.php",
-                    "tipo": "conectividad"})
+    values = clean(
+        {
+            "descripcion": "  línea 1\r\nlínea 2\x00 ",
+            "usuario": "xime\r\n1805",
+            "correo": " a@b.mx ",
+            "liga_portal": "acme.portalhib2b.com/soporte.php",
+            "tipo": "conectividad",
+        }
+    )
     assert values.descripcion == "línea 1\nlínea 2"
     assert values.usuario == "xime 1805"
     assert values.liga_portal == "https://acme.portalhib2b.com/soporte.php"
     assert validate(values) == {}
-    errors = validate(FormValues(descripcion="x" * 10_001, usuario="u", correo="a@b",
-                                 liga_portal="javascript:alert(1)", tipo="otro"))
+    errors = validate(
+        FormValues(
+            descripcion="x" * 10_001,
+            usuario="u",
+            correo="a@b",
+            liga_portal="javascript:alert(1)",
+            tipo="otro",
+        )
+    )
     assert set(errors) == {"descripcion", "correo", "liga_portal", "tipo"}
     assert "10,000" in errors["descripcion"]
     assert set(validate(FormValues())) == {"descripcion", "usuario", "correo", "tipo"}
 
 
-@pytest.mark.parametrize(("data", "kind"), [
-    (samples.PDF, "application/pdf"), (samples.png(), "image/png"), (samples.JPEG, "image/jpeg"),
-    (samples.GIF, "image/gif"), (samples.CFDI, "application/xml"),
-    ("Pedido 123: factura rechazada por el SAT".encode("cp1252"), "text/plain"),
-    ("Folio número 5".encode(), "text/plain"),
-])
+@pytest.mark.parametrize(
+    ("data", "kind"),
+    [
+        (samples.PDF, "application/pdf"),
+        (samples.png(), "image/png"),
+        (samples.JPEG, "image/jpeg"),
+        (samples.GIF, "image/gif"),
+        (samples.CFDI, "application/xml"),
+        ("Pedido 123: factura rechazada por el SAT".encode("cp1252"), "text/plain"),
+        ("Folio número 5".encode(), "text/plain"),
+    ],
+)
 def test_accepted_files_by_content(data: bytes, kind: str) -> None:
     assert files.inspect(data).content_type == kind
 
 
-@pytest.mark.parametrize(("data", "problem"), [
-    (samples.EXE, "tipo de archivo no permitido"),
-    (b"", "vacío"),
-    (samples.BILLION_LAUGHS, "entidades"),
-    (samples.XXE, "entidades"),
-    (b"<factura><sin-cerrar></factura>", "mal formado"),
-    (b"\x89PNG\r\n\x1a\nnot really", "tipo de archivo no permitido"),
-])
+@pytest.mark.parametrize(
+    ("data", "problem"),
+    [
+        (samples.EXE, "tipo de archivo no permitido"),
+        (b"", "vacío"),
+        (samples.BILLION_LAUGHS, "entidades"),
+        (samples.XXE, "entidades"),
+        (b"<factura><sin-cerrar></factura>", "mal formado"),
+        (b"\x89PNG\r\n\x1a\nnot really", "tipo de archivo no permitido"),
+    ],
+)
 def test_refused_files(data: bytes, problem: str) -> None:
     verdict = files.inspect(data)
     assert verdict.content_type is None and problem in (verdict.problem or "")
@@ -120,7 +156,9 @@ def test_display_names_are_safe() -> None:
 
 
 def test_slack_and_header_text() -> None:
-    assert slack_escape("<!channel> & <https://x|y>") == "&lt;!channel&gt; &amp; &lt;https://x|y&gt;"
+    assert (
+        slack_escape("<!channel> & <https://x|y>") == "&lt;!channel&gt; &amp; &lt;https://x|y&gt;"
+    )
     assert header_safe("Hola\r\nBcc: x@y\u2028z") == "Hola Bcc: x@y z"
     assert shorten("uno dos tres", 100) == ("uno dos tres", False)
     cut, was_cut = shorten("palabra " * 50, 40)

@@ -18,14 +18,24 @@ from store.db import Database, migrations
 from store.tickets import NumberingStarted
 
 NOW = datetime(2026, 11, 27, 17, tzinfo=UTC)
-CTX = MailContext("Soporte HIB2B <soporte@portalhib2b.com>", "soporte@portalhib2b.com",
-                  "soporte@portalhib2b.com", "America/Mexico_City")
+CTX = MailContext(
+    "Soporte HIB2B <soporte@portalhib2b.com>",
+    "soporte@portalhib2b.com",
+    "soporte@portalhib2b.com",
+    "America/Mexico_City",
+)
 
 
 def _form(form_id: str) -> FormSubmission:
-    return FormSubmission(form_id=form_id, tipo="conectividad", usuario="xime1805",
-                          correo="x@example.com", liga_portal="", descripcion="Sin conexión",
-                          client_ip="127.0.0.1")
+    return FormSubmission(
+        form_id=form_id,
+        tipo="conectividad",
+        usuario="xime1805",
+        correo="x@example.com",
+        liga_portal="",
+        descripcion="Sin conexión",
+        client_ip="127.0.0.1",
+    )
 
 
 @pytest.fixture
@@ -54,15 +64,15 @@ async def test_continuing_the_old_series_once(db: Database) -> None:
     assert (await create_from_form(db, _form("b"), NOW, CTX)).number == 167
 
 
-async def test_concurrent_creation_is_contiguous_across_connections(tmp_path: Path,
-                                                                    db: Database) -> None:
+async def test_concurrent_creation_is_contiguous_across_connections(
+    tmp_path: Path, db: Database
+) -> None:
     # Two connections on one file, as the service and the CLI (or two processes) would be.
     other = await Database.open(tmp_path / "hib2b.sqlite3")
     try:
-        results = await asyncio.gather(*[
-            create_from_form(db if i % 2 else other, _form(f"f{i}"), NOW, CTX)
-            for i in range(40)
-        ])
+        results = await asyncio.gather(
+            *[create_from_form(db if i % 2 else other, _form(f"f{i}"), NOW, CTX) for i in range(40)]
+        )
     finally:
         await other.close()
     assert sorted(r.number for r in results) == list(range(1, 41))

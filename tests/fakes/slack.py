@@ -133,31 +133,47 @@ class FakeSlack:
     def _failure(self, fault: Fault) -> web.Response:
         headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
         if fault.status == 429:
-            return web.json_response({"ok": False, "error": "ratelimited"}, status=429,
-                                     headers=headers)
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"}, status=429, headers=headers
+            )
         if fault.status >= 500:
-            return web.Response(status=fault.status, text="<html>upstream error</html>",
-                                content_type="text/html", headers=headers)
-        return web.json_response({"ok": False, "error": fault.error or "fatal_error"},
-                                 headers=headers)
+            return web.Response(
+                status=fault.status,
+                text="<html>upstream error</html>",
+                content_type="text/html",
+                headers=headers,
+            )
+        return web.json_response(
+            {"ok": False, "error": fault.error or "fatal_error"}, headers=headers
+        )
 
     def _next_ts(self) -> str:
         return f"{1_800_000_000 + next(self._ts)}.000100"
 
     # --- methods -------------------------------------------------------------------------
     def _m_auth_test(self, args: dict) -> dict:
-        return {"ok": True, "team_id": self.team_id, "user_id": self.bot_user, "bot_id": "BBOT",
-                "team": "Test", "user": "hib2b", "url": "https://test.slack.com/"}
+        return {
+            "ok": True,
+            "team_id": self.team_id,
+            "user_id": self.bot_user,
+            "bot_id": "BBOT",
+            "team": "Test",
+            "user": "hib2b",
+            "url": "https://test.slack.com/",
+        }
 
     def _m_chat_postMessage(self, args: dict) -> dict:
         message = {
-            "ts": self._next_ts(), "channel": args.get("channel"), "text": args.get("text"),
-            "blocks": _json(args.get("blocks")), "metadata": _json(args.get("metadata")),
-            "thread_ts": args.get("thread_ts"), "reply_broadcast": args.get("reply_broadcast"),
+            "ts": self._next_ts(),
+            "channel": args.get("channel"),
+            "text": args.get("text"),
+            "blocks": _json(args.get("blocks")),
+            "metadata": _json(args.get("metadata")),
+            "thread_ts": args.get("thread_ts"),
+            "reply_broadcast": args.get("reply_broadcast"),
         }
         self.messages.append(message)
-        return {"ok": True, "channel": message["channel"], "ts": message["ts"],
-                "message": message}
+        return {"ok": True, "channel": message["channel"], "ts": message["ts"], "message": message}
 
     def _m_chat_postEphemeral(self, args: dict) -> dict:
         return {"ok": True, "message_ts": self._next_ts()}
@@ -174,8 +190,13 @@ class FakeSlack:
 
     def _m_files_getUploadURLExternal(self, args: dict) -> dict:
         file_id = f"F{len(self.files) + 1:06d}"
-        self.files[file_id] = {"id": file_id, "name": args.get("filename"),
-                               "length": int(args.get("length", 0)), "data": None, "shares": {}}
+        self.files[file_id] = {
+            "id": file_id,
+            "name": args.get("filename"),
+            "length": int(args.get("length", 0)),
+            "data": None,
+            "shares": {},
+        }
         return {"ok": True, "file_id": file_id, "upload_url": f"{self._base}/upload/{file_id}"}
 
     def _m_files_completeUploadExternal(self, args: dict) -> dict:
@@ -214,8 +235,14 @@ class FakeSlack:
         socket = web.WebSocketResponse()
         await socket.prepare(request)
         self._sockets.append(socket)
-        await socket.send_json({"type": "hello", "num_connections": 1,
-                                "debug_info": {"host": "fake"}, "connection_info": {}})
+        await socket.send_json(
+            {
+                "type": "hello",
+                "num_connections": 1,
+                "debug_info": {"host": "fake"},
+                "connection_info": {},
+            }
+        )
         self.socket_connected.set()
         async for message in socket:
             if message.type == WSMsgType.TEXT:
@@ -227,11 +254,16 @@ class FakeSlack:
 
     async def send_envelope(self, kind: str, payload: dict[str, Any], envelope_id: str) -> None:
         await self.socket_connected.wait()
-        await self._sockets[-1].send_json({
-            "envelope_id": envelope_id, "type": kind, "payload": payload,
-            "accepts_response_payload": kind != "events_api", "retry_attempt": 0,
-            "retry_reason": "",
-        })
+        await self._sockets[-1].send_json(
+            {
+                "envelope_id": envelope_id,
+                "type": kind,
+                "payload": payload,
+                "accepts_response_payload": kind != "events_api",
+                "retry_attempt": 0,
+                "retry_reason": "",
+            }
+        )
 
 
 def _json(value: Any) -> Any:

@@ -1,0 +1,33 @@
+"""Housekeeping: files kept for forms that were never sent again are deleted after a day."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from bot import files
+from store import uploads
+from store.db import Database
+
+log = logging.getLogger("hib2b.janitor")
+
+KEEP_ABANDONED = timedelta(hours=25)  # longer than a form token lives
+SWEEP_EVERY_S = 3600.0
+
+
+async def sweep_abandoned_uploads(db: Database, data_dir: Path, now: datetime) -> int:
+    expired = await uploads.expire_uploads(db, now - KEEP_ABANDONED)
+    for file in expired:
+        files.remove(data_dir, file.stored_name)
+    if expired:
+        log.info("deleted %d files of abandoned forms", len(expired))
+    return len(expired)
+
+
+async def run(db: Database, data_dir: Path, now: Callable[[], datetime]) -> None:
+    while True:
+        await sweep_abandoned_uploads(db, data_dir, now())
+        await asyncio.sleep(SWEEP_EVERY_S)
