@@ -5,6 +5,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -174,6 +177,30 @@ class Desk:
             return Response(
                 response.status, await response.text(), response.headers, str(response.url)
             )
+
+
+def run_cli(folder: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """`python -m bot ARGS` in its own process, with `env` over this one's environment."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        env={**os.environ, **env},
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+
+
+async def send_form(http: aiohttp.ClientSession, base_url: str) -> str:
+    """GET the form and POST it back filled with GOOD, as a browser would; returns Location."""
+    async with http.get(base_url + "/soporte") as page:
+        token = hidden_fields(await page.text())["form_token"]
+    async with http.post(
+        base_url + "/soporte", data={**GOOD, "form_token": token}, allow_redirects=False
+    ) as response:
+        assert response.status == 303, await response.text()
+        return response.headers["Location"]
 
 
 def block_action(

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -16,7 +14,7 @@ from store import outbox as queue
 from store import tickets as store
 from tests import samples
 from tests.conftest import smtp_env
-from tests.desk import slack_env
+from tests.desk import run_cli, slack_env
 from tests.fakes.slack import FakeSlack
 from tests.fakes.smtp import FakeSmtp
 
@@ -98,21 +96,8 @@ async def _delivery_when(desk, key: str, predicate, timeout: float = 10.0):
 
 
 def _cli(tmp_path: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    full = {
-        **os.environ,
-        **env,
-        "HIB2B_DATA_DIR": str(tmp_path / "data"),
-        "HIB2B_SECRET_KEY": "k" * 40,
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        env=full,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    data = {"HIB2B_DATA_DIR": str(tmp_path / "data"), "HIB2B_SECRET_KEY": "k" * 40}
+    return run_cli(tmp_path, {**env, **data}, *args)
 
 
 async def test_smtp_down_then_back(start_desk, fake_slack: FakeSlack) -> None:

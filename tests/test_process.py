@@ -17,7 +17,7 @@ from pathlib import Path
 import aiohttp
 
 from tests.conftest import smtp_env
-from tests.desk import GOOD, hidden_fields, slack_env
+from tests.desk import run_cli, send_form, slack_env
 from tests.fakes.slack import FakeSlack
 from tests.fakes.smtp import FakeSmtp
 
@@ -70,13 +70,7 @@ class Service:
 
     async def submit(self) -> str:
         async with aiohttp.ClientSession() as http:
-            async with http.get(self.url + "/soporte") as page:
-                token = hidden_fields(await page.text())["form_token"]
-            async with http.post(
-                self.url + "/soporte", data={**GOOD, "form_token": token}, allow_redirects=False
-            ) as response:
-                assert response.status == 303
-                return response.headers["Location"]
+            return await send_form(http, self.url)
 
     def kill(self) -> None:
         assert self.process is not None
@@ -116,21 +110,12 @@ async def test_local_mode_writes_eml_and_logs_the_card(tmp_path: Path) -> None:
 
 def test_configuration_error_names_the_variable(tmp_path: Path) -> None:
     env = {
-        **os.environ,
         "SLACK_BOT_TOKEN": "xoxb-1",
         "SLACK_SIGNING_SECRET": "s",
         "HIB2B_DATA_DIR": str(tmp_path),
+        "HIB2B_CHANNEL": "",
     }
-    env.pop("HIB2B_CHANNEL", None)
-    result = subprocess.run(
-        [sys.executable, "-m", "bot"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    result = run_cli(tmp_path, env)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         "hib2b: configuration error: HIB2B_CHANNEL is required when SLACK_BOT_TOKEN is set"
@@ -180,18 +165,8 @@ async def test_kill_9_after_slack_took_the_card_does_not_post_it_twice(
 
 
 def test_operator_continues_the_old_series(tmp_path: Path) -> None:
-    env = {**os.environ, "HIB2B_DATA_DIR": str(tmp_path / "data")}
-
     def hib2b(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "bot", *args],
-            env=env,
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        )
+        return run_cli(tmp_path, {"HIB2B_DATA_DIR": str(tmp_path / "data")}, *args)
 
     assert hib2b("numeracion").stdout.strip() == "Siguiente ticket: HD-1"
     set_it = hib2b("numeracion", "166")
