@@ -1,5 +1,6 @@
-"""Block Kit for the support channel, built with `slack_sdk.models` so Slack's limits are checked
-when a message is rendered (`to_dict` validates). Pure: a ticket in, JSON-ready dicts out.
+"""Block Kit for the support channel and the technicians' modals, built with `slack_sdk.models`
+so Slack's limits are checked when a message is rendered (`to_dict` validates). Pure: a ticket
+in, JSON-ready dicts out.
 """
 
 from __future__ import annotations
@@ -14,39 +15,49 @@ from slack_sdk.models.blocks import (
     ButtonElement,
     ContextBlock,
     HeaderBlock,
+    InputBlock,
     MarkdownTextObject,
     Option,
     OverflowMenuElement,
+    PlainTextInputElement,
     PlainTextObject,
+    RadioButtonsElement,
     SectionBlock,
     StaticSelectElement,
+    UserSelectElement,
 )
+from slack_sdk.models.views import View
 
-from bot.domain import INCIDENT_BY_KEY, Severity, Status, ticket_code
+from bot.domain import CAUSES, INCIDENT_BY_KEY, CloseKind, Severity, Status, ticket_code
 from bot.text import chunks, shorten, slack_escape
 
 CARD_EVENT = "hib2b_ticket"
 THREAD_EVENT = "hib2b_delivery"
 CARD_DESCRIPTION_LIMIT = 1200
 SECTION_LIMIT = 3000
-NOT_YET_AVAILABLE = "Esta acción aún no está disponible."
 
-# action_id → what the button says. The workflow issue wires them; for now each answers
-# NOT_YET_AVAILABLE to the person who pressed it.
-ACTIONS = {
+# The card's controls: action_id → label.
+BUTTONS = {
     "ticket_tomar": "Tomar",
     "ticket_responder": "Responder",
     "ticket_nota": "Nota interna",
     "ticket_cerrar": "Cerrar",
 }
+REOPEN_ACTION = "ticket_reabrir"
 SEVERITY_ACTION = "ticket_severidad"
 OVERFLOW_ACTION = "ticket_mas"
-OVERFLOW = {
-    "llamada": "Llamada",
-    "esperar": "Esperar",
-    "soltar": "Soltar",
-    "reasignar": "Reasignar",
-}
+
+# Modals: callback_id of each, and the block/action ids of their inputs.
+REPLY_VIEW, NOTE_VIEW, CALL_VIEW = "hib2b_responder", "hib2b_nota", "hib2b_llamada"
+CLOSE_VIEW, REOPEN_VIEW, ASSIGN_VIEW = "hib2b_cerrar", "hib2b_reabrir", "hib2b_reasignar"
+TEXT, KIND, CAUSE, CAUSE_TEXT, DUPLICATE, USER = (
+    "texto",
+    "tipo",
+    "causa",
+    "causa_texto",
+    "original",
+    "persona",
+)
 
 
 @dataclass(frozen=True)
@@ -63,6 +74,12 @@ class CardTicket:
     descripcion: str
     created_at: datetime
     attachments: tuple[str, ...] = ()
+    assignee: str | None = None
+    first_contact_at: datetime | None = None
+    closed_at: datetime | None = None
+    close_kind: str | None = None
+    close_cause: str | None = None
+    duplicate_of: int | None = None
 
 
 @dataclass(frozen=True)
@@ -82,13 +99,16 @@ def slack_date(moment: datetime, zone: str) -> str:
 
 def _summary(ticket: CardTicket) -> str:
     tipo = INCIDENT_BY_KEY[ticket.tipo].label
-    return f"{ticket_code(ticket.number)} · {tipo} · {ticket.usuario}"
+    status = Status(ticket.status)
+    suffix = f" · {status.label}" if status is not Status.NUEVO else ""
+    return f"{ticket_code(ticket.number)} · {tipo} · {ticket.usuario}{suffix}"
 
 
 def card(ticket: CardTicket, zone: str) -> Message:
-    """The ticket's card: the facts, the description (shortened) and the buttons."""
+    """The ticket's card: the facts, the description (shortened), the state and the controls."""
     code = ticket_code(ticket.number)
     severity = Severity(ticket.severity)
+    status = Status(ticket.status)
     tipo = INCIDENT_BY_KEY[ticket.tipo].label
     description, cut = shorten(ticket.descripcion, CARD_DESCRIPTION_LIMIT)
     if cut:
@@ -102,21 +122,28 @@ def card(ticket: CardTicket, zone: str) -> Message:
         f"*Liga portal*\n{portal}",
         f"*Recibido*\n{slack_date(ticket.created_at, zone)}",
     ]
+    title = f"{code} · {tipo}" + (" · CERRADO" if status is Status.CERRADO else "")
     blocks: list[Block] = [
-        HeaderBlock(text=PlainTextObject(text=f"{code} · {tipo}"[:150], emoji=False)),
+        HeaderBlock(text=PlainTextObject(text=title[:150], emoji=False)),
         SectionBlock(fields=[MarkdownTextObject(text=field) for field in fields]),
         SectionBlock(
             text=MarkdownTextObject(
                 text=f"*Descripción del incidente*\n{slack_escape(description)}"
             )
         ),
+        ContextBlock(elements=[MarkdownTextObject(text=_state_line(ticket, zone))]),
     ]
-    status = f"*Estado:* {Status(ticket.status).label}"
-    if ticket.attachments:
-        names = ", ".join(slack_escape(name) for name in ticket.attachments)
-        status += f"  ·  *Adjuntos ({len(ticket.attachments)}):* {names}"
-    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=shorten(status, 2900)[0])]))
-    blocks.append(_buttons(ticket.number, severity))
+    if status is Status.CERRADO:
+        blocks.append(
+            ActionsBlock(
+                block_id=f"ticket:{ticket.number}",
+                elements=[
+                    ButtonElement(text="Reabrir", action_id=REOPEN_ACTION, value=str(ticket.number))
+                ],
+            )
+        )
+    else:
+        blocks.append(_controls(ticket.number, severity, status))
     return Message(
         text=slack_escape(_summary(ticket)),
         blocks=[block.to_dict() for block in blocks],
@@ -125,7 +152,28 @@ def card(ticket: CardTicket, zone: str) -> Message:
     )
 
 
-def _buttons(number: int, severity: Severity) -> ActionsBlock:
+def _state_line(ticket: CardTicket, zone: str) -> str:
+    status = Status(ticket.status)
+    parts = [f"*Estado:* {status.label}"]
+    if ticket.assignee:
+        parts.append(f"*Asignado a:* <@{ticket.assignee}>")
+    if ticket.first_contact_at:
+        parts.append(f"*Primer contacto:* {slack_date(ticket.first_contact_at, zone)}")
+    if status is Status.CERRADO and ticket.closed_at:
+        kind = CloseKind(ticket.close_kind or CloseKind.RESUELTO)
+        closed = f"*Cerrado:* {slack_date(ticket.closed_at, zone)} ({kind.label}"
+        if kind is CloseKind.DUPLICADO and ticket.duplicate_of:
+            closed += f" de {ticket_code(ticket.duplicate_of)}"
+        parts.append(closed + ")")
+        if ticket.close_cause:
+            parts.append(f"*Causa:* {slack_escape(ticket.close_cause)}")
+    if ticket.attachments:
+        names = ", ".join(slack_escape(name) for name in ticket.attachments)
+        parts.append(f"*Adjuntos ({len(ticket.attachments)}):* {names}")
+    return shorten("  ·  ".join(parts), 2900)[0]
+
+
+def _controls(number: int, severity: Severity, status: Status) -> ActionsBlock:
     value = str(number)
     options = [Option(text=s.label, value=s.value) for s in Severity]
     elements: list = [
@@ -135,7 +183,7 @@ def _buttons(number: int, severity: Severity) -> ActionsBlock:
             value=value,
             style="primary" if action == "ticket_tomar" else None,
         )
-        for action, label in ACTIONS.items()
+        for action, label in BUTTONS.items()
     ]
     elements.append(
         StaticSelectElement(
@@ -145,10 +193,16 @@ def _buttons(number: int, severity: Severity) -> ActionsBlock:
             initial_option=next(o for o in options if o.value == severity.value),
         )
     )
+    more = {
+        "llamada": "Llamada",
+        **({"reanudar": "Reanudar"} if status is Status.ESPERANDO else {"esperar": "Esperar"}),
+        "soltar": "Soltar",
+        "reasignar": "Reasignar",
+    }
     elements.append(
         OverflowMenuElement(
             action_id=OVERFLOW_ACTION,
-            options=[Option(text=label, value=f"{key}:{value}") for key, label in OVERFLOW.items()],
+            options=[Option(text=label, value=f"{key}:{value}") for key, label in more.items()],
         )
     )
     return ActionsBlock(block_id=f"ticket:{number}", elements=elements)
@@ -173,6 +227,17 @@ def full_description(ticket: CardTicket, key: str) -> Message:
     )
 
 
+def event_message(number: int, key: str, text: str) -> Message:
+    """One event of the ticket, for the card's thread (text already safe for Slack)."""
+    pieces = chunks(text, SECTION_LIMIT - 100)[:40]
+    return Message(
+        text=shorten(pieces[0], 300)[0] if pieces else ticket_code(number),
+        blocks=[SectionBlock(text=MarkdownTextObject(text=p)).to_dict() for p in pieces],
+        metadata=thread_metadata(number, key),
+        plain=text,
+    )
+
+
 def thread_metadata(number: int, key: str) -> dict:
     """Marks a thread message with its delivery key, so a retry after a crash finds it."""
     return {"event_type": THREAD_EVENT, "event_payload": {"ticket": number, "key": key}}
@@ -181,9 +246,12 @@ def thread_metadata(number: int, key: str) -> dict:
 def card_as_text(ticket: CardTicket, zone: str) -> str:
     """The card for the log in local mode: what the channel would show, as plain lines."""
     local = ticket.created_at.astimezone(ZoneInfo(zone)).strftime("%d/%m/%Y %H:%M")
+    state = f"Estado: {Status(ticket.status).label}"
+    if ticket.assignee:
+        state += f"   Asignado a: {ticket.assignee}"
     lines = [
         f"{ticket_code(ticket.number)} · {INCIDENT_BY_KEY[ticket.tipo].label}",
-        f"  Severidad: {Severity(ticket.severity).label}   Estado: {Status(ticket.status).label}",
+        f"  Severidad: {Severity(ticket.severity).label}   {state}",
         f"  Proveedor: {ticket.usuario}   Correo: {ticket.correo}",
         f"  Liga portal: {ticket.liga_portal or '—'}   Recibido: {local}",
         "  Descripción: "
@@ -192,3 +260,173 @@ def card_as_text(ticket: CardTicket, zone: str) -> str:
     if ticket.attachments:
         lines.append("  Adjuntos: " + ", ".join(ticket.attachments))
     return "\n".join(lines)
+
+
+# --- modals ------------------------------------------------------------------------------
+
+
+def _modal(
+    callback: str, title: str, submit: str, number: int, blocks: list[Block], context: str
+) -> dict:
+    view = View(
+        type="modal",
+        callback_id=callback,
+        title=PlainTextObject(text=title[:24]),
+        submit=PlainTextObject(text=submit),
+        close=PlainTextObject(text="Cancelar"),
+        private_metadata=f"{number}|{context}",
+        blocks=blocks,
+    )
+    return view.to_dict()
+
+
+def _text_input(
+    block_id: str,
+    label: str,
+    *,
+    multiline: bool = True,
+    optional: bool = False,
+    hint: str | None = None,
+    placeholder: str | None = None,
+) -> InputBlock:
+    return InputBlock(
+        block_id=block_id,
+        label=label,
+        optional=optional,
+        hint=hint,
+        element=PlainTextInputElement(
+            action_id=block_id, multiline=multiline, max_length=3000, placeholder=placeholder
+        ),
+    )
+
+
+def _heading(ticket: CardTicket) -> SectionBlock:
+    tipo = INCIDENT_BY_KEY[ticket.tipo].label
+    return SectionBlock(
+        text=MarkdownTextObject(
+            text=f"*{ticket_code(ticket.number)}* · {slack_escape(tipo)} · "
+            f"{slack_escape(ticket.usuario)} ({slack_escape(ticket.correo)})"
+        )
+    )
+
+
+def reply_modal(ticket: CardTicket, context: str) -> dict:
+    return _modal(
+        REPLY_VIEW,
+        f"Responder {ticket_code(ticket.number)}",
+        "Enviar",
+        ticket.number,
+        [
+            _heading(ticket),
+            _text_input(
+                TEXT, "Mensaje para el proveedor", hint="Se envía por correo tal como lo escriba."
+            ),
+        ],
+        context,
+    )
+
+
+def note_modal(ticket: CardTicket, context: str) -> dict:
+    return _modal(
+        NOTE_VIEW,
+        "Nota interna",
+        "Guardar",
+        ticket.number,
+        [
+            _heading(ticket),
+            _text_input(TEXT, "Nota", hint="Solo la ve el equipo; nunca se envía al proveedor."),
+        ],
+        context,
+    )
+
+
+def call_modal(ticket: CardTicket, context: str) -> dict:
+    return _modal(
+        CALL_VIEW,
+        "Registrar llamada",
+        "Registrar",
+        ticket.number,
+        [
+            _heading(ticket),
+            _text_input(TEXT, "¿De qué se habló?"),
+        ],
+        context,
+    )
+
+
+def reopen_modal(ticket: CardTicket, context: str) -> dict:
+    return _modal(
+        REOPEN_VIEW,
+        f"Reabrir {ticket_code(ticket.number)}",
+        "Reabrir",
+        ticket.number,
+        [
+            _heading(ticket),
+            _text_input(TEXT, "Motivo", hint="Se le informa al proveedor."),
+        ],
+        context,
+    )
+
+
+def assign_modal(ticket: CardTicket, context: str) -> dict:
+    return _modal(
+        ASSIGN_VIEW,
+        "Reasignar",
+        "Asignar",
+        ticket.number,
+        [
+            _heading(ticket),
+            InputBlock(
+                block_id=USER,
+                label="Asignar a",
+                element=UserSelectElement(action_id=USER, placeholder="Técnico"),
+            ),
+        ],
+        context,
+    )
+
+
+def close_modal(ticket: CardTicket, context: str) -> dict:
+    kinds = [Option(text=kind.label, value=kind.value) for kind in CloseKind]
+    causes = [Option(text=label, value=key) for key, label in CAUSES.items()]
+    return _modal(
+        CLOSE_VIEW,
+        f"Cerrar {ticket_code(ticket.number)}",
+        "Cerrar ticket",
+        ticket.number,
+        [
+            _heading(ticket),
+            InputBlock(
+                block_id=KIND,
+                label="Resultado",
+                element=RadioButtonsElement(action_id=KIND, options=kinds, initial_option=kinds[0]),
+            ),
+            _text_input(
+                TEXT,
+                "Resumen de la resolución",
+                hint="Se envía al proveedor en el correo de cierre.",
+            ),
+            InputBlock(
+                block_id=CAUSE,
+                label="Causa raíz",
+                element=StaticSelectElement(
+                    action_id=CAUSE, placeholder="Seleccione", options=causes
+                ),
+            ),
+            _text_input(
+                CAUSE_TEXT,
+                "Detalle de la causa",
+                multiline=False,
+                optional=True,
+                hint="Obligatorio si la causa es «Otra».",
+            ),
+            _text_input(
+                DUPLICATE,
+                "Ticket original (si es duplicado)",
+                multiline=False,
+                optional=True,
+                placeholder="HD-123",
+            ),
+        ],
+        context,
+    )

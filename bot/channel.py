@@ -68,6 +68,10 @@ class Channel(Protocol):
         self, thread_ts: str, message: Message, key: str, retry: bool
     ) -> str: ...
 
+    async def update_card(self, ts: str, message: Message) -> None:
+        """Edit the card in place (the same content twice is harmless)."""
+        ...
+
     async def upload_file(
         self, thread_ts: str, path: Path, title: str, state: dict[str, Any], save: SaveState
     ) -> str:
@@ -167,6 +171,16 @@ class SlackChannel:
         )
         return str(response["ts"])
 
+    async def update_card(self, ts: str, message: Message) -> None:
+        await self._call(
+            "chat_update",
+            channel=self._channel,
+            ts=ts,
+            text=message.text,
+            blocks=message.blocks,
+            metadata=message.metadata,
+        )
+
     async def _find_in_thread(self, thread_ts: str, key: str) -> str | None:
         cursor = None
         for _ in range(HISTORY_PAGES):
@@ -261,6 +275,9 @@ class LogChannel:
     async def post_in_thread(self, thread_ts: str, message: Message, key: str, retry: bool) -> str:
         log.info("[canal de soporte, hilo %s]\n%s", thread_ts, message.plain or message.text)
         return self._ts()
+
+    async def update_card(self, ts: str, message: Message) -> None:
+        log.info("[canal de soporte] tarjeta actualizada\n%s", message.plain or message.text)
 
     async def upload_file(
         self, thread_ts: str, path: Path, title: str, state: dict[str, Any], save: SaveState

@@ -12,18 +12,23 @@ from collections.abc import Sequence
 
 from dotenv import load_dotenv
 
-from bot import tickets
-from bot.commands import answer
+from bot import team, tickets
+from bot.commands import Commands
 from bot.config import ConfigError, Settings, load_settings
 from bot.services import Services
 from store import outbox as queue
 from store.tickets import NumberingStarted, next_number
 
-OPERATOR = "operador"
+OPERATOR_COMMANDS = {"servir", "serve", "numeracion", "numbering", "entregas", "deliveries"}
+EPILOG = """Any other sub-command is a /hib2b line, e.g.: hib2b tomar HD-12 --as U0123ABCD,
+hib2b responder 12 Ya quedó su contraseña, hib2b cerrar 12 acceso Se restableció el acceso.
+Run `hib2b ayuda` for the whole list."""
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="hib2b", description="Mesa de ayuda HIB2B.")
+    parser = argparse.ArgumentParser(
+        prog="hib2b", description="Mesa de ayuda HIB2B.", epilog=EPILOG
+    )
     parser.add_argument(
         "--as",
         dest="actor",
@@ -47,15 +52,32 @@ def _parser() -> argparse.ArgumentParser:
         "accion", nargs="?", default="lista", choices=["lista", "list", "reintentar", "retry"]
     )
     deliveries.add_argument("ids", nargs="*", type=int, help="ids to retry (default: all failed)")
-    for name, alias in (("ver", "show"), ("ayuda", "help")):
-        command = sub.add_parser(name, aliases=[alias], help=f"as /hib2b {name}")
-        command.add_argument("args", nargs="*")
     return parser
+
+
+def _split(argv: list[str]) -> tuple[str | None, list[str]]:
+    """`--as U…` wherever it stands, and the rest of the line."""
+    actor, rest, words = None, [], iter(argv)
+    for word in words:
+        if word == "--as":
+            actor = next(words, None)
+        elif word.startswith("--as="):
+            actor = word.split("=", 1)[1]
+        else:
+            rest.append(word)
+    return actor, rest
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     load_dotenv(".env", override=False)
-    args = _parser().parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    actor, rest = _split(words)
+    line = None
+    if rest and not rest[0].startswith("-") and rest[0] not in OPERATOR_COMMANDS:
+        line = " ".join(rest)  # a /hib2b line
+        args = argparse.Namespace(command="hib2b", actor=actor)
+    else:
+        args = _parser().parse_args(words)
     try:
         settings = load_settings(os.environ)
     except ConfigError as error:
@@ -67,7 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if args.command in (None, "servir", "serve"):
         return serve(settings)
-    return asyncio.run(_once(settings, args))
+    return asyncio.run(_once(settings, args, line))
 
 
 def serve(settings: Settings) -> int:
@@ -91,17 +113,28 @@ def serve(settings: Settings) -> int:
     return 0
 
 
-async def _once(settings: Settings, args: argparse.Namespace) -> int:
+async def _once(settings: Settings, args: argparse.Namespace, line: str | None) -> int:
     services = Services(settings)
     await services.start(deliver=False)
     try:
+        if line is not None:
+            return await _hib2b(services, args.actor, line)
         return await _run(services, args)
     finally:
         await services.stop()
 
 
+async def _hib2b(services: Services, user: str | None, line: str) -> int:
+    """One /hib2b line, as `user` or as the operator (lead rights)."""
+    actor = await team.actor_for(services.db, services.settings, user or team.OPERATOR.user_id)
+    reply = await Commands(services).run(actor, line, for_slack=False)
+    print(reply.text)
+    # The service, if running, sends what this queued at its next look (within seconds).
+    return 1 if reply.refused or reply.modal is not None else 0
+
+
 async def _run(services: Services, args: argparse.Namespace) -> int:
-    actor = args.actor or OPERATOR
+    actor = args.actor or team.OPERATOR.user_id
     if args.command in ("numeracion", "numbering"):
         if args.siguiente is None:
             print(f"Siguiente ticket: HD-{await next_number(services.db)}")
@@ -125,9 +158,7 @@ async def _run(services: Services, args: argparse.Namespace) -> int:
             print(f"{count} entrega(s) de nuevo en la cola; el servicio las enviará en segundos.")
             return 0
         return _print_deliveries(await queue.deliveries(services.db))
-    words = [args.command, *args.args]
-    print(await answer(services, " ".join(words), for_slack=False))
-    return 0
+    raise ValueError(f"unknown command {args.command!r}")
 
 
 def _print_deliveries(items: list) -> int:

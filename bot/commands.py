@@ -1,23 +1,103 @@
-"""The `/hib2b` sub-commands, shared by Slack and the `hib2b` command line.
+"""`/hib2b` sub-commands, shared by Slack and the `hib2b` command line.
 
-Spanish names with English aliases; case and accents do not matter. So far only the read-only
-ones exist; the technicians' workflow adds the rest."""
+Spanish names with English aliases; case and accents do not matter; `HD-N` may be written `hd-n`
+or `N`; text is the rest of the line. A sub-command answers text for the person who ran it, or
+asks for a modal (Slack opens it; the command line says what to type instead)."""
 
 from __future__ import annotations
 
+import re
 import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
 
-from bot.domain import INCIDENT_BY_KEY, Severity, Status, parse_ticket_code, ticket_code
+from bot import blocks, team, workflow
+from bot.deliveries import card_ticket
+from bot.domain import CAUSES, INCIDENT_BY_KEY, CloseKind, Severity, Status, parse_ticket_code
+from bot.domain import ticket_code as code_of
 from bot.mail import local_time
 from bot.services import Services
 from bot.text import slack_escape
+from bot.tickets import act
+from bot.workflow import Actor, Change, Refused, mention
 from store import tickets as store
+from store.db import Database
+from store.models import Ticket
 
-USAGE = """*Comandos de /hib2b*
-• `/hib2b ayuda`: esta ayuda
-• `/hib2b ver HD-N`: el ticket HD-N (solo usted lo ve)"""
+USAGE = """*Comandos de /hib2b* (HD-N también se puede escribir `N`)
+• `ayuda`: esta ayuda
+• `ver HD-N`: el ticket, solo para usted
+• `lista [abiertos|mios|sin-asignar]`: tickets abiertos
+• `tomar HD-N [@persona]`: tomarlo (un líder puede asignarlo a otra persona)
+• `soltar HD-N`: dejarlo sin asignar
+• `responder HD-N [texto]`: correo al proveedor (sin texto abre el formulario)
+• `nota HD-N texto`: nota interna, nunca se envía al proveedor
+• `llamada HD-N texto`: registrar una llamada con el proveedor
+• `severidad HD-N bajo|medio-alto|critico [motivo]`
+• `esperar HD-N [motivo]` / `reanudar HD-N`: en espera del proveedor, y de vuelta
+• `cerrar HD-N`: abre el formulario de cierre (o `cerrar HD-N causa resumen…`,
+  `cerrar HD-N spam`, `cerrar HD-N duplicado HD-M`)
+• `reabrir HD-N motivo`
+• `equipo agregar|quitar|lista [@persona] [tecnico|lider]` (líderes)"""
 
-ALIASES = {"ayuda": "ayuda", "help": "ayuda", "ver": "ver", "show": "ver"}
+ALIASES = {
+    "ayuda": "ayuda",
+    "help": "ayuda",
+    "ver": "ver",
+    "show": "ver",
+    "lista": "lista",
+    "list": "lista",
+    "tomar": "tomar",
+    "claim": "tomar",
+    "soltar": "soltar",
+    "release": "soltar",
+    "responder": "responder",
+    "reply": "responder",
+    "nota": "nota",
+    "note": "nota",
+    "llamada": "llamada",
+    "call": "llamada",
+    "severidad": "severidad",
+    "severity": "severidad",
+    "esperar": "esperar",
+    "wait": "esperar",
+    "reanudar": "reanudar",
+    "resume": "reanudar",
+    "cerrar": "cerrar",
+    "close": "cerrar",
+    "reabrir": "reabrir",
+    "reopen": "reabrir",
+    "equipo": "equipo",
+    "team": "equipo",
+}
+LIST_FILTERS = {
+    "abiertos": "abiertos",
+    "open": "abiertos",
+    "mios": "mios",
+    "mine": "mios",
+    "sin-asignar": "sin-asignar",
+    "sin": "sin-asignar",
+    "unassigned": "sin-asignar",
+}
+SEVERITY_WORDS = {
+    "bajo": Severity.BAJO,
+    "low": Severity.BAJO,
+    "medio-alto": Severity.MEDIO_ALTO,
+    "medio": Severity.MEDIO_ALTO,
+    "medioalto": Severity.MEDIO_ALTO,
+    "critico": Severity.CRITICO,
+    "critical": Severity.CRITICO,
+}
+_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|([^>]*))?>|@?([UW][A-Z0-9]{2,})")
+MAX_LIST = 30
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str = ""
+    modal: dict | None = None  # Slack opens it; elsewhere `text` says what to type
+    refused: bool = False
 
 
 def normalize(word: str) -> str:
@@ -25,39 +105,411 @@ def normalize(word: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
-async def answer(services: Services, text: str, for_slack: bool = True) -> str:
-    words = text.split()
-    if not words:
-        return USAGE
-    name = ALIASES.get(normalize(words[0]))
-    if name is None:
-        return f"No conozco el sub-comando «{_safe(words[0], for_slack)}».\n\n{USAGE}"
-    if name == "ayuda":
-        return USAGE
-    return await show(services, words[1:], for_slack)
+def parse_mention(word: str) -> tuple[str, str] | None:
+    """`<@U123|ana>` (Slack, should_escape), `<@U123>`, `@U123` or `U123` → (id, name)."""
+    match = _MENTION.fullmatch(word.strip())
+    if not match:
+        return None
+    return (match.group(1) or match.group(3), match.group(2) or "")
+
+
+class Commands:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    @property
+    def db(self) -> Database:
+        return self.services.db  # opened when the service starts, after listeners register
+
+    async def run(
+        self,
+        actor: Actor,
+        text: str,
+        context: str = "",
+        for_slack: bool = True,
+        request_key: str | None = None,
+    ) -> Reply:
+        """Answer one `/hib2b …` line typed by `actor` (`context`: the Slack channel)."""
+        words = text.split()
+        if not words:
+            return Reply(USAGE)
+        name = ALIASES.get(normalize(words[0]))
+        if name is None:
+            return Reply(f"No conozco «{_safe(words[0], for_slack)}». {USAGE}")
+        try:
+            return await getattr(self, "_" + name)(
+                actor, words[1:], text.split(None, 1), context, for_slack, request_key
+            )
+        except Refused as refusal:
+            return Reply(refusal.message, refused=True)
+
+    # --- read-only ---------------------------------------------------------------------
+    async def _ayuda(self, *_: object) -> Reply:
+        return Reply(USAGE)
+
+    async def _ver(
+        self,
+        actor: Actor,
+        args: list[str],
+        _line: list[str],
+        _ctx: str,
+        for_slack: bool,
+        _key: str | None,
+    ) -> Reply:
+        ticket = await self._ticket(args, "ver")
+        attachments = await store.attachments_of(self.db, ticket.number)
+        return Reply(
+            describe(
+                ticket,
+                [a.display_name for a in attachments],
+                self.services.settings.timezone,
+                for_slack,
+            )
+        )
+
+    async def _lista(
+        self,
+        actor: Actor,
+        args: list[str],
+        _line: list[str],
+        _ctx: str,
+        for_slack: bool,
+        _key: str | None,
+    ) -> Reply:
+        which = LIST_FILTERS.get(normalize(args[0]) if args else "abiertos")
+        if which is None:
+            raise Refused("Use `lista abiertos`, `lista mios` o `lista sin-asignar`.")
+        assignee = actor.user_id if which == "mios" else None
+        tickets = await store.open_tickets(
+            self.db, assignee=assignee, unassigned=which == "sin-asignar"
+        )
+        title = {
+            "abiertos": "Tickets abiertos",
+            "mios": "Mis tickets abiertos",
+            "sin-asignar": "Tickets sin asignar",
+        }[which]
+        lines = [_list_line(t, for_slack) for t in tickets[:MAX_LIST]]
+        if len(tickets) > MAX_LIST:
+            lines.append(f"… y {len(tickets) - MAX_LIST} más.")
+        return Reply(f"*{title} ({len(tickets)})*\n" + ("\n".join(lines) or "_Ninguno._"))
+
+    # --- changes -----------------------------------------------------------------------
+    async def _guarded(
+        self, actor: Actor, number: int, decide: Callable[[Ticket], Change], key: str | None
+    ) -> Reply:
+        try:
+            return await self._change(actor, number, decide, key)
+        except Refused as refusal:
+            return Reply(refusal.message, refused=True)
+
+    async def _change(
+        self, actor: Actor, number: int, decide: Callable[[Ticket], Change], key: str | None
+    ) -> Reply:
+        outcome = await act(
+            self.db,
+            number,
+            actor,
+            decide,
+            self.services.now(),
+            self.services.mail_ctx,
+            request_key=key,
+        )
+        if outcome.applied:
+            self.services.wake_outbox()
+        return Reply(outcome.answer)
+
+    async def _tomar(
+        self, actor: Actor, args: list[str], _line: list[str], _ctx: str, _s: bool, key: str | None
+    ) -> Reply:
+        number = self._number(args, "tomar")
+        target, name = actor.user_id, actor.name
+        if len(args) > 1:
+            found = parse_mention(args[1])
+            if found is None:
+                raise Refused("Indique a la persona con @nombre: `/hib2b tomar HD-N @persona`.")
+            target, name = found
+        now = self.services.now()
+        return await self._change(
+            actor, number, lambda t: workflow.claim(t, actor, target, now, name), key
+        )
+
+    async def _soltar(
+        self, actor: Actor, args: list[str], _line: list[str], _c: str, _s: bool, key: str | None
+    ) -> Reply:
+        number, now = self._number(args, "soltar"), self.services.now()
+        return await self._change(actor, number, lambda t: workflow.release(t, actor, now), key)
+
+    async def _responder(
+        self,
+        actor: Actor,
+        args: list[str],
+        line: list[str],
+        context: str,
+        for_slack: bool,
+        key: str | None,
+    ) -> Reply:
+        number = self._number(args, "responder")
+        text = _rest(line, 1)
+        if not text:
+            ticket = await self._ticket(args, "responder")
+            self._may_change(actor, ticket)
+            return Reply(
+                "Escriba el texto: `responder HD-N texto`.",
+                blocks.reply_modal(_card(ticket), context),
+            )
+        now = self.services.now()
+        return await self._change(actor, number, lambda t: workflow.reply(t, actor, text, now), key)
+
+    async def _nota(
+        self, actor: Actor, args: list[str], line: list[str], _c: str, _s: bool, key: str | None
+    ) -> Reply:
+        number = self._number(args, "nota")
+        text, now = _rest(line, 1), self.services.now()
+        return await self._change(actor, number, lambda t: workflow.note(t, actor, text, now), key)
+
+    async def _llamada(
+        self, actor: Actor, args: list[str], line: list[str], _c: str, _s: bool, key: str | None
+    ) -> Reply:
+        number = self._number(args, "llamada")
+        text, now = _rest(line, 1), self.services.now()
+        return await self._change(actor, number, lambda t: workflow.call(t, actor, text, now), key)
+
+    async def _severidad(
+        self, actor: Actor, args: list[str], line: list[str], _c: str, _s: bool, key: str | None
+    ) -> Reply:
+        number = self._number(args, "severidad")
+        level = SEVERITY_WORDS.get(normalize(args[1])) if len(args) > 1 else None
+        if level is None:
+            raise Refused(
+                "Indique la severidad: `severidad HD-N bajo|medio-alto|critico [motivo]`."
+            )
+        reason, now = _rest(line, 2), self.services.now()
+        return await self._change(
+            actor, number, lambda t: workflow.set_severity(t, actor, level, reason, now), key
+        )
+
+    async def _esperar(
+        self, actor: Actor, args: list[str], line: list[str], _c: str, _s: bool, key: str | None
+    ) -> Reply:
+        number = self._number(args, "esperar")
+        reason, now = _rest(line, 1), self.services.now()
+        return await self._change(
+            actor, number, lambda t: workflow.wait(t, actor, reason, now), key
+        )
+
+    async def _reanudar(
+        self, actor: Actor, args: list[str], _line: list[str], _c: str, _s: bool, key: str | None
+    ) -> Reply:
+        number, now = self._number(args, "reanudar"), self.services.now()
+        return await self._change(actor, number, lambda t: workflow.resume(t, actor, now), key)
+
+    async def _reabrir(
+        self, actor: Actor, args: list[str], line: list[str], _c: str, _s: bool, key: str | None
+    ) -> Reply:
+        number = self._number(args, "reabrir")
+        reason, now = _rest(line, 1), self.services.now()
+        return await self._change(
+            actor, number, lambda t: workflow.reopen(t, actor, reason, now), key
+        )
+
+    async def _cerrar(
+        self,
+        actor: Actor,
+        args: list[str],
+        line: list[str],
+        context: str,
+        _s: bool,
+        key: str | None,
+    ) -> Reply:
+        number = self._number(args, "cerrar")
+        if len(args) < 2:
+            ticket = await self._ticket(args, "cerrar")
+            self._may_change(actor, ticket)
+            return Reply(
+                "Indique la causa y el resumen: `cerrar HD-N causa resumen…` "
+                f"(causas: {', '.join(CAUSES)}), `cerrar HD-N spam` o "
+                "`cerrar HD-N duplicado HD-M`.",
+                blocks.close_modal(_card(ticket), context),
+            )
+        first = normalize(args[1])
+        if first == CloseKind.SPAM:
+            return await self.close(
+                actor,
+                number,
+                kind=CloseKind.SPAM,
+                cause="otra",
+                cause_text="Spam",
+                summary="Spam",
+                duplicate_of=None,
+                key=key,
+            )
+        if first == CloseKind.DUPLICADO:
+            original = parse_ticket_code(args[2]) if len(args) > 2 else None
+            return await self.close(
+                actor,
+                number,
+                kind=CloseKind.DUPLICADO,
+                cause="otra",
+                cause_text="Duplicado",
+                summary=f"Duplicado de {code_of(original or 0)}",
+                duplicate_of=original,
+                key=key,
+            )
+        return await self.close(
+            actor,
+            number,
+            kind=CloseKind.RESUELTO,
+            cause=first,
+            cause_text="",
+            summary=_rest(line, 2),
+            duplicate_of=None,
+            key=key,
+        )
+
+    async def close(
+        self,
+        actor: Actor,
+        number: int,
+        *,
+        kind: str,
+        cause: str,
+        cause_text: str,
+        summary: str,
+        duplicate_of: int | None,
+        key: str | None,
+    ) -> Reply:
+        """Close a ticket (the close modal and `cerrar HD-N …` both end here)."""
+        original = (
+            duplicate_of is not None and await store.get_ticket(self.db, duplicate_of) is not None
+        )
+        now = self.services.now()
+        return await self._guarded(
+            actor,
+            number,
+            lambda t: workflow.close(
+                t,
+                actor,
+                kind=kind,
+                cause=cause,
+                cause_text=cause_text,
+                summary=summary,
+                duplicate_of=duplicate_of,
+                original_exists=original,
+                now=now,
+            ),
+            key,
+        )
+
+    async def _equipo(self, actor: Actor, args: list[str], *_: object) -> Reply:
+        settings, verb = self.services.settings, normalize(args[0]) if args else "lista"
+        if verb in ("lista", "list"):
+            return Reply(await team.listing(self.db, settings))
+        person = parse_mention(args[1]) if len(args) > 1 else None
+        if person is None:
+            raise Refused("Indique a la persona: `/hib2b equipo agregar @persona tecnico`.")
+        if verb in ("agregar", "add"):
+            role = normalize(args[2]) if len(args) > 2 else "tecnico"
+            role = {"technician": "tecnico", "lead": "lider"}.get(role, role)
+            return Reply(
+                await team.add(
+                    self.db, settings, actor, person[0], role, person[1], self.services.now()
+                )
+            )
+        if verb in ("quitar", "remove"):
+            return Reply(await team.remove(self.db, settings, actor, person[0]))
+        raise Refused("Use `equipo agregar`, `equipo quitar` o `equipo lista`.")
+
+    async def modal(self, actor: Actor, which: str, number_text: str, context: str) -> Reply:
+        """The modal behind a card control, once it is clear the actor may use it."""
+        try:
+            ticket = await self._ticket(number_text.split(), which)
+            if actor.role is None:
+                raise Refused("Solo el equipo de soporte puede cambiar tickets.")
+            card = _card(ticket)
+            if which == "nota":
+                return Reply(modal=blocks.note_modal(card, context))
+            if which == "reabrir":
+                if ticket.status != Status.CERRADO:
+                    raise Refused(f"{code_of(ticket.number)} está abierto.")
+                return Reply(modal=blocks.reopen_modal(card, context))
+            self._may_change(actor, ticket)
+            if which == "reasignar":
+                if not actor.is_lead:
+                    raise Refused("Solo un líder puede asignar tickets a otra persona.")
+                return Reply(modal=blocks.assign_modal(card, context))
+            if which == "llamada":
+                return Reply(modal=blocks.call_modal(card, context))
+        except Refused as refusal:
+            return Reply(refusal.message, refused=True)
+        raise ValueError(f"no modal called {which!r}")
+
+    # --- helpers -----------------------------------------------------------------------
+    def _number(self, args: list[str], verb: str) -> int:
+        number = parse_ticket_code(args[0]) if args else None
+        if number is None:
+            raise Refused(f"Indique el ticket: `/hib2b {verb} HD-N`.")
+        return number
+
+    async def _ticket(self, args: list[str], verb: str) -> Ticket:
+        number = self._number(args, verb)
+        ticket = await store.get_ticket(self.db, number)
+        if ticket is None:
+            raise Refused(f"No existe el ticket {code_of(number)}.")
+        return ticket
+
+    def _may_change(self, actor: Actor, ticket: Ticket) -> None:
+        """Checked before a modal opens, so nobody fills in a form that will be refused."""
+        if actor.role is None:
+            raise Refused("Solo el equipo de soporte puede cambiar tickets.")
+        if ticket.status == Status.CERRADO:
+            raise Refused(f"{code_of(ticket.number)} está cerrado.")
+
+
+def _rest(line: list[str], skip: int) -> str:
+    """The text after the sub-command and `skip` words, as typed (line breaks kept)."""
+    text = line[1] if len(line) > 1 else ""
+    for _ in range(skip):
+        parts = text.strip().split(None, 1)
+        text = parts[1] if len(parts) > 1 else ""
+    return text.strip()
 
 
 def _safe(text: str, for_slack: bool) -> str:
     return slack_escape(text) if for_slack else text
 
 
-async def show(services: Services, args: list[str], for_slack: bool) -> str:
-    number = parse_ticket_code(args[0]) if args else None
-    if number is None:
-        return "Indique el ticket: `/hib2b ver HD-N`."
-    ticket = await store.get_ticket(services.db, number)
-    if ticket is None:
-        return f"No existe el ticket {ticket_code(number)}."
-    attachments = await store.attachments_of(services.db, number)
-    safe = lambda value: _safe(value, for_slack)  # noqa: E731
+def _card(ticket: Ticket) -> blocks.CardTicket:
+    return card_ticket(ticket, [])
+
+
+def _list_line(ticket: Ticket, for_slack: bool) -> str:
+    who = mention(ticket.assignee) if ticket.assignee else "sin asignar"
+    return (
+        f"• *{code_of(ticket.number)}* · {INCIDENT_BY_KEY[ticket.tipo].label} · "
+        f"{Severity(ticket.severity).label} · {Status(ticket.status).label} · {who} · "
+        f"{_safe(ticket.usuario, for_slack)}"
+    )
+
+
+def describe(ticket: Ticket, attachments: list[str], zone: str, for_slack: bool) -> str:
+    safe = partial(_safe, for_slack=for_slack)
     lines = [
-        f"*{ticket_code(number)}* · {INCIDENT_BY_KEY[ticket.tipo].label}",
-        f"Severidad: {Severity(ticket.severity).label} · Estado: {Status(ticket.status).label}",
+        f"*{code_of(ticket.number)}* · {INCIDENT_BY_KEY[ticket.tipo].label}",
+        f"Severidad: {Severity(ticket.severity).label} · Estado: {Status(ticket.status).label}"
+        f" · Asignado a: {mention(ticket.assignee) if ticket.assignee else 'nadie'}",
         f"Proveedor: {safe(ticket.usuario)} · Correo: {safe(ticket.correo)}",
         f"Liga portal: {safe(ticket.liga_portal) or '—'}",
-        f"Recibido: {local_time(ticket.created_at, services.settings.timezone)}",
-        f"Descripción: {safe(ticket.descripcion)}",
+        f"Recibido: {local_time(ticket.created_at, zone)}",
     ]
+    if ticket.first_contact_at:
+        lines.append(f"Primer contacto: {local_time(ticket.first_contact_at, zone)}")
+    if ticket.closed_at:
+        lines.append(
+            f"Cerrado: {local_time(ticket.closed_at, zone)} · "
+            f"{CloseKind(ticket.close_kind or 'resuelto').label} · "
+            f"Causa: {safe(ticket.close_cause or '')}"
+        )
+    lines.append(f"Descripción: {safe(ticket.descripcion)}")
     if attachments:
-        lines.append("Adjuntos: " + ", ".join(safe(a.display_name) for a in attachments))
+        lines.append("Adjuntos: " + ", ".join(safe(name) for name in attachments))
     return "\n".join(lines)

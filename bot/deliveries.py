@@ -21,6 +21,7 @@ from store.db import Database
 from store.models import Delivery, StoredFile, Ticket
 
 CARD, DESCRIPTION, FILE, EMAIL = "card", "description", "file", "email"
+CARD_UPDATE, THREAD = "card_update", "thread"
 
 
 def card_ticket(ticket: Ticket, attachments: list[StoredFile]) -> blocks.CardTicket:
@@ -35,6 +36,12 @@ def card_ticket(ticket: Ticket, attachments: list[StoredFile]) -> blocks.CardTic
         descripcion=ticket.descripcion,
         created_at=ticket.created_at,
         attachments=tuple(a.display_name for a in attachments),
+        assignee=ticket.assignee,
+        first_contact_at=ticket.first_contact_at,
+        closed_at=ticket.closed_at,
+        close_kind=ticket.close_kind,
+        close_cause=ticket.close_cause,
+        duplicate_of=ticket.duplicate_of,
     )
 
 
@@ -56,7 +63,14 @@ class Deliveries:
         self._data_dir = data_dir
 
     def handlers(self) -> dict[str, Handler]:
-        return {CARD: self.card, DESCRIPTION: self.description, FILE: self.file, EMAIL: self.email}
+        return {
+            CARD: self.card,
+            CARD_UPDATE: self.card_update,
+            DESCRIPTION: self.description,
+            THREAD: self.thread,
+            FILE: self.file,
+            EMAIL: self.email,
+        }
 
     async def _ticket(self, item: Delivery) -> Ticket:
         ticket = await store.get_ticket(self._db, item.ticket) if item.ticket else None
@@ -83,6 +97,21 @@ class Deliveries:
             await store.set_card(conn, ticket.number, self._channel_id, ts)
 
         return Delivered(ts, record)
+
+    async def card_update(self, item: Delivery) -> Delivered:
+        # Rendered from the ticket as it is now: an update sent late or twice still shows the
+        # latest state, so the order in which updates leave does not matter.
+        ticket, ts = await self._thread(item)
+        attachments = await store.attachments_of(self._db, ticket.number)
+        message = blocks.card(card_ticket(ticket, attachments), self._zone)
+        await self._channel.update_card(ts, message)
+        return Delivered(ts)
+
+    async def thread(self, item: Delivery) -> Delivered:
+        ticket, thread = await self._thread(item)
+        message = blocks.event_message(ticket.number, item.key, item.payload["text"])
+        ts = await self._channel.post_in_thread(thread, message, item.key, item.attempts > 1)
+        return Delivered(ts)
 
     async def description(self, item: Delivery) -> Delivered:
         ticket, thread = await self._thread(item)

@@ -37,11 +37,58 @@ INCIDENT_BY_KEY = {incident.key: incident for incident in INCIDENT_TYPES}
 
 
 class Status(StrEnum):
-    NUEVO = "nuevo"
+    NUEVO = "nuevo"  # open, nobody has it
+    ASIGNADO = "asignado"
+    ESPERANDO = "esperando"  # waiting on the supplier
+    CERRADO = "cerrado"
 
     @property
     def label(self) -> str:
-        return {"nuevo": "Nuevo, sin asignar"}[self.value]
+        return STATUS_LABELS[self]
+
+    @property
+    def is_open(self) -> bool:
+        return self is not Status.CERRADO
+
+
+STATUS_LABELS = {
+    Status.NUEVO: "Sin asignar",
+    Status.ASIGNADO: "En atención",
+    Status.ESPERANDO: "Esperando proveedor",
+    Status.CERRADO: "Cerrado",
+}
+
+
+class Role(StrEnum):
+    TECNICO = "tecnico"
+    LIDER = "lider"
+
+    @property
+    def label(self) -> str:
+        return {"tecnico": "técnico", "lider": "líder"}[self.value]
+
+
+class CloseKind(StrEnum):
+    RESUELTO = "resuelto"
+    SPAM = "spam"
+    DUPLICADO = "duplicado"  # of another ticket: the supplier hears about that one
+
+    @property
+    def label(self) -> str:
+        return {"resuelto": "Resuelto", "spam": "Spam", "duplicado": "Duplicado"}[self.value]
+
+
+# Root causes offered when closing; "otra" asks for the free text.
+CAUSES = {
+    "capacitacion": "Duda de uso / capacitación",
+    "acceso": "Acceso o contraseña",
+    "datos_proveedor": "Datos del proveedor (RFC, usuario, correo)",
+    "factura_invalida": "Factura o XML con errores",
+    "falla_portal": "Falla del portal",
+    "infraestructura": "Conectividad o infraestructura",
+    "configuracion_cliente": "Configuración del cliente",
+    "otra": "Otra",
+}
 
 
 class Source(StrEnum):

@@ -84,45 +84,128 @@ def local_time(moment: datetime, zone: str) -> str:
     )
 
 
+@dataclass(frozen=True)
+class Envelope:
+    """Who an email of a ticket goes to, and the thread it belongs to."""
+
+    number: int
+    usuario: str
+    correo: str
+    thread: str | None = None  # Message-ID of the ticket's first email
+
+
 def confirmation(ticket: TicketFacts, ctx: MailContext, message_id: str) -> OutgoingMail:
     """Step 8 of the manual: the ticket number, a summary of the report, the support address."""
-    values = {
-        "code": ticket_code(ticket.number),
-        "usuario": ticket.usuario,
-        "received": local_time(ticket.created_at, ctx.timezone),
-        "tipo": INCIDENT_BY_KEY[ticket.tipo].label,
-        "liga_portal": ticket.liga_portal,
-        "descripcion": ticket.descripcion,
-        "attachments": ticket.attachments,
-        "support_address": ctx.support_address,
-        "privacy_url": ctx.privacy_url,
-    }
-    subject = f"[{values['code']}] Ticket generado: {values['tipo']}"
-    return _compose(
-        ticket,
+    tipo = INCIDENT_BY_KEY[ticket.tipo].label
+    return _render(
+        "confirmacion",
+        Envelope(ticket.number, ticket.usuario, ticket.correo),
         ctx,
-        subject,
+        f"Ticket generado: {tipo}",
         message_id,
-        text=_templates.get_template("confirmacion.txt").render(values),
-        html=_templates.get_template("confirmacion.html").render(values),
+        ticket.created_at,
+        received=local_time(ticket.created_at, ctx.timezone),
+        tipo=tipo,
+        liga_portal=ticket.liga_portal,
+        descripcion=ticket.descripcion,
+        attachments=ticket.attachments,
     )
 
 
-def _compose(
-    ticket: TicketFacts, ctx: MailContext, subject: str, message_id: str, *, text: str, html: str
+def assigned(
+    to: Envelope, ctx: MailContext, message_id: str, at: datetime, technician: str
 ) -> OutgoingMail:
+    """The manual's “notificación subsecuente”: a technician has the case."""
+    return _render(
+        "asignado", to, ctx, "Técnico asignado a su ticket", message_id, at, technician=technician
+    )
+
+
+def technician_reply(
+    to: Envelope, ctx: MailContext, message_id: str, at: datetime, text: str, technician: str
+) -> OutgoingMail:
+    # Written by a person: no Auto-Submitted, so the supplier's auto-replies still answer.
+    return _render(
+        "respuesta",
+        to,
+        ctx,
+        "Respuesta de Soporte HIB2B",
+        message_id,
+        at,
+        auto=False,
+        text=text,
+        technician=technician,
+    )
+
+
+def reopened(
+    to: Envelope, ctx: MailContext, message_id: str, at: datetime, reason: str
+) -> OutgoingMail:
+    return _render("reabierto", to, ctx, "Su ticket fue reabierto", message_id, at, reason=reason)
+
+
+def closed(
+    to: Envelope,
+    ctx: MailContext,
+    message_id: str,
+    at: datetime,
+    *,
+    tipo: str,
+    summary: str,
+    cause: str,
+    timeline: list[tuple[str, str]],
+) -> OutgoingMail:
+    """Step 10: the closing summary, from the ticket's creation to its resolution."""
+    return _render(
+        "cerrado",
+        to,
+        ctx,
+        "Resumen de cierre de su ticket",
+        message_id,
+        at,
+        tipo=tipo,
+        summary=summary,
+        cause=cause,
+        timeline=timeline,
+    )
+
+
+def _render(
+    template: str,
+    to: Envelope,
+    ctx: MailContext,
+    subject: str,
+    message_id: str,
+    at: datetime,
+    *,
+    auto: bool = True,
+    **values: object,
+) -> OutgoingMail:
+    code = ticket_code(to.number)
+    values.update(
+        code=code,
+        usuario=to.usuario,
+        support_address=ctx.support_address,
+        privacy_url=ctx.privacy_url,
+    )
     message = EmailMessage()
-    message["Subject"] = header_safe(subject)
+    message["Subject"] = header_safe(f"[{code}] {subject}")
     message["From"] = ctx.mail_from
-    message["To"] = Address(display_name=header_safe(ticket.usuario)[:80], addr_spec=ticket.correo)
+    message["To"] = Address(display_name=header_safe(to.usuario)[:80], addr_spec=to.correo)
     message["Reply-To"] = ctx.reply_to
-    message["Date"] = format_datetime(ticket.created_at.astimezone(ZoneInfo(ctx.timezone)))
+    message["Date"] = format_datetime(at.astimezone(ZoneInfo(ctx.timezone)))
     message["Message-ID"] = message_id
-    message["Auto-Submitted"] = "auto-generated"
-    message["X-HiB2B-Ticket"] = ticket_code(ticket.number)
-    message.set_content(text, charset="utf-8")
-    message.add_alternative(html, subtype="html", charset="utf-8")
-    return OutgoingMail(message_id, ticket.correo, message.as_string(policy=_SMTP_POLICY))
+    if to.thread and to.thread != message_id:
+        message["In-Reply-To"] = to.thread
+        message["References"] = to.thread
+    if auto:
+        message["Auto-Submitted"] = "auto-generated"
+    message["X-HiB2B-Ticket"] = code
+    message.set_content(_templates.get_template(f"{template}.txt").render(values), charset="utf-8")
+    message.add_alternative(
+        _templates.get_template(f"{template}.html").render(values), subtype="html", charset="utf-8"
+    )
+    return OutgoingMail(message_id, to.correo, message.as_string(policy=_SMTP_POLICY))
 
 
 class MailSender(Protocol):

@@ -104,6 +104,11 @@ class Services:
             raise RuntimeError("services not started")
         return self._outbox
 
+    def wake_outbox(self) -> None:
+        """New deliveries were queued: send them now rather than at the next poll."""
+        if self._outbox is not None:
+            self._outbox.wake()
+
     async def open_db(self) -> Database:
         self._db = await Database.open(Path(self.settings.db_path))
         return self._db

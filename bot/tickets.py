@@ -3,16 +3,21 @@ delivery it must cause are written together or not at all."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot import blocks, mail
-from bot.deliveries import CARD, DESCRIPTION, EMAIL, FILE
+import aiosqlite
+
+from bot import blocks, mail, timeline
+from bot.deliveries import CARD, CARD_UPDATE, DESCRIPTION, EMAIL, FILE, THREAD
 from bot.domain import INCIDENT_BY_KEY, Source, Status, ticket_code
+from bot.workflow import Actor, Change, Refused
 from store import outbox as queue
+from store import team, uploads
 from store import tickets as store
-from store import uploads
-from store.db import Database
+from store.db import Database, to_db
+from store.models import Ticket
 from store.outbox import NewDelivery
 from store.tickets import NewTicket
 
@@ -143,3 +148,139 @@ async def set_next_number(db: Database, number: int, now: datetime, actor: str) 
     async with db.transaction() as conn:
         await store.set_next_number(conn, number)
         await store.add_audit(conn, None, now, actor, "numeracion", {"siguiente": number})
+
+
+@dataclass(frozen=True)
+class Outcome:
+    answer: str  # for the person who acted
+    applied: bool
+    ticket: Ticket | None = None
+
+
+async def act(
+    db: Database,
+    number: int,
+    actor: Actor,
+    decide: Callable[[Ticket], Change],
+    now: datetime,
+    mail_ctx: mail.MailContext,
+    request_key: str | None = None,
+) -> Outcome:
+    """Apply one technician action to a ticket, in one transaction with all it causes.
+
+    `decide` is a `bot.workflow` rule bound to its arguments; it sees the ticket as it is now,
+    inside `BEGIN IMMEDIATE`, so two racing actions are decided one after the other. A Slack
+    request seen before (`request_key`) is not applied again.
+    """
+    async with db.transaction() as conn:
+        if request_key and await _seen(conn, request_key):
+            return Outcome("Esa acción ya se aplicó.", applied=False)
+        ticket = await store.locked_ticket(conn, number)
+        if ticket is None:
+            raise Refused(f"No existe el ticket {ticket_code(number)}.")
+        change = decide(ticket)
+        if not change.applied:
+            return Outcome(change.answer, applied=False, ticket=ticket)
+        await store.update_ticket(conn, number, {**change.fields, "updated_at": now})
+        event = await store.add_audit(
+            conn, number, now, actor.user_id, change.action, change.detail
+        )
+        updated = await store.locked_ticket(conn, number)
+        assert updated is not None
+        await _queue_effects(conn, updated, actor, change, event, now, mail_ctx)
+        if request_key:
+            await conn.execute(
+                "INSERT INTO applied_requests (key, at) VALUES (?, ?)", (request_key, to_db(now))
+            )
+    return Outcome(change.answer, applied=True, ticket=updated)
+
+
+async def _seen(conn: aiosqlite.Connection, key: str) -> bool:
+    row = await (
+        await conn.execute("SELECT 1 FROM applied_requests WHERE key = ?", (key,))
+    ).fetchone()
+    return row is not None
+
+
+async def _queue_effects(
+    conn: aiosqlite.Connection,
+    ticket: Ticket,
+    actor: Actor,
+    change: Change,
+    event: int,
+    now: datetime,
+    mail_ctx: mail.MailContext,
+) -> None:
+    code = ticket_code(ticket.number).lower()
+    card = card_key(ticket.number)
+    # The card is re-rendered from the ticket when this is sent, so late or reordered updates
+    # still leave it showing the latest state.
+    await queue.enqueue(
+        conn,
+        NewDelivery(f"{code}:update:{event}", "slack", CARD_UPDATE, ticket.number, {}, after=card),
+        now,
+    )
+    if change.thread:
+        await queue.enqueue(
+            conn,
+            NewDelivery(
+                f"{code}:event:{event}",
+                "slack",
+                THREAD,
+                ticket.number,
+                {"text": change.thread},
+                after=card,
+            ),
+            now,
+        )
+    if change.email:
+        message = await _email(conn, ticket, actor, change, now, mail_ctx)
+        await queue.enqueue(
+            conn,
+            NewDelivery(
+                f"{code}:mail:{change.email}:{event}",
+                "email",
+                EMAIL,
+                ticket.number,
+                {
+                    "message_id": message.message_id,
+                    "recipient": message.recipient,
+                    "data": message.data,
+                },
+            ),
+            now,
+        )
+
+
+async def _email(
+    conn: aiosqlite.Connection,
+    ticket: Ticket,
+    actor: Actor,
+    change: Change,
+    now: datetime,
+    ctx: mail.MailContext,
+) -> mail.OutgoingMail:
+    to = mail.Envelope(ticket.number, ticket.usuario, ticket.correo, ticket.email_thread)
+    message_id = mail.new_message_id(ticket.number, change.email or "", ctx.mail_from)
+    technician = await team.name_of(
+        conn, ticket.assignee if change.email == "asignado" else actor.user_id
+    )
+    if change.email == "asignado":
+        return mail.assigned(to, ctx, message_id, now, technician)
+    if change.email == "respuesta":
+        return mail.technician_reply(to, ctx, message_id, now, change.detail["texto"], technician)
+    if change.email == "reabierto":
+        return mail.reopened(to, ctx, message_id, now, change.detail["motivo"])
+    if change.email == "cerrado":
+        audit = await store.audit_in(conn, ticket.number)
+        return mail.closed(
+            to,
+            ctx,
+            message_id,
+            now,
+            tipo=INCIDENT_BY_KEY[ticket.tipo].label,
+            summary=ticket.close_summary or "",
+            cause=ticket.close_cause or "",
+            timeline=timeline.for_supplier(audit, ticket.first_contact_at, ctx.timezone),
+        )
+    raise ValueError(f"no email called {change.email!r}")

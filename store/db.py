@@ -87,9 +87,10 @@ class Database:
             try:
                 yield self.conn
             except BaseException:
-                await self.conn.execute("ROLLBACK")
+                # Shielded: a task cancelled here must still leave the connection idle.
+                await asyncio.shield(self.conn.execute("ROLLBACK"))
                 raise
-            await self.conn.execute("COMMIT")
+            await asyncio.shield(self.conn.execute("COMMIT"))
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[aiosqlite.Connection]:

@@ -28,12 +28,28 @@ class Ticket:
     email_thread: str | None
     slack_channel: str | None
     slack_ts: str | None
+    assignee: str | None = None
+    ever_assigned: int = 0
+    first_contact_at: datetime | None = None
+    waiting_since: datetime | None = None
+    closed_at: datetime | None = None
+    close_kind: str | None = None
+    close_cause: str | None = None
+    close_summary: str | None = None
+    duplicate_of: int | None = None
+    opened_by: str | None = None
+    updated_at: datetime | None = None
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Ticket:
         values = dict(row)
-        values["created_at"] = from_db(values["created_at"])
+        for name in _TICKET_TIMES:
+            if values.get(name):
+                values[name] = from_db(values[name])
         return cls(**values)
+
+
+_TICKET_TIMES = ("created_at", "first_contact_at", "waiting_since", "closed_at", "updated_at")
 
 
 @dataclass(frozen=True)

@@ -75,8 +75,8 @@ async def ticket_by_form(conn: aiosqlite.Connection, form_id: str) -> Ticket | N
 
 
 async def get_ticket(db: Database, number: int) -> Ticket | None:
-    row = await db.fetchone("SELECT * FROM tickets WHERE number = ?", (number,))
-    return Ticket.from_row(row) if row else None
+    async with db.read() as conn:
+        return await locked_ticket(conn, number)
 
 
 async def count_tickets(db: Database) -> int:
@@ -111,20 +111,86 @@ async def add_audit(
     actor: str,
     action: str,
     detail: dict[str, Any] | None = None,
-) -> None:
-    await conn.execute(
+) -> int:
+    cursor = await conn.execute(
         "INSERT INTO audit (ticket, at, actor, action, detail) VALUES (?, ?, ?, ?, ?)",
-        (ticket, to_db(at), actor, action, json.dumps(detail or {}, ensure_ascii=False)),
+        (
+            ticket,
+            to_db(at),
+            actor,
+            action,
+            json.dumps(detail or {}, ensure_ascii=False, default=str),
+        ),
     )
+    return int(cursor.lastrowid)
 
 
 async def audit_of(db: Database, ticket: int) -> list[dict[str, Any]]:
-    rows = await db.fetchall(
-        "SELECT at, actor, action, detail FROM audit WHERE ticket = ? ORDER BY id", (ticket,)
-    )
-    return [{**dict(row), "detail": json.loads(row["detail"])} for row in rows]
+    async with db.read() as conn:
+        return await audit_in(conn, ticket)
 
 
 async def get_attachment(db: Database, attachment_id: int) -> StoredFile | None:
     row = await db.fetchone("SELECT * FROM attachments WHERE id = ?", (attachment_id,))
     return StoredFile.from_row(row) if row else None
+
+
+async def locked_ticket(conn: aiosqlite.Connection, number: int) -> Ticket | None:
+    """The ticket, read inside the caller's write transaction."""
+    row = await (await conn.execute("SELECT * FROM tickets WHERE number = ?", (number,))).fetchone()
+    return Ticket.from_row(row) if row else None
+
+
+_UPDATABLE = frozenset(
+    {
+        "status",
+        "severity",
+        "assignee",
+        "ever_assigned",
+        "first_contact_at",
+        "waiting_since",
+        "closed_at",
+        "close_kind",
+        "close_cause",
+        "close_summary",
+        "duplicate_of",
+        "updated_at",
+    }
+)
+
+
+async def update_ticket(conn: aiosqlite.Connection, number: int, fields: dict[str, Any]) -> None:
+    unknown = set(fields) - _UPDATABLE
+    if unknown:
+        raise ValueError(f"not ticket fields: {sorted(unknown)}")
+    values = {
+        name: to_db(value) if isinstance(value, datetime) else value
+        for name, value in fields.items()
+    }
+    assignments = ", ".join(f"{name} = :{name}" for name in values)
+    await conn.execute(
+        f"UPDATE tickets SET {assignments} WHERE number = :number", {**values, "number": number}
+    )
+
+
+async def audit_in(conn: aiosqlite.Connection, ticket: int) -> list[dict[str, Any]]:
+    rows = await (
+        await conn.execute(
+            "SELECT at, actor, action, detail FROM audit WHERE ticket = ? ORDER BY id", (ticket,)
+        )
+    ).fetchall()
+    return [{**dict(row), "detail": json.loads(row["detail"])} for row in rows]
+
+
+async def open_tickets(
+    db: Database, assignee: str | None = None, unassigned: bool = False
+) -> list[Ticket]:
+    sql = "SELECT * FROM tickets WHERE status != 'cerrado'"
+    params: list[Any] = []
+    if assignee is not None:
+        sql += " AND assignee = ?"
+        params.append(assignee)
+    if unassigned:
+        sql += " AND assignee IS NULL"
+    rows = await db.fetchall(sql + " ORDER BY number", tuple(params))
+    return [Ticket.from_row(row) for row in rows]

@@ -203,13 +203,37 @@ async def send_form(http: aiohttp.ClientSession, base_url: str) -> str:
         return response.headers["Location"]
 
 
+def _user(user: str) -> dict[str, str]:
+    name = user.lower()
+    return {"id": user, "username": name, "name": name, "team_id": "T0TEST"}
+
+
 def block_action(
-    action_id: str, value: str, user: str = "U0TECH1", channel: str = "C0SUPPORT"
+    action_id: str,
+    value: str,
+    user: str = "U0TECH1",
+    channel: str = "C0SUPPORT",
+    *,
+    selected: str | None = None,
+    block_id: str | None = None,
 ) -> str:
+    """The form body Slack sends when someone uses a control on the card."""
+    action: dict[str, Any] = {
+        "action_id": action_id,
+        "block_id": block_id or f"ticket:{value.split(':')[-1]}",
+        "action_ts": f"{time.time():.6f}",
+    }
+    if selected is None:
+        action.update(type="button", value=value, text={"type": "plain_text", "text": "x"})
+    else:
+        action.update(
+            type="static_select" if action_id == "ticket_severidad" else "overflow",
+            selected_option={"text": {"type": "plain_text", "text": selected}, "value": selected},
+        )
     payload = {
         "type": "block_actions",
         "team": {"id": "T0TEST", "domain": "test"},
-        "user": {"id": user, "username": "tecnico", "team_id": "T0TEST"},
+        "user": _user(user),
         "api_app_id": "A0TEST",
         "token": "legacy",
         "container": {
@@ -218,25 +242,65 @@ def block_action(
             "channel_id": channel,
             "is_ephemeral": False,
         },
-        "trigger_id": "1.2.3",
+        "trigger_id": f"trigger.{action_id}.{time.time()}",
         "channel": {"id": channel, "name": "soporte"},
         "message": {"ts": "1800000001.000100", "text": "HD-1"},
         "response_url": "https://hooks.invalid/actions/1",
-        "actions": [
-            {
-                "type": "button",
-                "action_id": action_id,
-                "block_id": "ticket:1",
-                "value": value,
-                "text": {"type": "plain_text", "text": "Tomar"},
-                "action_ts": "1800000002.000200",
-            }
-        ],
+        "actions": [action],
+    }
+    return urlencode({"payload": json.dumps(payload)})
+
+
+def view_submission(
+    callback_id: str,
+    number: int,
+    values: dict[str, Any],
+    user: str = "U0TECH1",
+    view_id: str | None = None,
+    channel: str = "C0SUPPORT",
+) -> str:
+    """The form body of a submitted modal; `values` maps block id → typed value, or
+    ("static_select" | "radio_buttons" | "users_select", value)."""
+    state: dict[str, Any] = {}
+    for block, value in values.items():
+        if isinstance(value, tuple):
+            kind, chosen = value
+            element: dict[str, Any] = {"type": kind}
+            if kind == "users_select":
+                element["selected_user"] = chosen
+            else:
+                element["selected_option"] = (
+                    {"value": chosen, "text": {"type": "plain_text", "text": chosen}}
+                    if chosen
+                    else None
+                )
+        else:
+            element = {"type": "plain_text_input", "value": value}
+        state[block] = {block: element}
+    payload = {
+        "type": "view_submission",
+        "team": {"id": "T0TEST", "domain": "test"},
+        "user": _user(user),
+        "api_app_id": "A0TEST",
+        "token": "legacy",
+        "trigger_id": "1.2.3",
+        "view": {
+            "id": view_id or f"V{time.time_ns()}",
+            "team_id": "T0TEST",
+            "type": "modal",
+            "callback_id": callback_id,
+            "private_metadata": f"{number}|{channel}",
+            "state": {"values": state},
+            "hash": "1.abc",
+            "blocks": [],
+        },
+        "response_urls": [],
     }
     return urlencode({"payload": json.dumps(payload)})
 
 
 def slash_command(text: str, user: str = "U0TECH1") -> str:
+    """The form body of `/hib2b text`."""
     return urlencode(
         {
             "token": "legacy",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.services import Services, slack_client
-from handlers.slack import actions, commands
+from handlers.slack import actions, commands, views
 
 
 def build_bolt_app(services: Services) -> AsyncApp:
@@ -19,4 +19,5 @@ def build_bolt_app(services: Services) -> AsyncApp:
     )
     actions.register(app, services)
     commands.register(app, services)
+    views.register(app, services)
     return app

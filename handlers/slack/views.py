@@ -1,0 +1,76 @@
+"""Modal submissions: reply, note, call, close, reopen, reassign.
+
+A refusal comes back as the modal's own validation error, so nothing typed is lost; a
+submission Slack sends twice (same view id) is applied once."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import blocks as b
+from bot.commands import Commands, Reply
+from bot.domain import parse_ticket_code
+from bot.services import Services
+from bot.workflow import Actor
+from handlers.slack.actions import actor_of
+from handlers.slack.answers import tell
+
+# Modal → the `/hib2b` line its fields stand for, and the field that shows a refusal.
+LINES = {
+    b.REPLY_VIEW: ("responder {n} {text}", b.TEXT),
+    b.NOTE_VIEW: ("nota {n} {text}", b.TEXT),
+    b.CALL_VIEW: ("llamada {n} {text}", b.TEXT),
+    b.REOPEN_VIEW: ("reabrir {n} {text}", b.TEXT),
+    b.ASSIGN_VIEW: ("tomar {n} <@{user}>", b.USER),
+}
+
+
+def value(view: dict[str, Any], block: str) -> str:
+    element = view["state"]["values"].get(block, {}).get(block, {})
+    if element.get("type") in ("static_select", "radio_buttons"):
+        return (element.get("selected_option") or {}).get("value", "")
+    if element.get("type") == "users_select":
+        return element.get("selected_user") or ""
+    return element.get("value") or ""
+
+
+async def apply(commands: Commands, actor: Actor, view: dict[str, Any]) -> tuple[Reply, str]:
+    """Run what a submitted modal asks for; returns the reply and the block to show errors on."""
+    number_text, _, channel = view["private_metadata"].partition("|")
+    number, key = int(number_text), f"view:{view['id']}"
+    callback = view["callback_id"]
+    if callback == b.CLOSE_VIEW:
+        original = value(view, b.DUPLICATE).strip()
+        reply = await commands.close(
+            actor,
+            number,
+            kind=value(view, b.KIND),
+            cause=value(view, b.CAUSE),
+            cause_text=value(view, b.CAUSE_TEXT),
+            summary=value(view, b.TEXT),
+            duplicate_of=parse_ticket_code(original) if original else None,
+            key=key,
+        )
+        return reply, b.DUPLICATE if "original" in reply.text else b.TEXT
+    template, block = LINES[callback]
+    line = template.format(n=number, text=value(view, b.TEXT), user=value(view, b.USER))
+    return await commands.run(actor, line, channel, request_key=key), block
+
+
+def register(app: AsyncApp, services: Services) -> None:
+    commands = Commands(services)
+
+    @app.view(re.compile(r"^hib2b_"))
+    async def submitted(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        actor = await actor_of(services, body["user"])
+        reply, block = await apply(commands, actor, body["view"])
+        if reply.refused:
+            await ack(response_action="errors", errors={block: reply.text[:150]})
+            return
+        await ack()
+        channel = body["view"]["private_metadata"].partition("|")[2]
+        await tell(client, channel, actor.user_id, reply.text)

@@ -1,0 +1,55 @@
+"""Team members added from Slack or the CLI, and the display names seen in Slack."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import aiosqlite
+
+from store.db import Database, to_db
+
+
+async def add_member(
+    conn: aiosqlite.Connection, user_id: str, role: str, name: str, added_by: str, at: datetime
+) -> None:
+    await conn.execute(
+        "INSERT INTO team (user_id, role, name, added_by, added_at) VALUES (?, ?, ?, ?, ?)"
+        " ON CONFLICT (user_id) DO UPDATE SET role = excluded.role,"
+        " name = CASE WHEN excluded.name = '' THEN team.name ELSE excluded.name END",
+        (user_id, role, name, added_by, to_db(at)),
+    )
+
+
+async def remove_member(conn: aiosqlite.Connection, user_id: str) -> bool:
+    cursor = await conn.execute("DELETE FROM team WHERE user_id = ?", (user_id,))
+    return cursor.rowcount > 0
+
+
+async def role_in_table(db: Database, user_id: str) -> str | None:
+    row = await db.fetchone("SELECT role FROM team WHERE user_id = ?", (user_id,))
+    return row["role"] if row else None
+
+
+async def members(db: Database) -> dict[str, str]:
+    rows = await db.fetchall("SELECT user_id, role FROM team ORDER BY user_id")
+    return {row["user_id"]: row["role"] for row in rows}
+
+
+async def remember_name(db: Database, user_id: str, name: str) -> None:
+    if not name:
+        return
+    async with db.transaction() as conn:
+        await conn.execute(
+            "INSERT INTO people (user_id, name) VALUES (?, ?)"
+            " ON CONFLICT (user_id) DO UPDATE SET name = excluded.name",
+            (user_id, name),
+        )
+
+
+async def name_of(conn: aiosqlite.Connection, user_id: str | None) -> str:
+    if not user_id:
+        return ""
+    row = await (
+        await conn.execute("SELECT name FROM people WHERE user_id = ?", (user_id,))
+    ).fetchone()
+    return row[0] if row else ""
