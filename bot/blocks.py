@@ -26,6 +26,7 @@ from slack_sdk.models.blocks import (
     StaticSelectElement,
     UserSelectElement,
 )
+from slack_sdk.models.blocks.block_elements import FileInputElement
 from slack_sdk.models.views import View
 
 from bot.domain import CAUSES, INCIDENT_BY_KEY, CloseKind, Severity, Status, ticket_code
@@ -50,14 +51,16 @@ OVERFLOW_ACTION = "ticket_mas"
 # Modals: callback_id of each, and the block/action ids of their inputs.
 REPLY_VIEW, NOTE_VIEW, CALL_VIEW = "hib2b_responder", "hib2b_nota", "hib2b_llamada"
 CLOSE_VIEW, REOPEN_VIEW, ASSIGN_VIEW = "hib2b_cerrar", "hib2b_reabrir", "hib2b_reasignar"
-TEXT, KIND, CAUSE, CAUSE_TEXT, DUPLICATE, USER = (
+TEXT, KIND, CAUSE, CAUSE_TEXT, DUPLICATE, USER, FILES = (
     "texto",
     "tipo",
     "causa",
     "causa_texto",
     "original",
     "persona",
+    "archivos",
 )
+MAX_REPLY_FILES = 5
 
 
 @dataclass(frozen=True)
@@ -320,6 +323,12 @@ def reply_modal(ticket: CardTicket, context: str) -> dict:
             _heading(ticket),
             _text_input(
                 TEXT, "Mensaje para el proveedor", hint="Se envía por correo tal como lo escriba."
+            ),
+            InputBlock(
+                block_id=FILES,
+                label="Archivos adjuntos",
+                optional=True,
+                element=FileInputElement(action_id=FILES, max_files=MAX_REPLY_FILES),
             ),
         ],
         context,

@@ -72,6 +72,10 @@ class Channel(Protocol):
         """Edit the card in place (the same content twice is harmless)."""
         ...
 
+    async def download(self, url: str, limit: int) -> bytes:
+        """A file a technician attached in Slack (`url_private_download`), at most `limit`."""
+        ...
+
     async def upload_file(
         self, thread_ts: str, path: Path, title: str, state: dict[str, Any], save: SaveState
     ) -> str:
@@ -237,15 +241,35 @@ class SlackChannel:
         shares = (info.get("file") or {}).get("shares") or {}
         return any(self._channel in group for group in shares.values())
 
-    async def _send_bytes(self, url: str, data: bytes, title: str) -> None:
+    def _http(self) -> aiohttp.ClientSession:
         if self._session is None:
             self._session = aiohttp.ClientSession(
                 timeout=aiohttp.ClientTimeout(total=API_TIMEOUT_S * 4)
             )
+        return self._session
+
+    async def download(self, url: str, limit: int) -> bytes:
+        headers = {"Authorization": f"Bearer {self._client.token}"}
+        try:
+            async with self._http().get(url, headers=headers) as response:
+                if response.status != 200:
+                    raise PermanentFailure(f"slack download: HTTP {response.status}")
+                data = bytearray()
+                async for chunk in response.content.iter_chunked(64 * 1024):
+                    data += chunk
+                    if len(data) > limit:
+                        break
+        except (aiohttp.ClientError, OSError, TimeoutError) as error:
+            raise TemporaryFailure(f"slack download: {type(error).__name__}") from error
+        if len(data) > limit:
+            raise PermanentFailure("slack download: too large")
+        return bytes(data)
+
+    async def _send_bytes(self, url: str, data: bytes, title: str) -> None:
         try:
             form = aiohttp.FormData()
             form.add_field("file", data, filename=title)
-            async with self._session.post(url, data=form) as response:
+            async with self._http().post(url, data=form) as response:
                 if response.status >= 500 or response.status == 429:
                     raise TemporaryFailure(f"slack upload: HTTP {response.status}")
                 if response.status != 200:
@@ -278,6 +302,9 @@ class LogChannel:
 
     async def update_card(self, ts: str, message: Message) -> None:
         log.info("[canal de soporte] tarjeta actualizada\n%s", message.plain or message.text)
+
+    async def download(self, url: str, limit: int) -> bytes:
+        raise PermanentFailure("local mode has no Slack files")
 
     async def upload_file(
         self, thread_ts: str, path: Path, title: str, state: dict[str, Any], save: SaveState

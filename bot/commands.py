@@ -16,7 +16,7 @@ from bot import blocks, team, workflow
 from bot.deliveries import card_ticket
 from bot.domain import CAUSES, INCIDENT_BY_KEY, CloseKind, Severity, Status, parse_ticket_code
 from bot.domain import ticket_code as code_of
-from bot.mail import local_time
+from bot.mail import Attached, local_time
 from bot.services import Services
 from bot.text import slack_escape
 from bot.tickets import act
@@ -195,15 +195,25 @@ class Commands:
 
     # --- changes -----------------------------------------------------------------------
     async def _guarded(
-        self, actor: Actor, number: int, decide: Callable[[Ticket], Change], key: str | None
+        self,
+        actor: Actor,
+        number: int,
+        decide: Callable[[Ticket], Change],
+        key: str | None,
+        attachments: tuple[Attached, ...] = (),
     ) -> Reply:
         try:
-            return await self._change(actor, number, decide, key)
+            return await self._change(actor, number, decide, key, attachments)
         except Refused as refusal:
             return Reply(refusal.message, refused=True)
 
     async def _change(
-        self, actor: Actor, number: int, decide: Callable[[Ticket], Change], key: str | None
+        self,
+        actor: Actor,
+        number: int,
+        decide: Callable[[Ticket], Change],
+        key: str | None,
+        attachments: tuple[Attached, ...] = (),
     ) -> Reply:
         outcome = await act(
             self.db,
@@ -213,10 +223,25 @@ class Commands:
             self.services.now(),
             self.services.mail_ctx,
             request_key=key,
+            attachments=attachments,
         )
         if outcome.applied:
             self.services.wake_outbox()
         return Reply(outcome.answer)
+
+    async def reply(
+        self,
+        actor: Actor,
+        number: int,
+        text: str,
+        attachments: tuple[Attached, ...],
+        key: str | None,
+    ) -> Reply:
+        """Email the supplier (the reply modal, with its files, and `responder HD-N texto`)."""
+        now, names = self.services.now(), tuple(a.name for a in attachments)
+        return await self._guarded(
+            actor, number, lambda t: workflow.reply(t, actor, text, now, names), key, attachments
+        )
 
     async def _tomar(
         self, actor: Actor, args: list[str], _line: list[str], _ctx: str, _s: bool, key: str | None
@@ -257,8 +282,7 @@ class Commands:
                 "Escriba el texto: `responder HD-N texto`.",
                 blocks.reply_modal(_card(ticket), context),
             )
-        now = self.services.now()
-        return await self._change(actor, number, lambda t: workflow.reply(t, actor, text, now), key)
+        return await self.reply(actor, number, text, (), key)
 
     async def _nota(
         self, actor: Actor, args: list[str], line: list[str], _c: str, _s: bool, key: str | None

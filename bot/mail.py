@@ -85,6 +85,15 @@ def local_time(moment: datetime, zone: str) -> str:
 
 
 @dataclass(frozen=True)
+class Attached:
+    """A file sent with an email (a technician's attachment)."""
+
+    name: str
+    data: bytes
+    content_type: str = "application/octet-stream"
+
+
+@dataclass(frozen=True)
 class Envelope:
     """Who an email of a ticket goes to, and the thread it belongs to."""
 
@@ -108,7 +117,7 @@ def confirmation(ticket: TicketFacts, ctx: MailContext, message_id: str) -> Outg
         tipo=tipo,
         liga_portal=ticket.liga_portal,
         descripcion=ticket.descripcion,
-        attachments=ticket.attachments,
+        adjuntos=ticket.attachments,
     )
 
 
@@ -122,7 +131,13 @@ def assigned(
 
 
 def technician_reply(
-    to: Envelope, ctx: MailContext, message_id: str, at: datetime, text: str, technician: str
+    to: Envelope,
+    ctx: MailContext,
+    message_id: str,
+    at: datetime,
+    text: str,
+    technician: str,
+    attachments: tuple[Attached, ...] = (),
 ) -> OutgoingMail:
     # Written by a person: no Auto-Submitted, so the supplier's auto-replies still answer.
     return _render(
@@ -133,6 +148,7 @@ def technician_reply(
         message_id,
         at,
         auto=False,
+        attachments=attachments,
         text=text,
         technician=technician,
     )
@@ -179,6 +195,7 @@ def _render(
     at: datetime,
     *,
     auto: bool = True,
+    attachments: tuple[Attached, ...] = (),
     **values: object,
 ) -> OutgoingMail:
     code = ticket_code(to.number)
@@ -205,6 +222,17 @@ def _render(
     message.add_alternative(
         _templates.get_template(f"{template}.html").render(values), subtype="html", charset="utf-8"
     )
+    for file in attachments:
+        maintype, _, subtype = file.content_type.partition("/")
+        if maintype == "text":
+            # Bytes lose their charset as an attachment; keep the file as it was.
+            maintype, subtype = "application", "octet-stream"
+        message.add_attachment(
+            file.data,
+            maintype=maintype,
+            subtype=subtype or "octet-stream",
+            filename=header_safe(file.name) or "archivo",
+        )
     return OutgoingMail(message_id, to.correo, message.as_string(policy=_SMTP_POLICY))
 
 

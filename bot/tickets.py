@@ -165,6 +165,7 @@ async def act(
     now: datetime,
     mail_ctx: mail.MailContext,
     request_key: str | None = None,
+    attachments: tuple[mail.Attached, ...] = (),
 ) -> Outcome:
     """Apply one technician action to a ticket, in one transaction with all it causes.
 
@@ -187,7 +188,7 @@ async def act(
         )
         updated = await store.locked_ticket(conn, number)
         assert updated is not None
-        await _queue_effects(conn, updated, actor, change, event, now, mail_ctx)
+        await _queue_effects(conn, updated, actor, change, event, now, mail_ctx, attachments)
         if request_key:
             await conn.execute(
                 "INSERT INTO applied_requests (key, at) VALUES (?, ?)", (request_key, to_db(now))
@@ -210,6 +211,7 @@ async def _queue_effects(
     event: int,
     now: datetime,
     mail_ctx: mail.MailContext,
+    attachments: tuple[mail.Attached, ...],
 ) -> None:
     code = ticket_code(ticket.number).lower()
     card = card_key(ticket.number)
@@ -234,7 +236,7 @@ async def _queue_effects(
             now,
         )
     if change.email:
-        message = await _email(conn, ticket, actor, change, now, mail_ctx)
+        message = await _email(conn, ticket, actor, change, now, mail_ctx, attachments)
         await queue.enqueue(
             conn,
             NewDelivery(
@@ -259,6 +261,7 @@ async def _email(
     change: Change,
     now: datetime,
     ctx: mail.MailContext,
+    attachments: tuple[mail.Attached, ...],
 ) -> mail.OutgoingMail:
     to = mail.Envelope(ticket.number, ticket.usuario, ticket.correo, ticket.email_thread)
     message_id = mail.new_message_id(ticket.number, change.email or "", ctx.mail_from)
@@ -268,7 +271,9 @@ async def _email(
     if change.email == "asignado":
         return mail.assigned(to, ctx, message_id, now, technician)
     if change.email == "respuesta":
-        return mail.technician_reply(to, ctx, message_id, now, change.detail["texto"], technician)
+        return mail.technician_reply(
+            to, ctx, message_id, now, change.detail["texto"], technician, attachments
+        )
     if change.email == "reabierto":
         return mail.reopened(to, ctx, message_id, now, change.detail["motivo"])
     if change.email == "cerrado":

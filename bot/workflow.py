@@ -147,12 +147,16 @@ def _first_contact(ticket: Ticket, at: datetime) -> dict[str, Any]:
     return {"first_contact_at": at}
 
 
-def reply(ticket: Ticket, actor: Actor, text: str, now: datetime) -> Change:
+def reply(
+    ticket: Ticket, actor: Actor, text: str, now: datetime, files: tuple[str, ...] = ()
+) -> Change:
     _member(actor)
     _open(ticket, "responder")
     text = _text(text, "la respuesta para el proveedor")
     fields: dict[str, Any] = _first_contact(ticket, now)
     thread = f"{actor.mention} respondió al proveedor por correo:\n{_quote(text)}"
+    if files:
+        thread += "\n:paperclip: Adjuntos: " + ", ".join(slack_escape(name) for name in files)
     if not ticket.assignee:
         # Whoever answers an unassigned ticket has taken it.
         fields.update(assignee=actor.user_id, ever_assigned=1)
@@ -163,7 +167,7 @@ def reply(ticket: Ticket, actor: Actor, text: str, now: datetime) -> Change:
         "respuesta",
         f"Respuesta enviada al proveedor de {ticket_code(ticket.number)}.",
         fields=fields,
-        detail={"texto": text},
+        detail={"texto": text, "adjuntos": list(files)},
         thread=thread,
         email="respuesta",
     )

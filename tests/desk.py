@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -192,6 +193,15 @@ def run_cli(folder: Path, env: dict[str, str], *args: str) -> subprocess.Complet
     )
 
 
+async def run_cli_async(
+    folder: Path,
+    env: dict[str, str],
+    *args: str,
+) -> subprocess.CompletedProcess[str]:
+    """`run_cli` off the event loop: a service in this loop may hold the database meanwhile."""
+    return await asyncio.to_thread(run_cli, folder, env, *args)
+
+
 async def send_form(http: aiohttp.ClientSession, base_url: str) -> str:
     """GET the form and POST it back filled with GOOD, as a browser would; returns Location."""
     async with http.get(base_url + "/soporte") as page:
@@ -274,6 +284,8 @@ def view_submission(
                     if chosen
                     else None
                 )
+        elif isinstance(value, list):
+            element = {"type": "file_input", "files": value}
         else:
             element = {"type": "plain_text_input", "value": value}
         state[block] = {block: element}

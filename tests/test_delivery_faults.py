@@ -14,7 +14,7 @@ from store import outbox as queue
 from store import tickets as store
 from tests import samples
 from tests.conftest import smtp_env
-from tests.desk import run_cli, slack_env
+from tests.desk import run_cli_async, slack_env
 from tests.fakes.slack import FakeSlack
 from tests.fakes.smtp import FakeSmtp
 
@@ -76,9 +76,9 @@ async def test_permanent_slack_error_is_failed_visible_and_retriable(
     assert len(fake_slack.calls_to("chat.postMessage")) == 1  # no loop
 
     # The operator invites the app to the channel, then retries from the command line.
-    listing = _cli(tmp_path, env, "entregas")
+    listing = await _cli(tmp_path, env, "entregas")
     assert "hd-1:card" in listing.stdout and "not_in_channel" in listing.stdout
-    retried = _cli(tmp_path, env, "entregas", "reintentar")
+    retried = await _cli(tmp_path, env, "entregas", "reintentar")
     assert retried.returncode == 0 and retried.stdout.startswith("1 entrega")
     await fake_slack.wait_for(lambda: fake_slack.cards(), timeout=10)
     health = json.loads((await desk.get("/healthz")).text)
@@ -95,9 +95,13 @@ async def _delivery_when(desk, key: str, predicate, timeout: float = 10.0):
     raise AssertionError(f"{key}: {delivery}")
 
 
-def _cli(tmp_path: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+async def _cli(
+    tmp_path: Path,
+    env: dict[str, str],
+    *args: str,
+) -> subprocess.CompletedProcess[str]:
     data = {"HIB2B_DATA_DIR": str(tmp_path / "data"), "HIB2B_SECRET_KEY": "k" * 40}
-    return run_cli(tmp_path, {**env, **data}, *args)
+    return await run_cli_async(tmp_path, {**env, **data}, *args)
 
 
 async def test_smtp_down_then_back(start_desk, fake_slack: FakeSlack) -> None:

@@ -13,7 +13,7 @@ import pytest
 
 from store import tickets as store
 from tests.conftest import smtp_env
-from tests.desk import Desk, block_action, run_cli, slack_env, slash_command, view_submission
+from tests.desk import Desk, block_action, run_cli_async, slack_env, slash_command, view_submission
 from tests.fakes.slack import FakeSlack
 from tests.fakes.smtp import FakeSmtp
 
@@ -328,12 +328,50 @@ async def test_card_ends_in_the_latest_state_when_slack_was_down(
 
 async def test_cli_does_what_slack_does(desk: Desk, tmp_path: Path, smtp: FakeSmtp) -> None:
     env = {"HIB2B_DATA_DIR": str(desk.settings.data_dir), "HIB2B_SECRET_KEY": "k" * 40, **TEAM}
-    claimed = run_cli(tmp_path, env, "tomar", "HD-1", "--as", "U0TECH1")
+    claimed = await run_cli_async(tmp_path, env, "tomar", "HD-1", "--as", "U0TECH1")
     assert claimed.returncode == 0 and claimed.stdout.strip() == "HD-1 es suyo."
-    refused = run_cli(tmp_path, env, "--as", "U0NOBODY", "soltar", "1")
+    refused = await run_cli_async(tmp_path, env, "--as", "U0NOBODY", "soltar", "1")
     assert refused.returncode == 1 and "Solo el equipo" in refused.stdout
-    replied = run_cli(tmp_path, env, "responder", "1", "Respuesta", "desde", "la", "terminal")
+    replied = await run_cli_async(
+        tmp_path, env, "responder", "1", "Respuesta", "desde", "la", "terminal"
+    )
     assert replied.returncode == 0
     # The running service sends what the CLI queued.
     mails = await smtp.wait_for(3, timeout=10)
     assert "Respuesta desde la terminal" in body(mails[-1])
+
+
+async def test_reply_with_files_attaches_them(
+    desk: Desk, fake_slack: FakeSlack, smtp: FakeSmtp
+) -> None:
+    guide = b"%PDF-1.4 guia de carga de facturas\n%%EOF\n"
+    shared = fake_slack.shared_file("guía.pdf", guide, "application/pdf")
+    response = await desk.slack(
+        view_submission("hib2b_responder", 1, {"texto": "Le envío la guía.", "archivos": [shared]})
+    )
+    assert response.status == 200 and response.text == ""
+    reply = (await smtp.wait_for(2))[1]
+    [attachment] = list(reply.iter_attachments())
+    assert attachment.get_filename() == "guía.pdf" and attachment.get_content() == guide
+    await thread_has(fake_slack, "Adjuntos: guía.pdf")
+
+
+async def test_reply_file_too_large_is_a_modal_error(
+    start_desk, fake_slack: FakeSlack, smtp: FakeSmtp
+) -> None:
+    desk = await start_desk(
+        **slack_env(fake_slack.url), **smtp_env(smtp), **TEAM, HIB2B_MAX_FILE_MB="1"
+    )
+    await desk.submit()
+    shared = fake_slack.shared_file(
+        "enorme.pdf", b"%PDF" + bytes(1024 * 1024 + 1), "application/pdf"
+    )
+    response = await desk.slack(
+        view_submission("hib2b_responder", 1, {"texto": "Adjunto", "archivos": [shared]})
+    )
+    assert json.loads(response.text)["errors"] == {
+        "archivos": "«enorme.pdf»: supera el tamaño permitido."
+    }
+    await smtp.wait_for(1)
+    await asyncio.sleep(0.2)
+    assert len(smtp.messages) == 1

@@ -14,14 +14,15 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import blocks as b
 from bot.commands import Commands, Reply
 from bot.domain import parse_ticket_code
+from bot.failures import DeliveryFailure
+from bot.mail import Attached
 from bot.services import Services
-from bot.workflow import Actor
+from bot.workflow import Actor, Refused
 from handlers.slack.actions import actor_of
 from handlers.slack.answers import tell
 
 # Modal → the `/hib2b` line its fields stand for, and the field that shows a refusal.
 LINES = {
-    b.REPLY_VIEW: ("responder {n} {text}", b.TEXT),
     b.NOTE_VIEW: ("nota {n} {text}", b.TEXT),
     b.CALL_VIEW: ("llamada {n} {text}", b.TEXT),
     b.REOPEN_VIEW: ("reabrir {n} {text}", b.TEXT),
@@ -38,11 +39,42 @@ def value(view: dict[str, Any], block: str) -> str:
     return element.get("value") or ""
 
 
+async def fetch_files(services: Services, view: dict[str, Any]) -> tuple[Attached, ...]:
+    """The files of the reply modal, downloaded with the bot token within the upload limits."""
+    element = view["state"]["values"].get(b.FILES, {}).get(b.FILES, {})
+    files = element.get("files") or []
+    limit, total = services.settings.max_file_bytes, 0
+    fetched = []
+    for file in files:
+        name = file.get("name") or "archivo"
+        url = file.get("url_private_download") or file.get("url_private") or ""
+        try:
+            data = await services.channel.download(url, limit)
+        except DeliveryFailure as failure:
+            reason = (
+                "supera el tamaño permitido"
+                if "too large" in failure.reason
+                else ("no se pudo descargar; intente de nuevo")
+            )
+            raise Refused(f"«{name}»: {reason}.") from failure
+        total += len(data)
+        if total > services.settings.max_total_bytes:
+            raise Refused("Los archivos suman más de lo permitido para un correo.")
+        fetched.append(Attached(name, data, file.get("mimetype") or "application/octet-stream"))
+    return tuple(fetched)
+
+
 async def apply(commands: Commands, actor: Actor, view: dict[str, Any]) -> tuple[Reply, str]:
     """Run what a submitted modal asks for; returns the reply and the block to show errors on."""
     number_text, _, channel = view["private_metadata"].partition("|")
     number, key = int(number_text), f"view:{view['id']}"
     callback = view["callback_id"]
+    if callback == b.REPLY_VIEW:
+        try:
+            files = await fetch_files(commands.services, view)
+        except Refused as refusal:
+            return Reply(refusal.message, refused=True), b.FILES
+        return await commands.reply(actor, number, value(view, b.TEXT), files, key), b.TEXT
     if callback == b.CLOSE_VIEW:
         original = value(view, b.DUPLICATE).strip()
         reply = await commands.close(

@@ -82,6 +82,7 @@ class FakeSlack:
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_get("/socket", self._socket)
+        app.router.add_get("/files/{file_id}/{name}", self._download)
         self._runner = web.AppRunner(app, shutdown_timeout=0.5)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -229,6 +230,26 @@ class FakeSlack:
         file["data"] = await part.read()  # type: ignore[union-attr]
         await self._notify()
         return web.Response(text=f"OK - {len(file['data'])}")
+
+    def shared_file(self, name: str, data: bytes, mimetype: str) -> dict[str, Any]:
+        """A file a user attached in Slack, as a `file_input` lists it."""
+        file_id = f"F{len(self.files) + 1:06d}"
+        self.files[file_id] = {"id": file_id, "name": name, "data": data, "shares": {}}
+        return {
+            "id": file_id,
+            "name": name,
+            "mimetype": mimetype,
+            "size": len(data),
+            "url_private_download": f"{self._base}/files/{file_id}/{name}",
+        }
+
+    async def _download(self, request: web.Request) -> web.Response:
+        if request.headers.get("Authorization", "") != "Bearer xoxb-test-token":
+            return web.Response(status=403)
+        file = self.files.get(request.match_info["file_id"])
+        if file is None or file["data"] is None:
+            return web.Response(status=404)
+        return web.Response(body=file["data"])
 
     # --- Socket Mode ---------------------------------------------------------------------
     async def _socket(self, request: web.Request) -> web.WebSocketResponse:
