@@ -10,7 +10,7 @@ import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from email.headerregistry import Address
 from email.utils import parseaddr
 from pathlib import Path
@@ -149,6 +149,31 @@ def _mailbox(env: Mapping[str, str], name: str, default: str) -> str:
     return raw
 
 
+def _check_calendar(env: Mapping[str, str]) -> None:
+    from bot.sla import parse_days, parse_hours  # pure parsers; the calendar module is heavier
+
+    checks = (
+        ("HIB2B_BUSINESS_DAYS", "mon-fri", parse_days),
+        ("HIB2B_BUSINESS_HOURS", "09:00-18:00", parse_hours),
+    )
+    for name, default, parse in checks:
+        try:
+            parse(env.get(name, "").strip() or default)
+        except ValueError as error:
+            raise ConfigError(f"{name}: {error}") from None
+    country = env.get("HIB2B_HOLIDAYS", "").strip() or "MX"
+    if country.lower() != "none":
+        import holidays
+
+        if country.upper() not in holidays.list_supported_countries():
+            raise ConfigError(f"HIB2B_HOLIDAYS: unknown country code {country!r} (or none)")
+    for day in _list(env, "HIB2B_EXTRA_CLOSED_DAYS"):
+        try:
+            date.fromisoformat(day)
+        except ValueError:
+            raise ConfigError(f"HIB2B_EXTRA_CLOSED_DAYS: {day!r} is not a date YYYY-MM-DD") from None
+
+
 def load_settings(env: Mapping[str, str]) -> Settings:
     """Settings from an environment mapping (os.environ after `.env` was loaded)."""
     get = lambda name, default="": env.get(name, "").strip() or default  # noqa: E731
@@ -203,6 +228,8 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(f"HIB2B_TIMEZONE: unknown time zone {zone!r}") from None
+
+    _check_calendar(env)
 
     smtp_tls = get("SMTP_TLS", "starttls").lower()
     if smtp_tls not in {"starttls", "ssl", "none"}:

@@ -40,6 +40,10 @@ def test_defaults_are_the_manuals() -> None:
         ({"HIB2B_TIMEZONE": "Mars/Olympus"}, "HIB2B_TIMEZONE"),
         ({"HIB2B_LEADS": "juan"}, "HIB2B_LEADS"),
         ({"HIB2B_TRUSTED_PROXIES": "proxy.local"}, "HIB2B_TRUSTED_PROXIES"),
+        ({"HIB2B_BUSINESS_HOURS": "9-18"}, "HIB2B_BUSINESS_HOURS"),
+        ({"HIB2B_BUSINESS_DAYS": "lunes"}, "HIB2B_BUSINESS_DAYS"),
+        ({"HIB2B_HOLIDAYS": "XX"}, "HIB2B_HOLIDAYS"),
+        ({"HIB2B_EXTRA_CLOSED_DAYS": "2026-13-01"}, "HIB2B_EXTRA_CLOSED_DAYS"),
     ],
 )
 def test_bad_settings_name_the_variable(env: dict[str, str], names: str) -> None:
