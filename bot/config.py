@@ -16,6 +16,10 @@ from email.utils import parseaddr
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import holidays
+
+from bot.sla import parse_days, parse_hours
+
 MIB = 1024 * 1024
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 _DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s)?")
@@ -150,8 +154,6 @@ def _mailbox(env: Mapping[str, str], name: str, default: str) -> str:
 
 
 def _check_calendar(env: Mapping[str, str]) -> None:
-    from bot.sla import parse_days, parse_hours  # pure parsers; the calendar module is heavier
-
     checks = (
         ("HIB2B_BUSINESS_DAYS", "mon-fri", parse_days),
         ("HIB2B_BUSINESS_HOURS", "09:00-18:00", parse_hours),
@@ -162,16 +164,15 @@ def _check_calendar(env: Mapping[str, str]) -> None:
         except ValueError as error:
             raise ConfigError(f"{name}: {error}") from None
     country = env.get("HIB2B_HOLIDAYS", "").strip() or "MX"
-    if country.lower() != "none":
-        import holidays
-
-        if country.upper() not in holidays.list_supported_countries():
-            raise ConfigError(f"HIB2B_HOLIDAYS: unknown country code {country!r} (or none)")
+    if country.lower() != "none" and country.upper() not in holidays.list_supported_countries():
+        raise ConfigError(f"HIB2B_HOLIDAYS: unknown country code {country!r} (or none)")
     for day in _list(env, "HIB2B_EXTRA_CLOSED_DAYS"):
         try:
             date.fromisoformat(day)
         except ValueError:
-            raise ConfigError(f"HIB2B_EXTRA_CLOSED_DAYS: {day!r} is not a date YYYY-MM-DD") from None
+            raise ConfigError(
+                f"HIB2B_EXTRA_CLOSED_DAYS: {day!r} is not a date YYYY-MM-DD"
+            ) from None
 
 
 def load_settings(env: Mapping[str, str]) -> Settings:
