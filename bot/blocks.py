@@ -29,6 +29,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.blocks.block_elements import FileInputElement
 from slack_sdk.models.views import View
 
+from bot.clocks import CLOCK_LABELS, STAGE_LABELS
 from bot.domain import CAUSES, INCIDENT_BY_KEY, CloseKind, Severity, Status, ticket_code
 from bot.text import chunks, shorten, slack_escape
 
@@ -83,6 +84,9 @@ class CardTicket:
     close_kind: str | None = None
     close_cause: str | None = None
     duplicate_of: int | None = None
+    fc_due_at: datetime | None = None  # while the first-contact clock runs
+    res_due_at: datetime | None = None  # while the resolution clock runs
+    res_paused: bool = False
 
 
 @dataclass(frozen=True)
@@ -91,6 +95,7 @@ class Message:
     blocks: list[dict]
     metadata: dict
     plain: str = ""  # the whole message as lines of text, for the log in local mode
+    broadcast: bool = False  # a thread reply also shown in the channel
 
 
 def slack_date(moment: datetime, zone: str) -> str:
@@ -162,6 +167,12 @@ def _state_line(ticket: CardTicket, zone: str) -> str:
         parts.append(f"*Asignado a:* <@{ticket.assignee}>")
     if ticket.first_contact_at:
         parts.append(f"*Primer contacto:* {slack_date(ticket.first_contact_at, zone)}")
+    if ticket.fc_due_at and status is not Status.CERRADO:
+        parts.append(f"*Primer contacto vence:* {slack_date(ticket.fc_due_at, zone)}")
+    if ticket.res_due_at and status is not Status.CERRADO:
+        parts.append(f"*Resolución vence:* {slack_date(ticket.res_due_at, zone)}")
+    elif ticket.res_paused and status is Status.ESPERANDO:
+        parts.append("*Resolución:* en pausa mientras se espera al proveedor")
     if status is Status.CERRADO and ticket.closed_at:
         kind = CloseKind(ticket.close_kind or CloseKind.RESUELTO)
         closed = f"*Cerrado:* {slack_date(ticket.closed_at, zone)} ({kind.label}"
@@ -238,6 +249,44 @@ def event_message(number: int, key: str, text: str) -> Message:
         blocks=[SectionBlock(text=MarkdownTextObject(text=p)).to_dict() for p in pieces],
         metadata=thread_metadata(number, key),
         plain=text,
+    )
+
+
+REMINDER_ICONS = {
+    "objetivo": ":hourglass_flowing_sand:",
+    "por_vencer": ":warning:",
+    "vencido": ":rotating_light:",
+}
+
+
+def reminder(
+    number: int,
+    key: str,
+    clock: str,
+    stage: str,
+    due: datetime,
+    assignee: str | None,
+    leads: tuple[str, ...],
+    zone: str,
+) -> Message:
+    """An SLA reminder: a thread reply broadcast to the channel, mentioning who must act."""
+    code = ticket_code(number)
+    who = f"<@{assignee}>" if assignee else "<!here>"
+    verb = "venció" if stage == "vencido" else "vence"
+    text = (
+        f"{REMINDER_ICONS[stage]} *{code}* · {CLOCK_LABELS[clock]} · "
+        f"*{STAGE_LABELS[stage]}* — {verb} {slack_date(due, zone)}. {who}"
+    )
+    if stage == "vencido" and leads:
+        text += " · Líderes: " + " ".join(f"<@{lead}>" for lead in leads)
+    plain_due = due.astimezone(ZoneInfo(zone)).strftime("%d/%m/%Y %H:%M")
+    return Message(
+        text=text,
+        blocks=[SectionBlock(text=MarkdownTextObject(text=text)).to_dict()],
+        metadata=thread_metadata(number, key),
+        plain=f"{code} · {CLOCK_LABELS[clock]} · {STAGE_LABELS[stage]} — {verb} {plain_due}"
+        f" · {assignee or 'sin asignar'}",
+        broadcast=True,
     )
 
 

@@ -167,6 +167,7 @@ class SlackChannel:
             "chat_postMessage",
             channel=self._channel,
             thread_ts=thread_ts,
+            reply_broadcast=message.broadcast,
             text=message.text,
             blocks=message.blocks,
             metadata=message.metadata,

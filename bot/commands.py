@@ -222,6 +222,7 @@ class Commands:
             decide,
             self.services.now(),
             self.services.mail_ctx,
+            self.services.sla,
             request_key=key,
             attachments=attachments,
         )

@@ -10,18 +10,19 @@ from typing import Any
 
 import aiosqlite
 
-from bot import blocks
+from bot import blocks, clocks
 from bot.channel import Channel
 from bot.failures import PermanentFailure
 from bot.mail import MailSender, OutgoingMail
 from bot.outbox import Delivered, Handler
 from store import outbox as queue
+from store import team as team_store
 from store import tickets as store
 from store.db import Database
 from store.models import Delivery, StoredFile, Ticket
 
 CARD, DESCRIPTION, FILE, EMAIL = "card", "description", "file", "email"
-CARD_UPDATE, THREAD = "card_update", "thread"
+CARD_UPDATE, THREAD, REMINDER = "card_update", "thread", "reminder"
 
 
 def card_ticket(ticket: Ticket, attachments: list[StoredFile]) -> blocks.CardTicket:
@@ -42,6 +43,9 @@ def card_ticket(ticket: Ticket, attachments: list[StoredFile]) -> blocks.CardTic
         close_kind=ticket.close_kind,
         close_cause=ticket.close_cause,
         duplicate_of=ticket.duplicate_of,
+        fc_due_at=ticket.fc_due_at if ticket.first_contact_at is None else None,
+        res_due_at=ticket.res_due_at,
+        res_paused=ticket.res_started_at is None and ticket.res_gen > 0,
     )
 
 
@@ -54,6 +58,7 @@ class Deliveries:
         mail: MailSender,
         zone: str,
         data_dir: Path,
+        leads: tuple[str, ...] = (),
     ) -> None:
         self._db = db
         self._channel = channel
@@ -61,6 +66,7 @@ class Deliveries:
         self._mail = mail
         self._zone = zone
         self._data_dir = data_dir
+        self._leads = leads
 
     def handlers(self) -> dict[str, Handler]:
         return {
@@ -70,6 +76,7 @@ class Deliveries:
             THREAD: self.thread,
             FILE: self.file,
             EMAIL: self.email,
+            REMINDER: self.reminder,
         }
 
     async def _ticket(self, item: Delivery) -> Ticket:
@@ -110,6 +117,27 @@ class Deliveries:
     async def thread(self, item: Delivery) -> Delivered:
         ticket, thread = await self._thread(item)
         message = blocks.event_message(ticket.number, item.key, item.payload["text"])
+        ts = await self._channel.post_in_thread(thread, message, item.key, item.attempts > 1)
+        return Delivered(ts)
+
+    async def reminder(self, item: Delivery) -> Delivered:
+        ticket, thread = await self._thread(item)
+        clock, gen, stage = item.payload["clock"], item.payload["gen"], item.payload["stage"]
+        if not clocks.still_due(ticket, clock, gen):
+            # Contact made, ticket closed or clock paused since it was queued: nothing to say.
+            return Delivered("moot")
+        running = clocks.running_clocks(ticket)[clock][1]
+        leads = await team_store.leads(self._db, self._leads) if stage == clocks.DUE else ()
+        message = blocks.reminder(
+            ticket.number,
+            item.key,
+            clock,
+            stage,
+            running[clocks.DUE],
+            ticket.assignee,
+            tuple(leads),
+            self._zone,
+        )
         ts = await self._channel.post_in_thread(thread, message, item.key, item.attempts > 1)
         return Delivered(ts)
 

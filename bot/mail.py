@@ -103,8 +103,41 @@ class Envelope:
     thread: str | None = None  # Message-ID of the ticket's first email
 
 
-def confirmation(ticket: TicketFacts, ctx: MailContext, message_id: str) -> OutgoingMail:
-    """Step 8 of the manual: the ticket number, a summary of the report, the support address."""
+_DAYS = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
+_MONTHS = (
+    "enero",
+    "febrero",
+    "marzo",
+    "abril",
+    "mayo",
+    "junio",
+    "julio",
+    "agosto",
+    "septiembre",
+    "octubre",
+    "noviembre",
+    "diciembre",
+)
+
+
+def spanish_datetime(moment: datetime, zone: str) -> str:
+    """“el lunes 23 de noviembre de 2026 a las 12:00 (hora del centro de México)”."""
+    local = moment.astimezone(ZoneInfo(zone))
+    return (
+        f"el {_DAYS[local.weekday()]} {local.day} de {_MONTHS[local.month - 1]} de "
+        f"{local.year} a las {local:%H:%M} (hora del centro de México)"
+    )
+
+
+def confirmation(
+    ticket: TicketFacts,
+    ctx: MailContext,
+    message_id: str,
+    contact_by: datetime | None = None,
+    after_hours: bool = False,
+) -> OutgoingMail:
+    """Step 8 of the manual: the ticket number, a summary of the report, the support address,
+    and by when a specialist will be in touch."""
     tipo = INCIDENT_BY_KEY[ticket.tipo].label
     return _render(
         "confirmacion",
@@ -118,6 +151,8 @@ def confirmation(ticket: TicketFacts, ctx: MailContext, message_id: str) -> Outg
         liga_portal=ticket.liga_portal,
         descripcion=ticket.descripcion,
         adjuntos=ticket.attachments,
+        contact_by=spanish_datetime(contact_by, ctx.timezone) if contact_by else "",
+        after_hours=after_hours,
     )
 
 

@@ -15,13 +15,16 @@ from pathlib import Path
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import janitor
+from bot import janitor, watch
 from bot.channel import Channel, LogChannel, SlackChannel
+from bot.clocks import SlaPolicy
 from bot.config import Settings
 from bot.deliveries import Deliveries
+from bot.domain import Severity
 from bot.mail import FileSender, MailContext, MailSender, SmtpSender
 from bot.outbox import Outbox
 from bot.ratelimit import RateLimiter
+from bot.sla import BusinessCalendar
 from bot.tokens import Signer
 from store.db import Database
 
@@ -68,6 +71,25 @@ def mail_sender(settings: Settings) -> MailSender:
     )
 
 
+def sla_policy(settings: Settings) -> SlaPolicy:
+    calendar = BusinessCalendar(
+        zone=settings.timezone,
+        days=settings.business_days,
+        hours=settings.business_hours,
+        holidays=settings.holidays,
+        closed=settings.extra_closed_days,
+    )
+    return SlaPolicy(
+        calendar,
+        settings.sla_first_contact,
+        {
+            Severity.BAJO: settings.sla_bajo,
+            Severity.MEDIO_ALTO: settings.sla_medio_alto,
+            Severity.CRITICO: settings.sla_critico,
+        },
+    )
+
+
 class Services:
     """Everything a request handler or a CLI command needs. `db` exists once `start` ran."""
 
@@ -83,6 +105,7 @@ class Services:
             privacy_url=settings.privacy_link,
         )
         self.limiter = RateLimiter(settings.form_rate_limit, 60.0, time.monotonic)
+        self.sla = sla_policy(settings)
         self.channel: Channel = (
             SlackChannel(slack_client(settings, retries=False), settings.channel or "")
             if settings.mode != "local"
@@ -91,6 +114,7 @@ class Services:
         self._db: Database | None = None
         self._outbox: Outbox | None = None
         self._janitor: asyncio.Task[None] | None = None
+        self._watcher: asyncio.Task[None] | None = None
 
     @property
     def db(self) -> Database:
@@ -122,6 +146,7 @@ class Services:
             mail_sender(self.settings),
             self.settings.timezone,
             self.settings.data_dir,
+            self.settings.leads,
         )
         self._outbox = Outbox(
             db,
@@ -135,12 +160,19 @@ class Services:
             self._janitor = asyncio.create_task(
                 janitor.run(db, self.settings.data_dir, self.now), name="janitor"
             )
+            self._watcher = asyncio.create_task(
+                watch.run(
+                    db, self.now, self.settings.watch_interval.total_seconds(), self.wake_outbox
+                ),
+                name="sla-watcher",
+            )
 
     async def stop(self) -> None:
-        if self._janitor is not None:
-            self._janitor.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._janitor
+        for task in (self._janitor, self._watcher):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         if self._outbox is not None:
             await self._outbox.stop()
         await self.channel.close()

@@ -78,7 +78,8 @@ class BusinessCalendar:
         self._country = None if holidays.lower() == "none" else holidays.upper()
         self._holidays = (
             holidays_lib.country_holidays(self._country, categories=("public",))
-            if self._country else None
+            if self._country
+            else None
         )
         self.closed = frozenset(
             day if isinstance(day, date) else date.fromisoformat(day.strip()) for day in closed

@@ -9,11 +9,12 @@ from datetime import datetime
 
 import aiosqlite
 
-from bot import blocks, mail, timeline
+from bot import blocks, clocks, mail, timeline
 from bot.deliveries import CARD, CARD_UPDATE, DESCRIPTION, EMAIL, FILE, THREAD
 from bot.domain import INCIDENT_BY_KEY, Source, Status, ticket_code
 from bot.workflow import Actor, Change, Refused
 from store import outbox as queue
+from store import sla as sla_store
 from store import team, uploads
 from store import tickets as store
 from store.db import Database, to_db
@@ -44,7 +45,11 @@ def card_key(number: int) -> str:
 
 
 async def create_from_form(
-    db: Database, form: FormSubmission, now: datetime, mail_ctx: mail.MailContext
+    db: Database,
+    form: FormSubmission,
+    now: datetime,
+    mail_ctx: mail.MailContext,
+    sla: clocks.SlaPolicy,
 ) -> Created:
     """Store a supplier's report as a new ticket and queue its card, files and confirmation."""
     incident = INCIDENT_BY_KEY[form.tipo]
@@ -73,6 +78,8 @@ async def create_from_form(
                 email_thread=message_id,
             ),
         )
+        clock = clocks.first_contact_fields(now, sla)
+        await store.update_ticket(conn, number, {**clock, "sla_next_at": clock["fc_target_at"]})
         attachment_ids = [await store.insert_attachment(conn, number, f) for f in files]
         await store.add_audit(
             conn,
@@ -122,6 +129,8 @@ async def create_from_form(
             ),
             mail_ctx,
             message_id,
+            contact_by=clock["fc_due_at"],
+            after_hours=not sla.calendar.is_open(now),
         )
         await queue.enqueue(
             conn,
@@ -164,6 +173,7 @@ async def act(
     decide: Callable[[Ticket], Change],
     now: datetime,
     mail_ctx: mail.MailContext,
+    sla: clocks.SlaPolicy,
     request_key: str | None = None,
     attachments: tuple[mail.Attached, ...] = (),
 ) -> Outcome:
@@ -182,7 +192,20 @@ async def act(
         change = decide(ticket)
         if not change.applied:
             return Outcome(change.answer, applied=False, ticket=ticket)
-        await store.update_ticket(conn, number, {**change.fields, "updated_at": now})
+        after = clocks.apply_fields(ticket, change.fields)
+        timing = clocks.resolution_fields(ticket, after, sla, now)
+        recorded = await sla_store.recorded(conn, number)
+        next_at = clocks.next_reminder_at(clocks.apply_fields(after, timing), recorded)
+        await store.update_ticket(
+            conn,
+            number,
+            {
+                **change.fields,
+                **timing,
+                "sla_next_at": next_at,
+                "updated_at": now,
+            },
+        )
         event = await store.add_audit(
             conn, number, now, actor.user_id, change.action, change.detail
         )

@@ -229,6 +229,7 @@ async def submit_form(request: web.Request) -> web.StreamResponse:
         ),
         services.now(),
         services.mail_ctx,
+        services.sla,
     )
     if created.new:
         services.outbox.wake()

@@ -39,6 +39,17 @@ class Ticket:
     duplicate_of: int | None = None
     opened_by: str | None = None
     updated_at: datetime | None = None
+    fc_target_at: datetime | None = None
+    fc_warn_at: datetime | None = None
+    fc_due_at: datetime | None = None
+    fc_business_s: float | None = None
+    res_started_at: datetime | None = None
+    res_used_s: float = 0.0
+    res_target_at: datetime | None = None
+    res_warn_at: datetime | None = None
+    res_due_at: datetime | None = None
+    res_gen: int = 0
+    sla_next_at: datetime | None = None
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Ticket:
@@ -49,7 +60,21 @@ class Ticket:
         return cls(**values)
 
 
-_TICKET_TIMES = ("created_at", "first_contact_at", "waiting_since", "closed_at", "updated_at")
+_TICKET_TIMES = (
+    "created_at",
+    "first_contact_at",
+    "waiting_since",
+    "closed_at",
+    "updated_at",
+    "fc_target_at",
+    "fc_warn_at",
+    "fc_due_at",
+    "res_started_at",
+    "res_target_at",
+    "res_warn_at",
+    "res_due_at",
+    "sla_next_at",
+)
 
 
 @dataclass(frozen=True)

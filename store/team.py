@@ -53,3 +53,9 @@ async def name_of(conn: aiosqlite.Connection, user_id: str | None) -> str:
         await conn.execute("SELECT name FROM people WHERE user_id = ?", (user_id,))
     ).fetchone()
     return row[0] if row else ""
+
+
+async def leads(db: Database, configured: tuple[str, ...]) -> list[str]:
+    """Every lead: those configured and those added with the lead role."""
+    rows = await db.fetchall("SELECT user_id FROM team WHERE role = 'lider' ORDER BY user_id")
+    return list(dict.fromkeys([*configured, *(row[0] for row in rows)]))

@@ -155,6 +155,17 @@ _UPDATABLE = frozenset(
         "close_summary",
         "duplicate_of",
         "updated_at",
+        "fc_target_at",
+        "fc_warn_at",
+        "fc_due_at",
+        "fc_business_s",
+        "res_started_at",
+        "res_used_s",
+        "res_target_at",
+        "res_warn_at",
+        "res_due_at",
+        "res_gen",
+        "sla_next_at",
     }
 )
 

@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from bot import tickets
+from bot.config import load_settings
 from bot.mail import MailContext
+from bot.services import sla_policy
 from bot.tickets import FormSubmission, create_from_form
 from store import outbox as queue
 from store import tickets as store
@@ -18,6 +20,7 @@ from store.db import Database, migrations
 from store.tickets import NumberingStarted
 
 NOW = datetime(2026, 11, 27, 17, tzinfo=UTC)
+SLA = sla_policy(load_settings({}))
 CTX = MailContext(
     "Soporte HIB2B <soporte@portalhib2b.com>",
     "soporte@portalhib2b.com",
@@ -57,11 +60,11 @@ async def test_migrations_are_tracked(tmp_path: Path, db: Database) -> None:
 
 async def test_continuing_the_old_series_once(db: Database) -> None:
     await tickets.set_next_number(db, 166, NOW, "operador")
-    created = await create_from_form(db, _form("a"), NOW, CTX)
+    created = await create_from_form(db, _form("a"), NOW, CTX, SLA)
     assert created.number == 166
     with pytest.raises(NumberingStarted):
         await tickets.set_next_number(db, 500, NOW, "operador")
-    assert (await create_from_form(db, _form("b"), NOW, CTX)).number == 167
+    assert (await create_from_form(db, _form("b"), NOW, CTX, SLA)).number == 167
 
 
 async def test_concurrent_creation_is_contiguous_across_connections(
@@ -71,7 +74,10 @@ async def test_concurrent_creation_is_contiguous_across_connections(
     other = await Database.open(tmp_path / "hib2b.sqlite3")
     try:
         results = await asyncio.gather(
-            *[create_from_form(db if i % 2 else other, _form(f"f{i}"), NOW, CTX) for i in range(40)]
+            *[
+                create_from_form(db if i % 2 else other, _form(f"f{i}"), NOW, CTX, SLA)
+                for i in range(40)
+            ]
         )
     finally:
         await other.close()
@@ -88,10 +94,10 @@ async def test_a_failed_transaction_leaves_nothing(db: Database) -> None:
 
 
 async def test_conectividad_defaults_to_critico_and_queues_card_and_mail(db: Database) -> None:
-    created = await create_from_form(db, _form("x"), NOW, CTX)
+    created = await create_from_form(db, _form("x"), NOW, CTX, SLA)
     ticket = await store.get_ticket(db, created.number)
     assert ticket is not None and ticket.severity == "critico" and ticket.status == "nuevo"
     keys = [d.key for d in await queue.deliveries(db)]
     assert keys == ["hd-1:card", "hd-1:mail:creado"]
-    again = await create_from_form(db, _form("x"), NOW, CTX)
+    again = await create_from_form(db, _form("x"), NOW, CTX, SLA)
     assert again.number == 1 and not again.new
