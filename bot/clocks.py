@@ -98,15 +98,19 @@ def resolution_fields(
             gen += 1
     assert start is not None
     target, deadline = policy.budget(after.severity)
-    zero = timedelta(0)
+
+    def stage_at(budget: timedelta) -> datetime | None:
+        # A stage whose budget was used up before this start has nothing new to say.
+        return cal.add(start, budget - used) if used < budget else None
+
     return {
         **fields,
         "res_started_at": start,
         "res_used_s": used.total_seconds(),
         "res_gen": gen,
-        "res_target_at": cal.add(start, max(target - used, zero)),
-        "res_warn_at": cal.add(start, max(deadline * WARN_SHARE - used, zero)),
-        "res_due_at": cal.add(start, max(deadline - used, zero)),
+        "res_target_at": stage_at(target),
+        "res_warn_at": stage_at(deadline * WARN_SHARE),
+        "res_due_at": cal.add(start, max(deadline - used, timedelta(0))),
     }
 
 

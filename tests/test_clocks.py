@@ -1,0 +1,205 @@
+"""SLA clocks and reminders on a real SQLite file, with an injected clock (no sleeping)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot import clocks, workflow
+from bot.channel import LogChannel
+from bot.config import load_settings
+from bot.deliveries import Deliveries
+from bot.domain import Role
+from bot.mail import FileSender, MailContext
+from bot.services import sla_policy
+from bot.tickets import FormSubmission, act, create_from_form
+from bot.watch import watch_once
+from store import outbox as queue
+from store import sla as sla_store
+from store import tickets as store
+from store.db import Database
+
+MX = ZoneInfo("America/Mexico_City")
+SLA = sla_policy(load_settings({}))
+CTX = MailContext(
+    "Soporte HIB2B <soporte@portalhib2b.com>",
+    "soporte@portalhib2b.com",
+    "soporte@portalhib2b.com",
+    "America/Mexico_City",
+)
+TECH = workflow.Actor("U0TECH1", Role.TECNICO)
+
+
+def at(*args: int) -> datetime:
+    return datetime(*args, tzinfo=MX)
+
+
+@pytest.fixture
+async def db(tmp_path: Path):
+    database = await Database.open(tmp_path / "hib2b.sqlite3")
+    yield database
+    await database.close()
+
+
+async def new_ticket(db: Database, when: datetime, tipo: str = "conectividad") -> int:
+    created = await create_from_form(
+        db,
+        FormSubmission(
+            form_id=f"f{when.timestamp()}",
+            tipo=tipo,
+            usuario="xime1805",
+            correo="x@example.com",
+            liga_portal="",
+            descripcion="Sin acceso",
+            client_ip="",
+        ),
+        when,
+        CTX,
+        SLA,
+    )
+    return created.number
+
+
+async def do(db: Database, number: int, when: datetime, rule) -> None:
+    await act(db, number, TECH, lambda t: rule(t, when), when, CTX, SLA)
+
+
+async def pings(db: Database) -> list[str]:
+    return [d.key.split(":ping:")[1] for d in await queue.deliveries(db) if ":ping:" in d.key]
+
+
+async def test_first_contact_clock_and_its_three_reminders(db: Database) -> None:
+    number = await new_ticket(db, at(2026, 11, 20, 17))  # Friday 17:00
+    ticket = await store.get_ticket(db, number)
+    assert ticket is not None
+    assert (ticket.fc_target_at, ticket.fc_warn_at, ticket.fc_due_at) == (
+        at(2026, 11, 20, 18),
+        at(2026, 11, 23, 11),
+        at(2026, 11, 23, 12),
+    )
+    assert await watch_once(db, at(2026, 11, 20, 17, 59)) == 0  # not early
+    assert await watch_once(db, at(2026, 11, 20, 18)) == 1
+    assert await watch_once(db, at(2026, 11, 21, 12)) == 0  # the weekend: nothing new
+    assert await watch_once(db, at(2026, 11, 23, 11)) == 1
+    assert await watch_once(db, at(2026, 11, 23, 12)) == 1
+    assert await watch_once(db, at(2026, 11, 24, 12)) == 0
+    assert await pings(db) == [
+        "primer_contacto:1:objetivo",
+        "primer_contacto:1:por_vencer",
+        "primer_contacto:1:vencido",
+    ]
+    ticket = await store.get_ticket(db, number)
+    assert ticket is not None and ticket.sla_next_at is None
+
+
+async def test_after_downtime_only_the_most_advanced_stage(db: Database) -> None:
+    await new_ticket(db, at(2026, 11, 20, 17))
+    assert await watch_once(db, at(2026, 11, 24, 9)) == 1
+    assert await pings(db) == ["primer_contacto:1:vencido"]
+    async with db.read() as conn:
+        rows = await sla_store.reminders_of(conn, 1)
+    assert [(r["stage"], r["sent"]) for r in rows] == [
+        ("objetivo", 0),
+        ("por_vencer", 0),
+        ("vencido", 1),
+    ]
+
+
+async def test_a_reminder_that_became_moot_is_not_sent(db: Database, tmp_path: Path) -> None:
+    number = await new_ticket(db, at(2026, 11, 25, 10))
+    await watch_once(db, at(2026, 11, 25, 11))  # objetivo queued
+    await do(db, number, at(2026, 11, 25, 11, 1), lambda t, w: workflow.reply(t, TECH, "Hola", w))
+    deliveries = Deliveries(
+        db, LogChannel(), "C0", FileSender(tmp_path / "mail"), "America/Mexico_City", tmp_path
+    )
+    [ping] = [d for d in await queue.deliveries(db) if ":ping:" in d.key]
+    async with db.transaction() as conn:
+        await store.set_card(conn, number, "C0", "local.1")
+    assert (await deliveries.reminder(ping)).result == "moot"
+
+
+async def test_resolution_pauses_moves_and_resumes(db: Database) -> None:
+    number = await new_ticket(db, at(2026, 11, 23, 9))  # Conectividad: Crítico, 1 h–6 h
+    await do(db, number, at(2026, 11, 23, 10), lambda t, w: workflow.reply(t, TECH, "Hola", w))
+    ticket = await store.get_ticket(db, number)
+    assert ticket is not None and ticket.res_gen == 1
+    assert (ticket.res_started_at, ticket.res_target_at, ticket.res_due_at) == (
+        at(2026, 11, 23, 10),
+        at(2026, 11, 23, 11),
+        at(2026, 11, 23, 16),
+    )
+    assert ticket.fc_business_s == 3600
+
+    await do(db, number, at(2026, 11, 23, 12), lambda t, w: workflow.wait(t, TECH, "XML", w))
+    ticket = await store.get_ticket(db, number)
+    assert ticket is not None and ticket.res_due_at is None and ticket.res_used_s == 2 * 3600
+    # The objetivo passed while no watcher looked, and the clock is paused now: nothing to say.
+    assert await watch_once(db, at(2026, 11, 23, 17)) == 0
+
+    await do(db, number, at(2026, 11, 24, 9), lambda t, w: workflow.resume(t, TECH, w))
+    ticket = await store.get_ticket(db, number)
+    assert ticket is not None and ticket.res_due_at == at(2026, 11, 24, 13)  # 4 h left
+    assert ticket.res_target_at is None  # its 1 h was used before the pause
+    assert ticket.res_warn_at == at(2026, 11, 24, 11, 30)  # 75 % of 6 h = 4.5 h
+
+    await do(
+        db,
+        number,
+        at(2026, 11, 24, 10),
+        lambda t, w: workflow.set_severity(t, TECH, "bajo", "no es caída", w),
+    )
+    ticket = await store.get_ticket(db, number)
+    assert ticket is not None and ticket.res_gen == 2
+    assert ticket.res_due_at == SLA.calendar.add(at(2026, 11, 24, 9), timedelta(hours=30))
+
+    await do(
+        db,
+        number,
+        at(2026, 11, 24, 11),
+        lambda t, w: workflow.close(
+            t,
+            TECH,
+            kind="resuelto",
+            cause="acceso",
+            cause_text="",
+            summary="Listo",
+            duplicate_of=None,
+            original_exists=False,
+            now=w,
+        ),
+    )
+    ticket = await store.get_ticket(db, number)
+    assert ticket is not None and ticket.res_started_at is None
+    assert ticket.res_used_s == 4 * 3600 and ticket.sla_next_at is None
+
+    await do(
+        db, number, at(2026, 11, 25, 9), lambda t, w: workflow.reopen(t, TECH, "volvió a fallar", w)
+    )
+    ticket = await store.get_ticket(db, number)
+    assert ticket is not None and ticket.res_gen == 3
+    assert ticket.res_due_at == SLA.calendar.add(at(2026, 11, 25, 9), timedelta(hours=28))
+
+
+async def test_two_watchers_on_one_database_send_each_reminder_once(
+    db: Database, tmp_path: Path
+) -> None:
+    for hour in range(9, 17):
+        await new_ticket(db, at(2026, 11, 25, hour))
+    other = await Database.open(tmp_path / "hib2b.sqlite3")
+    try:
+        when = at(2026, 11, 30, 9)
+        results = await asyncio.gather(*[watch_once(d, when) for d in (db, other, db, other)])
+    finally:
+        await other.close()
+    assert sum(results) == 8
+    keys = [d.key for d in await queue.deliveries(db) if ":ping:" in d.key]
+    assert len(keys) == len(set(keys)) == 8
+
+
+def test_stages_in_order_and_generations() -> None:
+    stages = clocks._stages(at(2026, 1, 5, 10), at(2026, 1, 5, 12), at(2026, 1, 5, 13))
+    assert list(stages) == ["objetivo", "por_vencer", "vencido"]
