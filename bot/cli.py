@@ -129,6 +129,9 @@ async def _hib2b(services: Services, user: str | None, line: str) -> int:
     actor = await team.actor_for(services.db, services.settings, user or team.OPERATOR.user_id)
     reply = await Commands(services).run(actor, line, for_slack=False)
     print(reply.text)
+    if reply.publish is not None:
+        # The command line has no channel of its own: what would be posted is shown here.
+        print(reply.publish.plain)
     # The service, if running, sends what this queued at its next look (within seconds).
     return 1 if reply.refused or reply.modal is not None else 0
 

@@ -12,7 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
-from bot import blocks, team, workflow
+from bot import blocks, sla_report, team, workflow
+from bot.blocks import Message
 from bot.deliveries import card_ticket
 from bot.domain import CAUSES, INCIDENT_BY_KEY, CloseKind, Severity, Status, parse_ticket_code
 from bot.domain import ticket_code as code_of
@@ -21,6 +22,7 @@ from bot.services import Services
 from bot.text import slack_escape
 from bot.tickets import act
 from bot.workflow import Actor, Change, Refused, mention
+from store import sla as sla_store
 from store import tickets as store
 from store.db import Database
 from store.models import Ticket
@@ -28,7 +30,8 @@ from store.models import Ticket
 USAGE = """*Comandos de /hib2b* (HD-N también se puede escribir `N`)
 • `ayuda`: esta ayuda
 • `ver HD-N`: el ticket, solo para usted
-• `lista [abiertos|mios|sin-asignar]`: tickets abiertos
+• `lista [abiertos|mios|sin-asignar|vencidos]`: tickets abiertos
+• `sla [HD-N|publicar]`: el estado del SLA; un ticket explicado; publicarlo en el canal
 • `tomar HD-N [@persona]`: tomarlo (un líder puede asignarlo a otra persona)
 • `soltar HD-N`: dejarlo sin asignar
 • `responder HD-N [texto]`: correo al proveedor (sin texto abre el formulario)
@@ -70,6 +73,7 @@ ALIASES = {
     "reopen": "reabrir",
     "equipo": "equipo",
     "team": "equipo",
+    "sla": "sla",
 }
 LIST_FILTERS = {
     "abiertos": "abiertos",
@@ -79,6 +83,8 @@ LIST_FILTERS = {
     "sin-asignar": "sin-asignar",
     "sin": "sin-asignar",
     "unassigned": "sin-asignar",
+    "vencidos": "vencidos",
+    "overdue": "vencidos",
 }
 SEVERITY_WORDS = {
     "bajo": Severity.BAJO,
@@ -98,6 +104,8 @@ class Reply:
     text: str = ""
     modal: dict | None = None  # Slack opens it; elsewhere `text` says what to type
     refused: bool = False
+    blocks: list[dict] | None = None  # a richer form of `text`, for Slack
+    publish: Message | None = None  # to post in the support channel (`sla publicar`)
 
 
 def normalize(word: str) -> str:
@@ -178,20 +186,50 @@ class Commands:
     ) -> Reply:
         which = LIST_FILTERS.get(normalize(args[0]) if args else "abiertos")
         if which is None:
-            raise Refused("Use `lista abiertos`, `lista mios` o `lista sin-asignar`.")
-        assignee = actor.user_id if which == "mios" else None
-        tickets = await store.open_tickets(
-            self.db, assignee=assignee, unassigned=which == "sin-asignar"
-        )
+            raise Refused(
+                "Use `lista abiertos`, `lista mios`, `lista sin-asignar` o `lista vencidos`."
+            )
+        if which == "vencidos":
+            tickets = await sla_store.breached_tickets(self.db, self.services.now())
+        else:
+            tickets = await store.open_tickets(
+                self.db,
+                assignee=actor.user_id if which == "mios" else None,
+                unassigned=which == "sin-asignar",
+            )
         title = {
             "abiertos": "Tickets abiertos",
             "mios": "Mis tickets abiertos",
             "sin-asignar": "Tickets sin asignar",
+            "vencidos": "Tickets con el SLA vencido",
         }[which]
         lines = [_list_line(t, for_slack) for t in tickets[:MAX_LIST]]
         if len(tickets) > MAX_LIST:
             lines.append(f"… y {len(tickets) - MAX_LIST} más.")
         return Reply(f"*{title} ({len(tickets)})*\n" + ("\n".join(lines) or "_Ninguno._"))
+
+    async def _sla(
+        self,
+        actor: Actor,
+        args: list[str],
+        _line: list[str],
+        _ctx: str,
+        for_slack: bool,
+        _key: str | None,
+    ) -> Reply:
+        if actor.role is None:
+            raise Refused("El estado del SLA es para el equipo de soporte.")
+        zone, now = self.services.settings.timezone, self.services.now()
+        if args and normalize(args[0]) not in ("publicar", "publish"):
+            ticket = await self._ticket(args, "sla")
+            async with self.db.read() as conn:
+                audit = await store.audit_in(conn, ticket.number)
+                reminders = await sla_store.reminders_of(conn, ticket.number)
+            return Reply(sla_report.explain(ticket, audit, reminders, self.services.sla, now, zone))
+        message = sla_report.render(await sla_report.gather(self.db, self.services.sla, now), zone)
+        if args:
+            return Reply("Publiqué el estado del SLA en el canal de soporte.", publish=message)
+        return Reply(message.plain if not for_slack else message.text, blocks=message.blocks)
 
     # --- changes -----------------------------------------------------------------------
     async def _guarded(

@@ -25,4 +25,10 @@ def register(app: AsyncApp, services: Services) -> None:
             await client.views_open(trigger_id=command["trigger_id"], view=reply.modal)
             await ack()
             return
-        await ack(response_type="ephemeral", text=reply.text)
+        if reply.publish is not None:
+            await client.chat_postMessage(
+                channel=services.settings.channel,
+                text=reply.publish.text,
+                blocks=reply.publish.blocks,
+            )
+        await ack(response_type="ephemeral", text=reply.text, blocks=reply.blocks)

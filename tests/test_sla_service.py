@@ -1,0 +1,106 @@
+"""The SLA in the running service: reminders in real time with second-long settings (the one
+bounded real-time test), `/hib2b sla`, the card and the confirmation email."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from tests.conftest import smtp_env
+from tests.desk import slack_env, slash_command
+from tests.fakes.slack import FakeSlack
+from tests.fakes.smtp import FakeSmtp
+
+MX = ZoneInfo("America/Mexico_City")
+ALWAYS_OPEN = {
+    "HIB2B_BUSINESS_DAYS": "mon-sun",
+    "HIB2B_BUSINESS_HOURS": "00:00-24:00",
+    "HIB2B_HOLIDAYS": "none",
+}
+TEAM = {"HIB2B_TECHNICIANS": "U0TECH1", "HIB2B_LEADS": "U0LEAD"}
+
+
+async def test_three_reminders_arrive_once_in_order_and_not_early(
+    start_desk, fake_slack: FakeSlack
+) -> None:
+    desk = await start_desk(
+        **slack_env(fake_slack.url),
+        **ALWAYS_OPEN,
+        **TEAM,
+        HIB2B_SLA_FIRST_CONTACT="2s,4s",
+        HIB2B_WATCH_INTERVAL="0.1s",
+    )
+    submitted = time.monotonic()
+    await desk.submit()
+    [card] = await fake_slack.wait_for(lambda: fake_slack.cards())
+
+    def reminders() -> list[dict]:
+        return [m for m in fake_slack.replies(card["ts"]) if m.get("reply_broadcast")]
+
+    await fake_slack.wait_for(lambda: len(reminders()) == 3, timeout=15)
+    calls = [c for c in fake_slack.calls_to("chat.postMessage") if c.args.get("reply_broadcast")]
+    offsets = [c.at - submitted for c in calls]
+    stages = [m["text"] for m in reminders()]
+    assert ["objetivo" in stages[0], "por vencer" in stages[1], "vencido" in stages[2]] == [
+        True,
+        True,
+        True,
+    ]
+    assert offsets[0] >= 2.0 and offsets[1] >= 3.0 and offsets[2] >= 4.0
+    assert all("<!here>" in text for text in stages)  # nobody has the ticket
+    assert "<@U0LEAD>" in stages[2] and "<@U0LEAD>" not in stages[0]
+    assert all("primer contacto" in text and "HD-1" in text for text in stages)
+    time.sleep(0)
+    assert len(reminders()) == 3
+
+
+async def test_hib2b_sla_and_overdue_list(start_desk, fake_slack: FakeSlack) -> None:
+    desk = await start_desk(
+        **slack_env(fake_slack.url),
+        **ALWAYS_OPEN,
+        **TEAM,
+        HIB2B_SLA_FIRST_CONTACT="1s,2s",
+        HIB2B_WATCH_INTERVAL="1h",
+    )
+    for _ in range(3):
+        await desk.submit()
+    await fake_slack.wait_for(lambda: len(fake_slack.cards()) == 3)
+    assert "Primer contacto vence" in json.dumps(
+        fake_slack.cards()[0]["blocks"], ensure_ascii=False
+    )
+    time.sleep(2.1)
+    response = json.loads((await desk.slack(slash_command("sla"))).text)
+    assert response["response_type"] == "ephemeral"
+    shown = json.dumps(response["blocks"], ensure_ascii=False)
+    assert "*Abiertos: 3*" in shown and ":rotating_light: Vencidos (3)" in shown
+    assert "Sin asignar: 3" in shown and "Cumplimiento, últimos 7 días" in shown
+    overdue = json.loads((await desk.slack(slash_command("lista vencidos"))).text)["text"]
+    assert "*Tickets con el SLA vencido (3)*" in overdue
+    explained = json.loads((await desk.slack(slash_command("sla HD-2"))).text)["text"]
+    assert "*Primer contacto*" in explained and "generación 0" in explained
+    refused = json.loads((await desk.slack(slash_command("sla", user="U0NOBODY"))).text)
+    assert refused["text"] == "El estado del SLA es para el equipo de soporte."
+    await desk.slack(slash_command("sla publicar", user="U0LEAD"))
+    await fake_slack.wait_for(
+        lambda: any("SLA de la mesa" in json.dumps(m["blocks"] or []) for m in fake_slack.cards())
+    )
+
+
+async def test_confirmation_names_the_contact_deadline(start_desk, smtp: FakeSmtp) -> None:
+    friday_evening = datetime(2026, 11, 13, 17, 30, tzinfo=MX)  # Monday 16 is a holiday
+    desk = await start_desk(now=lambda: friday_evening, **smtp_env(smtp))
+    await desk.submit()
+    [mail] = await smtp.wait_for(1)
+    text = mail.get_body(preferencelist=("plain",)).get_content().replace("\r\n", "\n")
+    assert (
+        "a más tardar el martes 17 de noviembre de 2026 a las 12:30 (hora del centro de México)"
+    ) in " ".join(text.split())
+    night = datetime(2026, 11, 13, 20, tzinfo=MX)
+    desk2 = await start_desk(now=lambda: night, **smtp_env(smtp))
+    await desk2.submit()
+    late = (await smtp.wait_for(2))[1].get_body(preferencelist=("plain",)).get_content()
+    assert "llegó fuera de ese horario" in " ".join(late.split())
+    assert "llegó fuera de ese horario" not in " ".join(text.split())
