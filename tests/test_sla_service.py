@@ -3,7 +3,6 @@ bounded real-time test), `/hib2b sla`, the card and the confirmation email."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from datetime import datetime
