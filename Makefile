@@ -30,3 +30,4 @@ test: $(BIN)/.installed chromium
 bench: $(BIN)/.installed
 	$(BIN)/python -m bench.intake
 	$(BIN)/python -m bench.commands
+	$(BIN)/python -m bench.sla

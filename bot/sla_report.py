@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import statistics
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -86,28 +85,27 @@ async def gather(db: Database, policy: SlaPolicy, now: datetime) -> Report:
 
 async def _compliance(db: Database, policy: SlaPolicy, now: datetime, days: int) -> Compliance:
     since = now - timedelta(days=days)
-    contacts = await store.first_contacts_since(db, since)
-    resolved = await store.resolutions_since(db, since)
-    on_time = before_target = 0
-    for severity, used in resolved:
-        target, deadline = policy.budget(severity)
-        on_time += used <= deadline.total_seconds()
-        before_target += used <= target.total_seconds()
+    contacts, on_time, before, median = await store.first_contact_stats(db, since)
+    budgets = {
+        severity: (target.total_seconds(), deadline.total_seconds())
+        for severity, (target, deadline) in policy.resolution.items()
+    }
+    resolved, r_on_time, r_before, r_median = await store.resolution_stats(db, since, budgets)
     return Compliance(
         days=days,
-        contacts=len(contacts),
-        contacts_on_time=sum(c[0] for c in contacts),
-        contacts_before_target=sum(c[1] for c in contacts),
-        contact_median=_median([c[2] for c in contacts]),
-        resolved=len(resolved),
-        resolved_on_time=on_time,
-        resolved_before_target=before_target,
-        resolution_median=_median([r[1] for r in resolved]),
+        contacts=contacts,
+        contacts_on_time=on_time,
+        contacts_before_target=before,
+        contact_median=_seconds(median),
+        resolved=resolved,
+        resolved_on_time=r_on_time,
+        resolved_before_target=r_before,
+        resolution_median=_seconds(r_median),
     )
 
 
-def _median(seconds: list[float]) -> timedelta | None:
-    return timedelta(seconds=statistics.median(seconds)) if seconds else None
+def _seconds(value: float | None) -> timedelta | None:
+    return timedelta(seconds=value) if value is not None else None
 
 
 def business(span: timedelta) -> str:

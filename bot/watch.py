@@ -1,10 +1,11 @@
 """The SLA watcher: every `HIB2B_WATCH_INTERVAL` it finds the tickets whose next reminder is due
 (an indexed query on `sla_next_at`), records each reminder and queues it in one transaction.
 
-Recording first, under a unique key per clock, generation and stage, is what makes a reminder go
-out at most once across restarts, overlapping passes and several processes on one database.
-After downtime only the most advanced stage of a clock is sent; the earlier ones are recorded as
-passed over."""
+Recording first, under a unique key per clock, generation and stage, inside `BEGIN IMMEDIATE`,
+is what makes a reminder go out at most once across restarts, overlapping passes and several
+processes on one database. After downtime only the most advanced stage of a clock is sent; the
+earlier ones are recorded as passed over. A pass does a fixed number of statements however many
+tickets are due (batched), so it stays short while it holds the write lock."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from bot.deliveries import REMINDER
 from bot.tickets import card_key
 from store import outbox as queue
 from store import sla as store
-from store.db import Database
+from store.db import Database, to_db
 from store.outbox import NewDelivery
 
 log = logging.getLogger("hib2b.watch")
@@ -27,46 +28,43 @@ BATCH = 500
 
 async def watch_once(db: Database, now: datetime) -> int:
     """One pass; returns how many reminders it queued."""
-    queued = 0
     async with db.transaction() as conn:
-        for ticket in await store.due_tickets(conn, now, BATCH):
-            recorded = await store.recorded(conn, ticket.number)
-            for reminder in clocks.due_reminders(ticket, recorded, now):
-                for stage in reminder.passed_over:
-                    await store.record(
-                        conn, ticket.number, reminder.clock, reminder.gen, stage, now, sent=False
-                    )
-                    recorded.add((reminder.clock, reminder.gen, stage))
-                if await store.record(
-                    conn,
-                    ticket.number,
-                    reminder.clock,
-                    reminder.gen,
-                    reminder.stage,
-                    now,
-                    sent=True,
-                ):
-                    key = (
-                        f"hd-{ticket.number}:ping:{reminder.clock}:{reminder.gen}:{reminder.stage}"
-                    )
-                    await queue.enqueue(
-                        conn,
-                        NewDelivery(
-                            key,
-                            "slack",
-                            REMINDER,
+        tickets = await store.due_tickets(conn, now, BATCH)
+        recorded = await store.recorded_for(conn, [t.number for t in tickets])
+        records, deliveries, next_at = [], [], []
+        for ticket in tickets:
+            seen = recorded[ticket.number]
+            for reminder in clocks.due_reminders(ticket, seen, now):
+                for stage in (*reminder.passed_over, reminder.stage):
+                    sent = stage == reminder.stage
+                    records.append(
+                        (
                             ticket.number,
-                            {"clock": reminder.clock, "gen": reminder.gen, "stage": reminder.stage},
-                            after=card_key(ticket.number),
-                        ),
-                        now,
+                            reminder.clock,
+                            reminder.gen,
+                            stage,
+                            to_db(now),
+                            int(sent),
+                        )
                     )
-                    queued += 1
-                recorded.add((reminder.clock, reminder.gen, reminder.stage))
-            await store.set_next(conn, ticket.number, clocks.next_reminder_at(ticket, recorded))
-    if queued:
-        log.info("%d SLA reminders queued", queued)
-    return queued
+                    seen.add((reminder.clock, reminder.gen, stage))
+                deliveries.append(
+                    NewDelivery(
+                        f"hd-{ticket.number}:ping:{reminder.clock}:{reminder.gen}:{reminder.stage}",
+                        "slack",
+                        REMINDER,
+                        ticket.number,
+                        {"clock": reminder.clock, "gen": reminder.gen, "stage": reminder.stage},
+                        after=card_key(ticket.number),
+                    )
+                )
+            next_at.append((clocks.next_reminder_at(ticket, seen), ticket.number))
+        await store.record_many(conn, records)
+        await queue.enqueue_many(conn, deliveries, now)
+        await store.set_next_many(conn, next_at)
+    if deliveries:
+        log.info("%d SLA reminders queued", len(deliveries))
+    return len(deliveries)
 
 
 async def run(

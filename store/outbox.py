@@ -23,31 +23,44 @@ class NewDelivery:
     after: str | None = None  # key of a delivery that must be done first
 
 
-async def enqueue(conn: aiosqlite.Connection, item: NewDelivery, now: datetime) -> int:
+async def enqueue(conn: aiosqlite.Connection, item: NewDelivery, now: datetime) -> None:
     """Add a delivery inside the caller's transaction. A key already queued is left as it is."""
-    after_id = None
-    if item.after is not None:
-        row = await (
-            await conn.execute("SELECT id FROM outbox WHERE key = ?", (item.after,))
-        ).fetchone()
-        if row is None:
-            raise LookupError(f"delivery {item.after!r} is not queued")
-        after_id = row[0]
-    cursor = await conn.execute(
+    await enqueue_many(conn, [item], now)
+
+
+async def enqueue_many(conn: aiosqlite.Connection, items: list[NewDelivery], now: datetime) -> None:
+    """Several deliveries in three statements (the watcher queues many at once)."""
+    if not items:
+        return
+    afters = sorted({item.after for item in items if item.after is not None})
+    ids: dict[str, int] = {}
+    if afters:
+        marks = ", ".join("?" for _ in afters)
+        rows = await (
+            await conn.execute(f"SELECT key, id FROM outbox WHERE key IN ({marks})", afters)
+        ).fetchall()
+        ids = {row[0]: row[1] for row in rows}
+        missing = set(afters) - set(ids)
+        if missing:
+            raise LookupError(f"deliveries {sorted(missing)} are not queued")
+    stamp = to_db(now)
+    await conn.executemany(
         "INSERT INTO outbox (key, lane, kind, ticket, after, payload, next_at, created_at)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
-        (
-            item.key,
-            item.lane,
-            item.kind,
-            item.ticket,
-            after_id,
-            json.dumps(item.payload, ensure_ascii=False),
-            to_db(now),
-            to_db(now),
-        ),
+        [
+            (
+                item.key,
+                item.lane,
+                item.kind,
+                item.ticket,
+                ids[item.after] if item.after is not None else None,
+                json.dumps(item.payload, ensure_ascii=False),
+                stamp,
+                stamp,
+            )
+            for item in items
+        ],
     )
-    return int(cursor.lastrowid or 0)
 
 
 _DUE = """

@@ -11,28 +11,34 @@ from store.models import Ticket
 
 
 async def recorded(conn: aiosqlite.Connection, ticket: int) -> set[tuple[str, int, str]]:
+    return (await recorded_for(conn, [ticket]))[ticket]
+
+
+async def recorded_for(
+    conn: aiosqlite.Connection, tickets: list[int]
+) -> dict[int, set[tuple[str, int, str]]]:
+    """Reminders recorded so far, for several tickets in one query."""
+    found: dict[int, set[tuple[str, int, str]]] = {number: set() for number in tickets}
+    if not tickets:
+        return found
+    marks = ", ".join("?" for _ in tickets)
     rows = await (
-        await conn.execute("SELECT clock, gen, stage FROM reminders WHERE ticket = ?", (ticket,))
+        await conn.execute(
+            f"SELECT ticket, clock, gen, stage FROM reminders WHERE ticket IN ({marks})", tickets
+        )
     ).fetchall()
-    return {(row[0], row[1], row[2]) for row in rows}
+    for row in rows:
+        found[row[0]].add((row[1], row[2], row[3]))
+    return found
 
 
-async def record(
-    conn: aiosqlite.Connection,
-    ticket: int,
-    clock: str,
-    gen: int,
-    stage: str,
-    at: datetime,
-    sent: bool,
-) -> bool:
-    """Record a reminder stage; False when another pass or process recorded it first."""
-    cursor = await conn.execute(
-        "INSERT INTO reminders (ticket, clock, gen, stage, at, sent) VALUES (?, ?, ?, ?, ?, ?)"
-        " ON CONFLICT DO NOTHING",
-        (ticket, clock, gen, stage, to_db(at), int(sent)),
+async def record_many(conn: aiosqlite.Connection, rows: list[tuple]) -> None:
+    """(ticket, clock, gen, stage, at, sent) rows. The caller read `recorded_for` in the same
+    BEGIN IMMEDIATE transaction, so none of them can exist yet."""
+    await conn.executemany(
+        "INSERT INTO reminders (ticket, clock, gen, stage, at, sent) VALUES (?, ?, ?, ?, ?, ?)",
+        rows,
     )
-    return cursor.rowcount == 1
 
 
 async def due_tickets(conn: aiosqlite.Connection, now: datetime, limit: int) -> list[Ticket]:
@@ -46,9 +52,12 @@ async def due_tickets(conn: aiosqlite.Connection, now: datetime, limit: int) -> 
     return [Ticket.from_row(row) for row in rows]
 
 
-async def set_next(conn: aiosqlite.Connection, ticket: int, at: datetime | None) -> None:
-    await conn.execute(
-        "UPDATE tickets SET sla_next_at = ? WHERE number = ?", (to_db(at) if at else None, ticket)
+async def set_next_many(
+    conn: aiosqlite.Connection, rows: list[tuple[datetime | None, int]]
+) -> None:
+    await conn.executemany(
+        "UPDATE tickets SET sla_next_at = ? WHERE number = ?",
+        [(to_db(at) if at else None, number) for at, number in rows],
     )
 
 
@@ -100,22 +109,57 @@ async def breached_tickets(db: Database, now: datetime) -> list[Ticket]:
     return [Ticket.from_row(row) for row in rows]
 
 
-async def first_contacts_since(db: Database, since: datetime) -> list[tuple[bool, bool, float]]:
-    """(on time, before target, business seconds) of first contacts made since `since`."""
-    rows = await db.fetchall(
-        "SELECT first_contact_at <= fc_due_at, first_contact_at <= fc_target_at, fc_business_s"
-        " FROM tickets WHERE first_contact_at >= ? AND fc_due_at IS NOT NULL"
-        " AND fc_business_s IS NOT NULL",
-        (to_db(since),),
-    )
-    return [(bool(r[0]), bool(r[1]), float(r[2])) for r in rows]
+_FIRST_CONTACTS = """
+    FROM tickets WHERE first_contact_at >= :since AND fc_due_at IS NOT NULL
+      AND fc_business_s IS NOT NULL
+"""
+_RESOLVED = """
+    FROM tickets WHERE closed_at >= :since AND close_kind = 'resuelto' AND res_gen > 0
+      AND status = 'cerrado'
+"""
 
 
-async def resolutions_since(db: Database, since: datetime) -> list[tuple[str, float]]:
-    """(severity, business seconds used) of tickets resolved since `since`."""
+async def _median(db: Database, column: str, where: str, params: dict, count: int) -> float | None:
+    if not count:
+        return None
+    # SQLite has no median: the middle row(s) of the sorted column.
     rows = await db.fetchall(
-        "SELECT severity, res_used_s FROM tickets WHERE closed_at >= ?"
-        " AND close_kind = 'resuelto' AND res_gen > 0 AND status = 'cerrado'",
-        (to_db(since),),
+        f"SELECT {column} {where} ORDER BY {column} LIMIT :limit OFFSET :offset",
+        {**params, "limit": 2 - count % 2, "offset": (count - 1) // 2},
     )
-    return [(r[0], float(r[1])) for r in rows]
+    values = [float(row[0]) for row in rows]
+    return sum(values) / len(values)
+
+
+async def first_contact_stats(db: Database, since: datetime) -> tuple[int, int, int, float | None]:
+    """First contacts made since `since`: count, on time, before target, median business s."""
+    params = {"since": to_db(since)}
+    row = await db.fetchone(
+        "SELECT count(*), coalesce(sum(first_contact_at <= fc_due_at), 0),"
+        f" coalesce(sum(first_contact_at <= fc_target_at), 0) {_FIRST_CONTACTS}",
+        params,
+    )
+    count = int(row[0])
+    median = await _median(db, "fc_business_s", _FIRST_CONTACTS, params, count)
+    return count, int(row[1]), int(row[2]), median
+
+
+async def resolution_stats(
+    db: Database, since: datetime, budgets: dict[str, tuple[float, float]]
+) -> tuple[int, int, int, float | None]:
+    """Tickets resolved since `since`: count, on time, before target, median business s used.
+    `budgets`: severity → (target, deadline) in seconds."""
+    params: dict = {"since": to_db(since)}
+    deadline = target = "CASE severity"
+    for index, (severity, (target_s, deadline_s)) in enumerate(sorted(budgets.items())):
+        params.update({f"s{index}": severity, f"t{index}": target_s, f"d{index}": deadline_s})
+        target += f" WHEN :s{index} THEN :t{index}"
+        deadline += f" WHEN :s{index} THEN :d{index}"
+    row = await db.fetchone(
+        f"SELECT count(*), coalesce(sum(res_used_s <= ({deadline} END)), 0),"
+        f" coalesce(sum(res_used_s <= ({target} END)), 0) {_RESOLVED}",
+        params,
+    )
+    count = int(row[0])
+    median = await _median(db, "res_used_s", _RESOLVED, {"since": params["since"]}, count)
+    return count, int(row[1]), int(row[2]), median
