@@ -121,6 +121,40 @@ def parse_mention(word: str) -> tuple[str, str] | None:
     return (match.group(1) or match.group(3), match.group(2) or "")
 
 
+@dataclass(frozen=True)
+class Call:
+    """One `/hib2b` line being answered."""
+
+    actor: Actor
+    args: list[str]  # the words after the sub-command
+    text: str  # everything after the sub-command, as typed (line breaks kept)
+    context: str  # the Slack channel it came from
+    for_slack: bool
+    key: str | None  # the Slack request, so a retried one is not applied twice
+
+    def rest(self, skip: int) -> str:
+        """The text after `skip` more words."""
+        text = self.text
+        for _ in range(skip):
+            parts = text.strip().split(None, 1)
+            text = parts[1] if len(parts) > 1 else ""
+        return text.strip()
+
+
+# Sub-commands that are one workflow rule on `HD-N`, with the rest of the line as its text …
+TEXT_RULES: dict[str, Callable[..., Change]] = {
+    "nota": workflow.note,
+    "llamada": workflow.call,
+    "esperar": workflow.wait,
+    "reabrir": workflow.reopen,
+}
+# … or with nothing more.
+PLAIN_RULES: dict[str, Callable[..., Change]] = {
+    "soltar": workflow.release,
+    "reanudar": workflow.resume,
+}
+
+
 class Commands:
     def __init__(self, services: Services) -> None:
         self.services = services
@@ -144,47 +178,44 @@ class Commands:
         name = ALIASES.get(normalize(words[0]))
         if name is None:
             return Reply(f"No conozco «{_safe(words[0], for_slack)}». {USAGE}")
+        parts = text.strip().split(None, 1)
+        call = Call(
+            actor, words[1:], parts[1] if len(parts) > 1 else "", context, for_slack, request_key
+        )
         try:
-            return await getattr(self, "_" + name)(
-                actor, words[1:], text.split(None, 1), context, for_slack, request_key
-            )
+            if name in TEXT_RULES or name in PLAIN_RULES:
+                return await self._rule(name, call)
+            return await getattr(self, "_" + name)(call)
         except Refused as refusal:
             return Reply(refusal.message, refused=True)
 
+    async def _rule(self, name: str, call: Call) -> Reply:
+        number, now, actor = self._number(call.args, name), self.services.now(), call.actor
+        if name in PLAIN_RULES:
+            rule = PLAIN_RULES[name]
+            return await self._change(actor, number, lambda t: rule(t, actor, now), call.key)
+        text = call.rest(1)
+        rule = TEXT_RULES[name]
+        return await self._change(actor, number, lambda t: rule(t, actor, text, now), call.key)
+
     # --- read-only ---------------------------------------------------------------------
-    async def _ayuda(self, *_: object) -> Reply:
+    async def _ayuda(self, call: Call) -> Reply:
         return Reply(USAGE)
 
-    async def _ver(
-        self,
-        actor: Actor,
-        args: list[str],
-        _line: list[str],
-        _ctx: str,
-        for_slack: bool,
-        _key: str | None,
-    ) -> Reply:
-        ticket = await self._ticket(args, "ver")
+    async def _ver(self, call: Call) -> Reply:
+        ticket = await self._ticket(call.args, "ver")
         attachments = await store.attachments_of(self.db, ticket.number)
         return Reply(
             describe(
                 ticket,
                 [a.display_name for a in attachments],
                 self.services.settings.timezone,
-                for_slack,
+                call.for_slack,
             )
         )
 
-    async def _lista(
-        self,
-        actor: Actor,
-        args: list[str],
-        _line: list[str],
-        _ctx: str,
-        for_slack: bool,
-        _key: str | None,
-    ) -> Reply:
-        which = LIST_FILTERS.get(normalize(args[0]) if args else "abiertos")
+    async def _lista(self, call: Call) -> Reply:
+        which = LIST_FILTERS.get(normalize(call.args[0]) if call.args else "abiertos")
         if which is None:
             raise Refused(
                 "Use `lista abiertos`, `lista mios`, `lista sin-asignar` o `lista vencidos`."
@@ -194,7 +225,7 @@ class Commands:
         else:
             tickets = await store.open_tickets(
                 self.db,
-                assignee=actor.user_id if which == "mios" else None,
+                assignee=call.actor.user_id if which == "mios" else None,
                 unassigned=which == "sin-asignar",
             )
         title = {
@@ -203,33 +234,25 @@ class Commands:
             "sin-asignar": "Tickets sin asignar",
             "vencidos": "Tickets con el SLA vencido",
         }[which]
-        lines = [_list_line(t, for_slack) for t in tickets[:MAX_LIST]]
+        lines = [_list_line(t, call.for_slack) for t in tickets[:MAX_LIST]]
         if len(tickets) > MAX_LIST:
             lines.append(f"… y {len(tickets) - MAX_LIST} más.")
         return Reply(f"*{title} ({len(tickets)})*\n" + ("\n".join(lines) or "_Ninguno._"))
 
-    async def _sla(
-        self,
-        actor: Actor,
-        args: list[str],
-        _line: list[str],
-        _ctx: str,
-        for_slack: bool,
-        _key: str | None,
-    ) -> Reply:
-        if actor.role is None:
+    async def _sla(self, call: Call) -> Reply:
+        if call.actor.role is None:
             raise Refused("El estado del SLA es para el equipo de soporte.")
         zone, now = self.services.settings.timezone, self.services.now()
-        if args and normalize(args[0]) not in ("publicar", "publish"):
-            ticket = await self._ticket(args, "sla")
+        if call.args and normalize(call.args[0]) not in ("publicar", "publish"):
+            ticket = await self._ticket(call.args, "sla")
             async with self.db.read() as conn:
                 audit = await store.audit_in(conn, ticket.number)
                 reminders = await sla_store.reminders_of(conn, ticket.number)
             return Reply(sla_report.explain(ticket, audit, reminders, self.services.sla, now, zone))
         message = sla_report.render(await sla_report.gather(self.db, self.services.sla, now), zone)
-        if args:
+        if call.args:
             return Reply("Publiqué el estado del SLA en el canal de soporte.", publish=message)
-        return Reply(message.plain if not for_slack else message.text, blocks=message.blocks)
+        return Reply(message.text if call.for_slack else message.plain, blocks=message.blocks)
 
     # --- changes -----------------------------------------------------------------------
     async def _guarded(
@@ -282,151 +305,76 @@ class Commands:
             actor, number, lambda t: workflow.reply(t, actor, text, now, names), key, attachments
         )
 
-    async def _tomar(
-        self, actor: Actor, args: list[str], _line: list[str], _ctx: str, _s: bool, key: str | None
-    ) -> Reply:
-        number = self._number(args, "tomar")
+    async def _tomar(self, call: Call) -> Reply:
+        number, actor = self._number(call.args, "tomar"), call.actor
         target, name = actor.user_id, actor.name
-        if len(args) > 1:
-            found = parse_mention(args[1])
+        if len(call.args) > 1:
+            found = parse_mention(call.args[1])
             if found is None:
                 raise Refused("Indique a la persona con @nombre: `/hib2b tomar HD-N @persona`.")
             target, name = found
         now = self.services.now()
         return await self._change(
-            actor, number, lambda t: workflow.claim(t, actor, target, now, name), key
+            actor, number, lambda t: workflow.claim(t, actor, target, now, name), call.key
         )
 
-    async def _soltar(
-        self, actor: Actor, args: list[str], _line: list[str], _c: str, _s: bool, key: str | None
-    ) -> Reply:
-        number, now = self._number(args, "soltar"), self.services.now()
-        return await self._change(actor, number, lambda t: workflow.release(t, actor, now), key)
-
-    async def _responder(
-        self,
-        actor: Actor,
-        args: list[str],
-        line: list[str],
-        context: str,
-        for_slack: bool,
-        key: str | None,
-    ) -> Reply:
-        number = self._number(args, "responder")
-        text = _rest(line, 1)
+    async def _responder(self, call: Call) -> Reply:
+        number, text = self._number(call.args, "responder"), call.rest(1)
         if not text:
-            ticket = await self._ticket(args, "responder")
-            self._may_change(actor, ticket)
+            ticket = await self._ticket(call.args, "responder")
+            self._may_change(call.actor, ticket)
             return Reply(
                 "Escriba el texto: `responder HD-N texto`.",
-                blocks.reply_modal(_card(ticket), context),
+                blocks.reply_modal(_card(ticket), call.context),
             )
-        return await self.reply(actor, number, text, (), key)
+        return await self.reply(call.actor, number, text, (), call.key)
 
-    async def _nota(
-        self, actor: Actor, args: list[str], line: list[str], _c: str, _s: bool, key: str | None
-    ) -> Reply:
-        number = self._number(args, "nota")
-        text, now = _rest(line, 1), self.services.now()
-        return await self._change(actor, number, lambda t: workflow.note(t, actor, text, now), key)
-
-    async def _llamada(
-        self, actor: Actor, args: list[str], line: list[str], _c: str, _s: bool, key: str | None
-    ) -> Reply:
-        number = self._number(args, "llamada")
-        text, now = _rest(line, 1), self.services.now()
-        return await self._change(actor, number, lambda t: workflow.call(t, actor, text, now), key)
-
-    async def _severidad(
-        self, actor: Actor, args: list[str], line: list[str], _c: str, _s: bool, key: str | None
-    ) -> Reply:
-        number = self._number(args, "severidad")
-        level = SEVERITY_WORDS.get(normalize(args[1])) if len(args) > 1 else None
+    async def _severidad(self, call: Call) -> Reply:
+        number, actor = self._number(call.args, "severidad"), call.actor
+        level = SEVERITY_WORDS.get(normalize(call.args[1])) if len(call.args) > 1 else None
         if level is None:
             raise Refused(
                 "Indique la severidad: `severidad HD-N bajo|medio-alto|critico [motivo]`."
             )
-        reason, now = _rest(line, 2), self.services.now()
+        reason, now = call.rest(2), self.services.now()
         return await self._change(
-            actor, number, lambda t: workflow.set_severity(t, actor, level, reason, now), key
+            actor, number, lambda t: workflow.set_severity(t, actor, level, reason, now), call.key
         )
 
-    async def _esperar(
-        self, actor: Actor, args: list[str], line: list[str], _c: str, _s: bool, key: str | None
-    ) -> Reply:
-        number = self._number(args, "esperar")
-        reason, now = _rest(line, 1), self.services.now()
-        return await self._change(
-            actor, number, lambda t: workflow.wait(t, actor, reason, now), key
-        )
-
-    async def _reanudar(
-        self, actor: Actor, args: list[str], _line: list[str], _c: str, _s: bool, key: str | None
-    ) -> Reply:
-        number, now = self._number(args, "reanudar"), self.services.now()
-        return await self._change(actor, number, lambda t: workflow.resume(t, actor, now), key)
-
-    async def _reabrir(
-        self, actor: Actor, args: list[str], line: list[str], _c: str, _s: bool, key: str | None
-    ) -> Reply:
-        number = self._number(args, "reabrir")
-        reason, now = _rest(line, 1), self.services.now()
-        return await self._change(
-            actor, number, lambda t: workflow.reopen(t, actor, reason, now), key
-        )
-
-    async def _cerrar(
-        self,
-        actor: Actor,
-        args: list[str],
-        line: list[str],
-        context: str,
-        _s: bool,
-        key: str | None,
-    ) -> Reply:
-        number = self._number(args, "cerrar")
+    async def _cerrar(self, call: Call) -> Reply:
+        number, args = self._number(call.args, "cerrar"), call.args
         if len(args) < 2:
             ticket = await self._ticket(args, "cerrar")
-            self._may_change(actor, ticket)
+            self._may_change(call.actor, ticket)
             return Reply(
                 "Indique la causa y el resumen: `cerrar HD-N causa resumen…` "
                 f"(causas: {', '.join(CAUSES)}), `cerrar HD-N spam` o "
                 "`cerrar HD-N duplicado HD-M`.",
-                blocks.close_modal(_card(ticket), context),
+                blocks.close_modal(_card(ticket), call.context),
             )
         first = normalize(args[1])
+        kind, cause, cause_text, summary, original = (
+            CloseKind.RESUELTO,
+            first,
+            "",
+            call.rest(2),
+            None,
+        )
         if first == CloseKind.SPAM:
-            return await self.close(
-                actor,
-                number,
-                kind=CloseKind.SPAM,
-                cause="otra",
-                cause_text="Spam",
-                summary="Spam",
-                duplicate_of=None,
-                key=key,
-            )
-        if first == CloseKind.DUPLICADO:
+            kind, cause, cause_text, summary = CloseKind.SPAM, "otra", "Spam", "Spam"
+        elif first == CloseKind.DUPLICADO:
             original = parse_ticket_code(args[2]) if len(args) > 2 else None
-            return await self.close(
-                actor,
-                number,
-                kind=CloseKind.DUPLICADO,
-                cause="otra",
-                cause_text="Duplicado",
-                summary=f"Duplicado de {code_of(original or 0)}",
-                duplicate_of=original,
-                key=key,
-            )
+            kind, cause, cause_text = CloseKind.DUPLICADO, "otra", "Duplicado"
+            summary = f"Duplicado de {code_of(original or 0)}"
         return await self.close(
-            actor,
+            call.actor,
             number,
-            kind=CloseKind.RESUELTO,
-            cause=first,
-            cause_text="",
-            summary=_rest(line, 2),
-            duplicate_of=None,
-            key=key,
+            kind=kind,
+            cause=cause,
+            cause_text=cause_text,
+            summary=summary,
+            duplicate_of=original,
+            key=call.key,
         )
 
     async def close(
@@ -463,8 +411,9 @@ class Commands:
             key,
         )
 
-    async def _equipo(self, actor: Actor, args: list[str], *_: object) -> Reply:
-        settings, verb = self.services.settings, normalize(args[0]) if args else "lista"
+    async def _equipo(self, call: Call) -> Reply:
+        settings, args = self.services.settings, call.args
+        verb = normalize(args[0]) if args else "lista"
         if verb in ("lista", "list"):
             return Reply(await team.listing(self.db, settings))
         person = parse_mention(args[1]) if len(args) > 1 else None
@@ -475,11 +424,11 @@ class Commands:
             role = {"technician": "tecnico", "lead": "lider"}.get(role, role)
             return Reply(
                 await team.add(
-                    self.db, settings, actor, person[0], role, person[1], self.services.now()
+                    self.db, settings, call.actor, person[0], role, person[1], self.services.now()
                 )
             )
         if verb in ("quitar", "remove"):
-            return Reply(await team.remove(self.db, settings, actor, person[0]))
+            return Reply(await team.remove(self.db, settings, call.actor, person[0]))
         raise Refused("Use `equipo agregar`, `equipo quitar` o `equipo lista`.")
 
     async def modal(self, actor: Actor, which: str, number_text: str, context: str) -> Reply:
@@ -526,15 +475,6 @@ class Commands:
             raise Refused("Solo el equipo de soporte puede cambiar tickets.")
         if ticket.status == Status.CERRADO:
             raise Refused(f"{code_of(ticket.number)} está cerrado.")
-
-
-def _rest(line: list[str], skip: int) -> str:
-    """The text after the sub-command and `skip` words, as typed (line breaks kept)."""
-    text = line[1] if len(line) > 1 else ""
-    for _ in range(skip):
-        parts = text.strip().split(None, 1)
-        text = parts[1] if len(parts) > 1 else ""
-    return text.strip()
 
 
 def _safe(text: str, for_slack: bool) -> str:
