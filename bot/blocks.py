@@ -318,16 +318,18 @@ def card_as_text(ticket: CardTicket, zone: str) -> str:
 
 
 def _modal(
-    callback: str, title: str, submit: str, number: int, blocks: list[Block], context: str
+    callback: str, title: str, submit: str, ticket: CardTicket, inputs: list[Block], context: str
 ) -> dict:
+    """A modal about one ticket: its heading, then `inputs`. `private_metadata` carries the
+    ticket and the channel to answer in."""
     view = View(
         type="modal",
         callback_id=callback,
         title=PlainTextObject(text=title[:24]),
         submit=PlainTextObject(text=submit),
         close=PlainTextObject(text="Cancelar"),
-        private_metadata=f"{number}|{context}",
-        blocks=blocks,
+        private_metadata=f"{ticket.number}|{context}",
+        blocks=[_heading(ticket), *inputs],
     )
     return view.to_dict()
 
@@ -363,13 +365,13 @@ def _heading(ticket: CardTicket) -> SectionBlock:
 
 
 def reply_modal(ticket: CardTicket, context: str) -> dict:
+    code = ticket_code(ticket.number)
     return _modal(
         REPLY_VIEW,
-        f"Responder {ticket_code(ticket.number)}",
+        f"Responder {code}",
         "Enviar",
-        ticket.number,
+        ticket,
         [
-            _heading(ticket),
             _text_input(
                 TEXT, "Mensaje para el proveedor", hint="Se envía por correo tal como lo escriba."
             ),
@@ -389,9 +391,8 @@ def note_modal(ticket: CardTicket, context: str) -> dict:
         NOTE_VIEW,
         "Nota interna",
         "Guardar",
-        ticket.number,
+        ticket,
         [
-            _heading(ticket),
             _text_input(TEXT, "Nota", hint="Solo la ve el equipo; nunca se envía al proveedor."),
         ],
         context,
@@ -403,11 +404,8 @@ def call_modal(ticket: CardTicket, context: str) -> dict:
         CALL_VIEW,
         "Registrar llamada",
         "Registrar",
-        ticket.number,
-        [
-            _heading(ticket),
-            _text_input(TEXT, "¿De qué se habló?"),
-        ],
+        ticket,
+        [_text_input(TEXT, "¿De qué se habló?")],
         context,
     )
 
@@ -417,11 +415,8 @@ def reopen_modal(ticket: CardTicket, context: str) -> dict:
         REOPEN_VIEW,
         f"Reabrir {ticket_code(ticket.number)}",
         "Reabrir",
-        ticket.number,
-        [
-            _heading(ticket),
-            _text_input(TEXT, "Motivo", hint="Se le informa al proveedor."),
-        ],
+        ticket,
+        [_text_input(TEXT, "Motivo", hint="Se le informa al proveedor.")],
         context,
     )
 
@@ -431,9 +426,8 @@ def assign_modal(ticket: CardTicket, context: str) -> dict:
         ASSIGN_VIEW,
         "Reasignar",
         "Asignar",
-        ticket.number,
+        ticket,
         [
-            _heading(ticket),
             InputBlock(
                 block_id=USER,
                 label="Asignar a",
@@ -451,9 +445,8 @@ def close_modal(ticket: CardTicket, context: str) -> dict:
         CLOSE_VIEW,
         f"Cerrar {ticket_code(ticket.number)}",
         "Cerrar ticket",
-        ticket.number,
+        ticket,
         [
-            _heading(ticket),
             InputBlock(
                 block_id=KIND,
                 label="Resultado",
