@@ -10,27 +10,17 @@ Run: .venv/bin/python -m bench.commands [rounds]
 from __future__ import annotations
 
 import asyncio
-import json
-import statistics
 import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from bench.report import percentiles, publish
 from tests.desk import Desk, settings_for, slack_env, slash_command
 from tests.fakes.slack import FakeSlack
 
 CONCURRENT = 20
-RESULTS = Path(__file__).parent / "results" / "commands.json"
-
-
-def _summary(samples: list[float]) -> dict[str, float]:
-    ordered = sorted(samples)
-    return {
-        "p50": round(statistics.median(ordered), 1),
-        "p95": round(ordered[max(int(len(ordered) * 0.95) - 1, 0)], 1),
-    }
 
 
 async def _timed(call: Callable[[], Awaitable[object]]) -> float:
@@ -74,8 +64,8 @@ async def measure(rounds: int) -> dict:
                     ]
                 )
             results[name] = {
-                "sequential_ms": _summary(sequential),
-                "concurrent_ms": _summary(concurrent),
+                "sequential_ms": percentiles(sequential),
+                "concurrent_ms": percentiles(concurrent),
             }
     finally:
         await desk.stop()
@@ -85,11 +75,7 @@ async def measure(rounds: int) -> dict:
 
 def main() -> None:
     rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 200
-    results = asyncio.run(measure(rounds))
-    results["measured_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-    print(json.dumps(results, indent=2))
+    publish("commands", asyncio.run(measure(rounds)))
 
 
 if __name__ == "__main__":

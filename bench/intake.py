@@ -13,8 +13,6 @@ Run: make bench   (or: .venv/bin/python -m bench.intake [submissions])
 from __future__ import annotations
 
 import asyncio
-import json
-import statistics
 import sys
 import tempfile
 import time
@@ -22,13 +20,13 @@ from pathlib import Path
 
 import aiohttp
 
+from bench.report import percentiles, publish
 from tests import samples
 from tests.desk import GOOD, Desk, hidden_fields, send_form, settings_for, slack_env
 from tests.fakes.slack import FakeSlack
 
 CONCURRENCY = 10
 LATENCY_SAMPLES = 30
-RESULTS = Path(__file__).parent / "results" / "intake.json"
 
 
 async def _pool(count: int, job) -> float:
@@ -91,12 +89,7 @@ async def measure(count: int) -> dict:
                 await fake.wait_for(lambda b=before: len(fake.cards()) > b, timeout=30)
                 latencies.append((fake.calls_to("chat.postMessage")[-1].at - answered) * 1000)
         latencies.sort()
-        results["submit_to_card_ms"] = {
-            "samples": len(latencies),
-            "p50": round(statistics.median(latencies), 1),
-            "p95": round(latencies[int(len(latencies) * 0.95) - 1], 1),
-            "max": round(latencies[-1], 1),
-        }
+        results["submit_to_card_ms"] = {"samples": len(latencies), **percentiles(latencies)}
     finally:
         await desk.stop()
         await fake.stop()
@@ -105,11 +98,7 @@ async def measure(count: int) -> dict:
 
 def main() -> None:
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 100
-    results = asyncio.run(measure(count))
-    results["measured_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-    print(json.dumps(results, indent=2))
+    publish("intake", asyncio.run(measure(count)))
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ import businesstimedelta as btd
 import holidays
 import pytz
 
+from bench.report import publish
 from bot import sla_report
 from bot.config import load_settings
 from bot.services import sla_policy
@@ -33,7 +34,6 @@ from store.db import Database, to_db
 from tests.desk import Desk, settings_for, slack_env, slash_command
 from tests.fakes.slack import FakeSlack
 
-RESULTS = Path(__file__).parent / "results" / "sla.json"
 MX = ZoneInfo("America/Mexico_City")
 NOW = dt.datetime(2026, 11, 25, 12, tzinfo=MX)
 COLUMNS = (
@@ -245,15 +245,14 @@ async def bench_report() -> dict:
 
 
 def main() -> None:
-    results = {
-        "add": bench_add(),
-        "watcher": asyncio.run(bench_watch()),
-        "sla_command": asyncio.run(bench_report()),
-        "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-    }
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-    print(json.dumps(results, indent=2))
+    publish(
+        "sla",
+        {
+            "add": bench_add(),
+            "watcher": asyncio.run(bench_watch()),
+            "sla_command": asyncio.run(bench_report()),
+        },
+    )
 
 
 if __name__ == "__main__":
