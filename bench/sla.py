@@ -27,7 +27,7 @@ import pytz
 from bench.report import publish
 from bot import sla_report
 from bot.config import load_settings
-from bot.services import sla_policy
+from bot.plans import Policies
 from bot.sla import BusinessCalendar
 from bot.watch import watch_once
 from store.db import Database, to_db
@@ -202,7 +202,7 @@ async def bench_watch() -> dict:
 async def bench_report() -> dict:
     folder = Path(tempfile.mkdtemp(prefix="hib2b-bench-"))
     await _fill(folder / "hib2b.sqlite3", 100_000, 5_000, 1_000)
-    policy = sla_policy(load_settings({}))
+    policy = Policies(load_settings({})).default
     db = await Database.open(folder / "hib2b.sqlite3")
     try:
         times = []

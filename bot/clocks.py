@@ -58,6 +58,18 @@ def resolution_fields(
     """What a change does to the clocks. `after` is the ticket with the change's fields."""
     cal = policy.calendar
     fields: dict[str, Any] = {}
+    if not after.sla_runs:
+        return fields  # support not current: no clock runs until a lead accepts the ticket
+    if not before.sla_runs:
+        # Accepted by a lead: the clocks start now, as if the ticket had just arrived.
+        fields = first_contact_fields(now, policy)
+        if after.first_contact_at is None or after.status not in _OPEN_RUNNING:
+            return fields
+        target, deadline = policy.budget(after.severity)
+        return {**fields, "res_started_at": now, "res_used_s": 0.0, "res_gen": 1,
+                "res_target_at": cal.add(now, target),
+                "res_warn_at": cal.add(now, deadline * WARN_SHARE),
+                "res_due_at": cal.add(now, deadline)}
     if before.first_contact_at is None and after.first_contact_at is not None:
         fields["fc_business_s"] = cal.elapsed(
             before.created_at, max(after.first_contact_at, before.created_at)
@@ -117,7 +129,7 @@ def resolution_fields(
 def running_clocks(ticket: Ticket) -> dict[str, tuple[int, dict[str, datetime]]]:
     """clock → (generation, stage → instant) for the clocks running now."""
     clocks: dict[str, tuple[int, dict[str, datetime]]] = {}
-    if ticket.status == Status.CERRADO:
+    if ticket.status == Status.CERRADO or not ticket.sla_runs:
         return clocks
     if ticket.first_contact_at is None and ticket.fc_due_at is not None:
         clocks[FIRST_CONTACT] = (

@@ -283,7 +283,7 @@ class Commands:
             decide,
             self.services.now(),
             self.services.mail_ctx,
-            self.services.sla,
+            self.services.policies,
             request_key=key,
             attachments=attachments,
         )

@@ -135,6 +135,7 @@ def confirmation(
     message_id: str,
     contact_by: datetime | None = None,
     after_hours: bool = False,
+    suspended: bool = False,
 ) -> OutgoingMail:
     """Step 8 of the manual: the ticket number, a summary of the report, the support address,
     and by when a specialist will be in touch."""
@@ -153,6 +154,7 @@ def confirmation(
         adjuntos=ticket.attachments,
         contact_by=spanish_datetime(contact_by, ctx.timezone) if contact_by else "",
         after_hours=after_hours,
+        suspended=suspended,
     )
 
 

@@ -17,14 +17,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import janitor, watch
 from bot.channel import Channel, LogChannel, SlackChannel
-from bot.clocks import SlaPolicy
 from bot.config import Settings
 from bot.deliveries import Deliveries
-from bot.domain import Severity
 from bot.mail import FileSender, MailContext, MailSender, SmtpSender
 from bot.outbox import Outbox
+from bot.plans import Policies
 from bot.ratelimit import RateLimiter
-from bot.sla import BusinessCalendar
 from bot.tokens import Signer
 from store.db import Database
 
@@ -71,25 +69,6 @@ def mail_sender(settings: Settings) -> MailSender:
     )
 
 
-def sla_policy(settings: Settings) -> SlaPolicy:
-    calendar = BusinessCalendar(
-        zone=settings.timezone,
-        days=settings.business_days,
-        hours=settings.business_hours,
-        holidays=settings.holidays,
-        closed=settings.extra_closed_days,
-    )
-    return SlaPolicy(
-        calendar,
-        settings.sla_first_contact,
-        {
-            Severity.BAJO: settings.sla_bajo,
-            Severity.MEDIO_ALTO: settings.sla_medio_alto,
-            Severity.CRITICO: settings.sla_critico,
-        },
-    )
-
-
 class Services:
     """Everything a request handler or a CLI command needs. `db` exists once `start` ran."""
 
@@ -105,7 +84,8 @@ class Services:
             privacy_url=settings.privacy_link,
         )
         self.limiter = RateLimiter(settings.form_rate_limit, 60.0, time.monotonic)
-        self.sla = sla_policy(settings)
+        self.policies = Policies(settings)
+        self.sla = self.policies.default
         self.channel: Channel = (
             SlackChannel(slack_client(settings, retries=False), settings.channel or "")
             if settings.mode != "local"

@@ -12,6 +12,7 @@ import aiosqlite
 from bot import blocks, clocks, mail, timeline
 from bot.deliveries import CARD, CARD_UPDATE, DESCRIPTION, EMAIL, FILE, THREAD
 from bot.domain import INCIDENT_BY_KEY, Source, Status, ticket_code
+from bot.plans import Policies
 from bot.workflow import Actor, Change, Refused
 from store import outbox as queue
 from store import sla as sla_store
@@ -25,13 +26,22 @@ from store.tickets import NewTicket
 
 @dataclass(frozen=True)
 class FormSubmission:
-    form_id: str
+    """A supplier's report, from the form or any other way in."""
+
+    form_id: str | None  # the form token's id, the API's idempotency, or None
     tipo: str
     usuario: str
     correo: str
     liga_portal: str
     descripcion: str
     client_ip: str
+    source: str = Source.FORMULARIO
+    client: str | None = None
+    triage: bool = False  # the client could not be told: someone must look
+    suspended: bool = False  # the client's support is not current: no clock runs
+    severity: str | None = None  # a technician's choice; else the incident type's default
+    opened_by: str | None = None  # the technician who opened it
+    contact_now: bool = False  # opened during a call: first contact is creation
 
 
 @dataclass(frozen=True)
@@ -54,7 +64,7 @@ async def create_from_form(
     """Store a supplier's report as a new ticket and queue its card, files and confirmation."""
     incident = INCIDENT_BY_KEY[form.tipo]
     async with db.transaction() as conn:
-        existing = await store.ticket_by_form(conn, form.form_id)
+        existing = await store.ticket_by_form(conn, form.form_id) if form.form_id else None
         if existing is not None:
             return Created(existing.number, new=False)
         number = await store.take_number(conn)
@@ -65,10 +75,10 @@ async def create_from_form(
             number,
             NewTicket(
                 created_at=now,
-                source=Source.FORMULARIO,
+                source=form.source,
                 form_id=form.form_id,
                 tipo=form.tipo,
-                severity=incident.severity,
+                severity=form.severity or incident.severity,
                 status=Status.NUEVO,
                 usuario=form.usuario,
                 correo=form.correo,
@@ -78,17 +88,34 @@ async def create_from_form(
                 email_thread=message_id,
             ),
         )
-        clock = clocks.first_contact_fields(now, sla)
-        await store.update_ticket(conn, number, {**clock, "sla_next_at": clock["fc_target_at"]})
+        clock: dict = {}
+        if not form.suspended:
+            clock = clocks.first_contact_fields(now, sla)
+            clock["sla_next_at"] = clock["fc_target_at"]
+        await store.update_ticket(conn, number, {
+            **clock, "client": form.client, "triage": int(form.triage),
+            "sla_runs": int(not form.suspended), "opened_by": form.opened_by,
+        })
+        if form.contact_now:
+            ticket = await store.locked_ticket(conn, number)
+            assert ticket is not None
+            contacted = clocks.apply_fields(ticket, {"first_contact_at": now})
+            timing = clocks.resolution_fields(ticket, contacted, sla, now)
+            await store.update_ticket(conn, number, {
+                "first_contact_at": now, **timing,
+                "sla_next_at": clocks.next_reminder_at(clocks.apply_fields(contacted, timing),
+                                                       set()),
+            })
         attachment_ids = [await store.insert_attachment(conn, number, f) for f in files]
         await store.add_audit(
             conn,
             number,
             now,
-            "proveedor",
+            form.opened_by or "proveedor",
             "creado",
             {
-                "origen": Source.FORMULARIO,
+                "origen": form.source,
+                "cliente": form.client,
                 "ip": form.client_ip,
                 "adjuntos": len(files),
             },
@@ -129,8 +156,9 @@ async def create_from_form(
             ),
             mail_ctx,
             message_id,
-            contact_by=clock["fc_due_at"],
-            after_hours=not sla.calendar.is_open(now),
+            contact_by=clock.get("fc_due_at"),
+            after_hours=not form.suspended and not sla.calendar.is_open(now),
+            suspended=form.suspended,
         )
         await queue.enqueue(
             conn,
@@ -173,7 +201,7 @@ async def act(
     decide: Callable[[Ticket], Change],
     now: datetime,
     mail_ctx: mail.MailContext,
-    sla: clocks.SlaPolicy,
+    policies: Policies,
     request_key: str | None = None,
     attachments: tuple[mail.Attached, ...] = (),
 ) -> Outcome:
@@ -193,6 +221,7 @@ async def act(
         if not change.applied:
             return Outcome(change.answer, applied=False, ticket=ticket)
         after = clocks.apply_fields(ticket, change.fields)
+        sla = await policies.for_ticket(conn, ticket)
         timing = clocks.resolution_fields(ticket, after, sla, now)
         recorded = await sla_store.recorded(conn, number)
         next_at = clocks.next_reminder_at(clocks.apply_fields(after, timing), recorded)

@@ -50,6 +50,9 @@ class Ticket:
     res_due_at: datetime | None = None
     res_gen: int = 0
     sla_next_at: datetime | None = None
+    client: str | None = None
+    triage: int = 0
+    sla_runs: int = 1
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Ticket:
@@ -118,3 +121,23 @@ class Delivery:
         values["next_at"] = from_db(values["next_at"])
         values["created_at"] = from_db(values["created_at"])
         return cls(**values)
+
+
+@dataclass(frozen=True)
+class Client:
+    key: str
+    name: str
+    status: str
+    status_at: datetime
+    status_by: str
+    plan: dict[str, str] | None
+    created_at: datetime
+    hosts: tuple[str, ...] = ()
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row, hosts: tuple[str, ...] = ()) -> Client:
+        values = dict(row)
+        values["status_at"] = from_db(values["status_at"])
+        values["created_at"] = from_db(values["created_at"])
+        values["plan"] = json.loads(values["plan"]) if values["plan"] else None
+        return cls(**values, hosts=hosts)

@@ -166,6 +166,10 @@ _UPDATABLE = frozenset(
         "res_due_at",
         "res_gen",
         "sla_next_at",
+        "client",
+        "triage",
+        "sla_runs",
+        "opened_by",
     }
 )
 

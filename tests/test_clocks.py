@@ -15,7 +15,7 @@ from bot.config import load_settings
 from bot.deliveries import Deliveries
 from bot.domain import Role
 from bot.mail import FileSender, MailContext
-from bot.services import sla_policy
+from bot.plans import Policies
 from bot.tickets import FormSubmission, act, create_from_form
 from bot.watch import watch_once
 from store import outbox as queue
@@ -24,7 +24,8 @@ from store import tickets as store
 from store.db import Database
 
 MX = ZoneInfo("America/Mexico_City")
-SLA = sla_policy(load_settings({}))
+POLICIES = Policies(load_settings({}))
+SLA = POLICIES.default
 CTX = MailContext(
     "Soporte HIB2B <soporte@portalhib2b.com>",
     "soporte@portalhib2b.com",
@@ -65,7 +66,7 @@ async def new_ticket(db: Database, when: datetime, tipo: str = "conectividad") -
 
 
 async def do(db: Database, number: int, when: datetime, rule) -> None:
-    await act(db, number, TECH, lambda t: rule(t, when), when, CTX, SLA)
+    await act(db, number, TECH, lambda t: rule(t, when), when, CTX, POLICIES)
 
 
 async def pings(db: Database) -> list[str]:

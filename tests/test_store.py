@@ -12,7 +12,7 @@ import pytest
 from bot import tickets
 from bot.config import load_settings
 from bot.mail import MailContext
-from bot.services import sla_policy
+from bot.plans import Policies
 from bot.tickets import FormSubmission, create_from_form
 from store import outbox as queue
 from store import tickets as store
@@ -20,7 +20,8 @@ from store.db import Database, migrations
 from store.tickets import NumberingStarted
 
 NOW = datetime(2026, 11, 27, 17, tzinfo=UTC)
-SLA = sla_policy(load_settings({}))
+POLICIES = Policies(load_settings({}))
+SLA = POLICIES.default
 CTX = MailContext(
     "Soporte HIB2B <soporte@portalhib2b.com>",
     "soporte@portalhib2b.com",
