@@ -9,17 +9,31 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from dotenv import load_dotenv
 
-from bot import team, tickets
+from bot import clients, team, tickets
 from bot.commands import Commands
 from bot.config import ConfigError, Settings, load_settings
 from bot.services import Services
+from bot.workflow import Refused
+from store import clients as client_store
 from store import outbox as queue
 from store.tickets import NumberingStarted, next_number
 
-OPERATOR_COMMANDS = {"servir", "serve", "numeracion", "numbering", "entregas", "deliveries"}
+OPERATOR_COMMANDS = {
+    "servir",
+    "serve",
+    "numeracion",
+    "numbering",
+    "entregas",
+    "deliveries",
+    "importar-clientes",
+    "import-clients",
+    "api-clave",
+    "api-key",
+}
 EPILOG = """Any other sub-command is a /hib2b line, e.g.: hib2b tomar HD-12 --as U0123ABCD,
 hib2b responder 12 Ya quedó su contraseña, hib2b cerrar 12 acceso Se restableció el acceso.
 Run `hib2b ayuda` for the whole list."""
@@ -52,6 +66,19 @@ def _parser() -> argparse.ArgumentParser:
         "accion", nargs="?", default="lista", choices=["lista", "list", "reintentar", "retry"]
     )
     deliveries.add_argument("ids", nargs="*", type=int, help="ids to retry (default: all failed)")
+    importing = sub.add_parser(
+        "importar-clientes",
+        aliases=["import-clients"],
+        help="add clients from a CSV file: clave,nombre,hosts,estado",
+    )
+    importing.add_argument("archivo", help="CSV file (UTF-8); hosts separated by ; or spaces")
+    api = sub.add_parser(
+        "api-clave",
+        aliases=["api-key"],
+        help="the portal's API keys: emitir CLAVE, lista, revocar ID",
+    )
+    api.add_argument("accion", choices=["emitir", "issue", "lista", "list", "revocar", "revoke"])
+    api.add_argument("objeto", nargs="?", help="client key (emitir) or key id (revocar)")
     return parser
 
 
@@ -138,6 +165,8 @@ async def _hib2b(services: Services, user: str | None, line: str) -> int:
 
 async def _run(services: Services, args: argparse.Namespace) -> int:
     actor = args.actor or team.OPERATOR.user_id
+    if args.command in ("importar-clientes", "import-clients", "api-clave", "api-key"):
+        return await _clients(services, args, actor)
     if args.command in ("numeracion", "numbering"):
         if args.siguiente is None:
             print(f"Siguiente ticket: HD-{await next_number(services.db)}")
@@ -162,6 +191,41 @@ async def _run(services: Services, args: argparse.Namespace) -> int:
             return 0
         return _print_deliveries(await queue.deliveries(services.db))
     raise ValueError(f"unknown command {args.command!r}")
+
+
+async def _clients(services: Services, args: argparse.Namespace, user: str) -> int:
+    actor = await team.actor_for(services.db, services.settings, user)
+    now = services.now()
+    try:
+        if args.command in ("importar-clientes", "import-clients"):
+            try:
+                text = await asyncio.to_thread(Path(args.archivo).read_text, encoding="utf-8-sig")
+            except (OSError, UnicodeDecodeError) as error:
+                print(f"No pude leer {args.archivo}: {error}", file=sys.stderr)
+                return 1
+            result = await clients.import_csv(services.db, actor, text, now)
+            print(f"{result.added} cliente(s) dados de alta.")
+            for problem in result.problems:
+                print(problem, file=sys.stderr)
+            return 1 if result.problems else 0
+        if args.accion in ("emitir", "issue"):
+            key = await clients.issue_api_key(services.db, actor, args.objeto or "", now)
+            print(key)
+            print("Guárdela ahora: no se vuelve a mostrar.", file=sys.stderr)
+            return 0
+        if args.accion in ("revocar", "revoke"):
+            if not (args.objeto or "").isdigit():
+                print("Indique el id de la clave (hib2b api-clave lista).", file=sys.stderr)
+                return 1
+            print(await clients.revoke_api_key(services.db, actor, int(args.objeto), now))
+            return 0
+    except Refused as refusal:
+        print(refusal.message, file=sys.stderr)
+        return 1
+    for key in await client_store.api_keys(services.db):
+        state = f"revocada {key['revoked_at'][:10]}" if key["revoked_at"] else "activa"
+        print(f"{key['id']:>4}  {key['client']:<16} {key['prefix']}…  {state}")
+    return 0
 
 
 def _print_deliveries(items: list) -> int:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
-from bot import blocks, sla_report, team, workflow
+from bot import blocks, clients, sla_report, team, workflow
 from bot.blocks import Message
 from bot.deliveries import card_ticket
 from bot.domain import CAUSES, INCIDENT_BY_KEY, CloseKind, Severity, Status, parse_ticket_code
@@ -22,6 +22,7 @@ from bot.services import Services
 from bot.text import slack_escape
 from bot.tickets import act
 from bot.workflow import Actor, Change, Refused, mention
+from store import clients as client_store
 from store import sla as sla_store
 from store import tickets as store
 from store.db import Database
@@ -42,7 +43,8 @@ USAGE = """*Comandos de /hib2b* (HD-N también se puede escribir `N`)
 • `cerrar HD-N`: abre el formulario de cierre (o `cerrar HD-N causa resumen…`,
   `cerrar HD-N spam`, `cerrar HD-N duplicado HD-M`)
 • `reabrir HD-N motivo`
-• `equipo agregar|quitar|lista [@persona] [tecnico|lider]` (líderes)"""
+• `equipo agregar|quitar|lista [@persona] [tecnico|lider]` (líderes)
+• `cliente lista|ver|alta|suspender|reactivar|plan|aceptar …` (líderes)"""
 
 ALIASES = {
     "ayuda": "ayuda",
@@ -74,6 +76,8 @@ ALIASES = {
     "equipo": "equipo",
     "team": "equipo",
     "sla": "sla",
+    "cliente": "cliente",
+    "client": "cliente",
 }
 LIST_FILTERS = {
     "abiertos": "abiertos",
@@ -215,7 +219,13 @@ class Commands:
         )
 
     async def _lista(self, call: Call) -> Reply:
-        which = LIST_FILTERS.get(normalize(call.args[0]) if call.args else "abiertos")
+        words = [normalize(word) for word in call.args]
+        client = None
+        if words and words[-1] not in LIST_FILTERS:
+            client = await client_store.get_client(self.db, words.pop())
+            if client is None:
+                raise Refused(f"No existe el cliente `{call.args[-1]}`.")
+        which = LIST_FILTERS.get(words[0] if words else "abiertos")
         if which is None:
             raise Refused(
                 "Use `lista abiertos`, `lista mios`, `lista sin-asignar` o `lista vencidos`."
@@ -234,6 +244,9 @@ class Commands:
             "sin-asignar": "Tickets sin asignar",
             "vencidos": "Tickets con el SLA vencido",
         }[which]
+        if client is not None:
+            tickets = [t for t in tickets if t.client == client.key]
+            title += f" de {client.name}"
         lines = [_list_line(t, call.for_slack) for t in tickets[:MAX_LIST]]
         if len(tickets) > MAX_LIST:
             lines.append(f"… y {len(tickets) - MAX_LIST} más.")
@@ -430,6 +443,42 @@ class Commands:
         if verb in ("quitar", "remove"):
             return Reply(await team.remove(self.db, settings, call.actor, person[0]))
         raise Refused("Use `equipo agregar`, `equipo quitar` o `equipo lista`.")
+
+    async def _cliente(self, call: Call) -> Reply:
+        args, now, actor = call.args, self.services.now(), call.actor
+        verb = normalize(args[0]) if args else "lista"
+        if verb in ("lista", "list"):
+            found = await client_store.all_clients(self.db)
+            lines = [f"• `{c.key}` · {c.name} · {c.status}" for c in found]
+            return Reply(f"*Clientes ({len(found)})*\n" + ("\n".join(lines) or "_Ninguno._"))
+        if verb in ("aceptar", "accept"):
+            number = self._number(args[1:], "cliente aceptar")
+            return await self._change(
+                actor, number, lambda t: workflow.accept(t, actor, now), call.key
+            )
+        if len(args) < 2:
+            raise Refused("Indique el cliente: `/hib2b cliente ver acme`.")
+        key = args[1]
+        if verb in ("ver", "show"):
+            client = await client_store.get_client(self.db, key.lower())
+            if client is None:
+                raise Refused(f"No existe el cliente `{key}`.")
+            return Reply(clients.describe(client))
+        if verb in ("alta", "add"):
+            if len(args) < 4:
+                raise Refused("Use `cliente alta clave host[,host] Nombre del cliente`.")
+            return Reply(
+                await clients.add(self.db, actor, key, call.rest(3), args[2].split(","), now)
+            )
+        if verb in ("suspender", "suspend"):
+            return Reply(await clients.set_status(self.db, actor, key, clients.SUSPENDIDO, now))
+        if verb in ("reactivar", "reactivate"):
+            return Reply(await clients.set_status(self.db, actor, key, clients.VIGENTE, now))
+        if verb == "plan":
+            return Reply(
+                await clients.set_plan(self.db, self.services.policies, actor, key, args[2:], now)
+            )
+        raise Refused("Use `cliente lista|ver|alta|suspender|reactivar|plan|aceptar`.")
 
     async def modal(self, actor: Actor, which: str, number_text: str, context: str) -> Reply:
         """The modal behind a card control, once it is clear the actor may use it."""

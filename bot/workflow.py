@@ -349,3 +349,20 @@ def reopen(ticket: Ticket, actor: Actor, reason: str, now: datetime) -> Change:
         f"Motivo: {slack_escape(reason)}",
         email="reabierto",
     )
+
+
+def accept(ticket: Ticket, actor: Actor, now: datetime) -> Change:
+    """A lead takes a ticket of a client whose support is not current: its clocks start now."""
+    _member(actor)
+    code = ticket_code(ticket.number)
+    if not actor.is_lead:
+        raise Refused("Solo un líder puede aceptar tickets de clientes sin soporte vigente.")
+    if ticket.sla_runs:
+        return Change("aceptado", f"{code} ya tiene el SLA en marcha.", applied=False)
+    _open(ticket, "aceptarlo")
+    return Change(
+        "aceptado", f"{code} aceptado: sus relojes de SLA empiezan ahora.",
+        fields={"sla_runs": 1},
+        thread=f"{actor.mention} aceptó el ticket aunque el soporte del cliente no está "
+               "vigente; los relojes del SLA empiezan ahora.",
+    )
