@@ -87,6 +87,9 @@ class CardTicket:
     fc_due_at: datetime | None = None  # while the first-contact clock runs
     res_due_at: datetime | None = None  # while the resolution clock runs
     res_paused: bool = False
+    client_name: str = ""
+    triage: bool = False  # the client could not be told
+    sla_runs: bool = True  # False: the client's support is not current
 
 
 @dataclass(frozen=True)
@@ -163,6 +166,15 @@ def card(ticket: CardTicket, zone: str) -> Message:
 def _state_line(ticket: CardTicket, zone: str) -> str:
     status = Status(ticket.status)
     parts = [f"*Estado:* {status.label}"]
+    if ticket.client_name:
+        parts.append(f"*Cliente:* {slack_escape(ticket.client_name)}")
+    elif ticket.triage:
+        parts.append(":mag: *Cliente desconocido:* revisar")
+    if not ticket.sla_runs and status is not Status.CERRADO:
+        parts.append(
+            ":no_entry: *Soporte no vigente:* sin SLA (`/hib2b cliente aceptar "
+            f"{ticket_code(ticket.number)}`)"
+        )
     if ticket.assignee:
         parts.append(f"*Asignado a:* <@{ticket.assignee}>")
     if ticket.first_contact_at:

@@ -34,8 +34,10 @@ def normal_host(host: str) -> str:
 def check_key(key: str) -> str:
     key = key.strip().lower()
     if not _KEY.fullmatch(key):
-        raise Refused("La clave del cliente es el subdominio de su portal: letras, números y "
-                      "guiones (por ejemplo `acme`).")
+        raise Refused(
+            "La clave del cliente es el subdominio de su portal: letras, números y "
+            "guiones (por ejemplo `acme`)."
+        )
     if key in RESERVED:
         raise Refused(f"«{key}» es una palabra reservada; elija otra clave.")
     return key
@@ -46,8 +48,15 @@ def _lead(actor: Actor) -> None:
         raise Refused("Solo un líder puede administrar clientes.")
 
 
-async def add(db: Database, actor: Actor, key: str, name: str, hosts: list[str],
-              now: datetime, status: str = VIGENTE) -> str:
+async def add(
+    db: Database,
+    actor: Actor,
+    key: str,
+    name: str,
+    hosts: list[str],
+    now: datetime,
+    status: str = VIGENTE,
+) -> str:
     _lead(actor)
     key = check_key(key)
     name = " ".join(name.split())
@@ -67,9 +76,14 @@ async def add(db: Database, actor: Actor, key: str, name: str, hosts: list[str],
             if owner:
                 raise Refused(f"El host {host} ya es del cliente `{owner}`.")
         await store.insert_client(conn, key, name, clean, status, actor.user_id, now)
-        await ticket_store.add_audit(conn, None, now, actor.user_id, "cliente_alta",
-                                     {"cliente": key, "nombre": name, "hosts": clean,
-                                      "estado": status})
+        await ticket_store.add_audit(
+            conn,
+            None,
+            now,
+            actor.user_id,
+            "cliente_alta",
+            {"cliente": key, "nombre": name, "hosts": clean, "estado": status},
+        )
     return f"Cliente `{key}` ({name}) dado de alta."
 
 
@@ -82,13 +96,20 @@ async def set_status(db: Database, actor: Actor, key: str, status: str, now: dat
         if client.status == status:
             return f"El soporte de `{client.key}` ya está {status}."
         await store.set_status(conn, client.key, status, actor.user_id, now)
-        await ticket_store.add_audit(conn, None, now, actor.user_id, "cliente_estado",
-                                     {"cliente": client.key, "de": client.status, "a": status})
+        await ticket_store.add_audit(
+            conn,
+            None,
+            now,
+            actor.user_id,
+            "cliente_estado",
+            {"cliente": client.key, "de": client.status, "a": status},
+        )
     return f"El soporte de `{client.key}` ({client.name}) queda {status}."
 
 
-async def set_plan(db: Database, policies: Policies, actor: Actor, key: str,
-                   assignments: list[str], now: datetime) -> str:
+async def set_plan(
+    db: Database, policies: Policies, actor: Actor, key: str, assignments: list[str], now: datetime
+) -> str:
     """`clave=valor` pairs override the default plan; `default` goes back to it."""
     _lead(actor)
     plan: dict[str, str] | None = {}
@@ -112,18 +133,23 @@ async def set_plan(db: Database, policies: Policies, actor: Actor, key: str,
         if client is None:
             raise Refused(f"No existe el cliente `{key}`.")
         await store.set_plan(conn, client.key, plan)
-        await ticket_store.add_audit(conn, None, now, actor.user_id, "cliente_plan",
-                                     {"cliente": client.key, "plan": plan})
+        await ticket_store.add_audit(
+            conn, None, now, actor.user_id, "cliente_plan", {"cliente": client.key, "plan": plan}
+        )
     shown = ", ".join(f"{k}={v}" for k, v in (plan or {}).items()) or "el predeterminado"
-    return (f"Plan de `{client.key}`: {shown}. Aplica a los relojes que empiecen o se muevan "
-            "desde ahora.")
+    return (
+        f"Plan de `{client.key}`: {shown}. Aplica a los relojes que empiecen o se muevan "
+        "desde ahora."
+    )
 
 
 def describe(client: Client) -> str:
     plan = ", ".join(f"{k}={v}" for k, v in (client.plan or {}).items()) or "predeterminado"
-    return (f"*{client.name}* (`{client.key}`) · soporte {client.status} desde "
-            f"{client.status_at:%d/%m/%Y} ({client.status_by}) · hosts: "
-            f"{', '.join(client.hosts) or '—'} · plan: {plan}")
+    return (
+        f"*{client.name}* (`{client.key}`) · soporte {client.status} desde "
+        f"{client.status_at:%d/%m/%Y} ({client.status_by}) · hosts: "
+        f"{', '.join(client.hosts) or '—'} · plan: {plan}"
+    )
 
 
 @dataclass(frozen=True)
@@ -140,8 +166,15 @@ async def import_csv(db: Database, actor: Actor, text: str, now: datetime) -> Im
             continue
         key, name, hosts, status = [*row, "", "", "", ""][:4]
         try:
-            await add(db, actor, key, name, re.split(r"[;\s]+", hosts.strip()), now,
-                      status.strip().lower() or VIGENTE)
+            await add(
+                db,
+                actor,
+                key,
+                name,
+                re.split(r"[;\s]+", hosts.strip()),
+                now,
+                status.strip().lower() or VIGENTE,
+            )
             added += 1
         except Refused as refusal:
             problems.append(f"línea {line}: {refusal.message}")
@@ -160,10 +193,12 @@ async def issue_api_key(db: Database, actor: Actor, client_key: str, now: dateti
         client = await store.client_in(conn, client_key.strip().lower())
         if client is None:
             raise Refused(f"No existe el cliente `{client_key}`.")
-        key_id = await store.add_api_key(conn, client.key, key[:12], _digest(key),
-                                         actor.user_id, now)
-        await ticket_store.add_audit(conn, None, now, actor.user_id, "api_clave",
-                                     {"cliente": client.key, "id": key_id})
+        key_id = await store.add_api_key(
+            conn, client.key, key[:12], _digest(key), actor.user_id, now
+        )
+        await ticket_store.add_audit(
+            conn, None, now, actor.user_id, "api_clave", {"cliente": client.key, "id": key_id}
+        )
     return key
 
 
@@ -176,6 +211,7 @@ async def revoke_api_key(db: Database, actor: Actor, key_id: int, now: datetime)
     async with db.transaction() as conn:
         if not await store.revoke_api_key(conn, key_id, now):
             raise Refused(f"No hay una clave activa con id {key_id}.")
-        await ticket_store.add_audit(conn, None, now, actor.user_id, "api_clave_revocada",
-                                     {"id": key_id})
+        await ticket_store.add_audit(
+            conn, None, now, actor.user_id, "api_clave_revocada", {"id": key_id}
+        )
     return f"Clave {key_id} revocada."

@@ -66,10 +66,15 @@ def resolution_fields(
         if after.first_contact_at is None or after.status not in _OPEN_RUNNING:
             return fields
         target, deadline = policy.budget(after.severity)
-        return {**fields, "res_started_at": now, "res_used_s": 0.0, "res_gen": 1,
-                "res_target_at": cal.add(now, target),
-                "res_warn_at": cal.add(now, deadline * WARN_SHARE),
-                "res_due_at": cal.add(now, deadline)}
+        return {
+            **fields,
+            "res_started_at": now,
+            "res_used_s": 0.0,
+            "res_gen": 1,
+            "res_target_at": cal.add(now, target),
+            "res_warn_at": cal.add(now, deadline * WARN_SHARE),
+            "res_due_at": cal.add(now, deadline),
+        }
     if before.first_contact_at is None and after.first_contact_at is not None:
         fields["fc_business_s"] = cal.elapsed(
             before.created_at, max(after.first_contact_at, before.created_at)

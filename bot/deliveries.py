@@ -15,6 +15,7 @@ from bot.channel import Channel
 from bot.failures import PermanentFailure
 from bot.mail import MailSender, OutgoingMail
 from bot.outbox import Delivered, Handler
+from store import clients as client_store
 from store import outbox as queue
 from store import team as team_store
 from store import tickets as store
@@ -25,7 +26,9 @@ CARD, DESCRIPTION, FILE, EMAIL = "card", "description", "file", "email"
 CARD_UPDATE, THREAD, REMINDER = "card_update", "thread", "reminder"
 
 
-def card_ticket(ticket: Ticket, attachments: list[StoredFile]) -> blocks.CardTicket:
+def card_ticket(
+    ticket: Ticket, attachments: list[StoredFile], client_name: str = ""
+) -> blocks.CardTicket:
     return blocks.CardTicket(
         number=ticket.number,
         tipo=ticket.tipo,
@@ -46,6 +49,9 @@ def card_ticket(ticket: Ticket, attachments: list[StoredFile]) -> blocks.CardTic
         fc_due_at=ticket.fc_due_at if ticket.first_contact_at is None else None,
         res_due_at=ticket.res_due_at,
         res_paused=ticket.res_started_at is None and ticket.res_gen > 0,
+        client_name=client_name,
+        triage=bool(ticket.triage),
+        sla_runs=bool(ticket.sla_runs),
     )
 
 
@@ -92,10 +98,16 @@ class Deliveries:
             raise PermanentFailure(f"HD-{ticket.number} has no card yet")
         return ticket, ticket.slack_ts
 
+    async def _card_message(self, ticket: Ticket) -> blocks.Message:
+        attachments = await store.attachments_of(self._db, ticket.number)
+        client = await client_store.get_client(self._db, ticket.client) if ticket.client else None
+        return blocks.card(
+            card_ticket(ticket, attachments, client.name if client else ""), self._zone
+        )
+
     async def card(self, item: Delivery) -> Delivered:
         ticket = await self._ticket(item)
-        attachments = await store.attachments_of(self._db, ticket.number)
-        message = blocks.card(card_ticket(ticket, attachments), self._zone)
+        message = await self._card_message(ticket)
         ts = await self._channel.post_card(
             message, ticket.number, ticket.created_at, retry=item.attempts > 1
         )
@@ -109,9 +121,7 @@ class Deliveries:
         # Rendered from the ticket as it is now: an update sent late or twice still shows the
         # latest state, so the order in which updates leave does not matter.
         ticket, ts = await self._thread(item)
-        attachments = await store.attachments_of(self._db, ticket.number)
-        message = blocks.card(card_ticket(ticket, attachments), self._zone)
-        await self._channel.update_card(ts, message)
+        await self._channel.update_card(ts, await self._card_message(ticket))
         return Delivered(ts)
 
     async def thread(self, item: Delivery) -> Delivered:

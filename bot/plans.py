@@ -16,10 +16,19 @@ from store import clients as store
 from store.models import Ticket
 
 # Plan keys, as leads type them: `/hib2b cliente plan acme dias=mon-sun horas=00:00-24:00`.
-CALENDAR_KEYS = {"zona": "zone", "dias": "days", "horas": "hours", "feriados": "holidays",
-                 "cerrados": "closed"}
-TARGET_KEYS = {"primer_contacto": None, "bajo": Severity.BAJO, "medio_alto": Severity.MEDIO_ALTO,
-               "critico": Severity.CRITICO}
+CALENDAR_KEYS = {
+    "zona": "zone",
+    "dias": "days",
+    "horas": "hours",
+    "feriados": "holidays",
+    "cerrados": "closed",
+}
+TARGET_KEYS = {
+    "primer_contacto": None,
+    "bajo": Severity.BAJO,
+    "medio_alto": Severity.MEDIO_ALTO,
+    "critico": Severity.CRITICO,
+}
 PLAN_KEYS = (*CALENDAR_KEYS, *TARGET_KEYS)
 
 
@@ -38,13 +47,17 @@ class Policies:
 
     def __init__(self, settings: Settings) -> None:
         self._base = {
-            "zone": settings.timezone, "days": settings.business_days,
-            "hours": settings.business_hours, "holidays": settings.holidays,
+            "zone": settings.timezone,
+            "days": settings.business_days,
+            "hours": settings.business_hours,
+            "holidays": settings.holidays,
             "closed": ",".join(settings.extra_closed_days),
         }
         self._targets = {
-            None: settings.sla_first_contact, Severity.BAJO: settings.sla_bajo,
-            Severity.MEDIO_ALTO: settings.sla_medio_alto, Severity.CRITICO: settings.sla_critico,
+            None: settings.sla_first_contact,
+            Severity.BAJO: settings.sla_bajo,
+            Severity.MEDIO_ALTO: settings.sla_medio_alto,
+            Severity.CRITICO: settings.sla_critico,
         }
         self._cache: dict[str, SlaPolicy] = {}
         self.default = self.for_plan(None)

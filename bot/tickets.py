@@ -92,20 +92,33 @@ async def create_from_form(
         if not form.suspended:
             clock = clocks.first_contact_fields(now, sla)
             clock["sla_next_at"] = clock["fc_target_at"]
-        await store.update_ticket(conn, number, {
-            **clock, "client": form.client, "triage": int(form.triage),
-            "sla_runs": int(not form.suspended), "opened_by": form.opened_by,
-        })
+        await store.update_ticket(
+            conn,
+            number,
+            {
+                **clock,
+                "client": form.client,
+                "triage": int(form.triage),
+                "sla_runs": int(not form.suspended),
+                "opened_by": form.opened_by,
+            },
+        )
         if form.contact_now:
             ticket = await store.locked_ticket(conn, number)
             assert ticket is not None
             contacted = clocks.apply_fields(ticket, {"first_contact_at": now})
             timing = clocks.resolution_fields(ticket, contacted, sla, now)
-            await store.update_ticket(conn, number, {
-                "first_contact_at": now, **timing,
-                "sla_next_at": clocks.next_reminder_at(clocks.apply_fields(contacted, timing),
-                                                       set()),
-            })
+            await store.update_ticket(
+                conn,
+                number,
+                {
+                    "first_contact_at": now,
+                    **timing,
+                    "sla_next_at": clocks.next_reminder_at(
+                        clocks.apply_fields(contacted, timing), set()
+                    ),
+                },
+            )
         attachment_ids = [await store.insert_attachment(conn, number, f) for f in files]
         await store.add_audit(
             conn,

@@ -361,8 +361,9 @@ def accept(ticket: Ticket, actor: Actor, now: datetime) -> Change:
         return Change("aceptado", f"{code} ya tiene el SLA en marcha.", applied=False)
     _open(ticket, "aceptarlo")
     return Change(
-        "aceptado", f"{code} aceptado: sus relojes de SLA empiezan ahora.",
+        "aceptado",
+        f"{code} aceptado: sus relojes de SLA empiezan ahora.",
         fields={"sla_runs": 1},
         thread=f"{actor.mention} aceptó el ticket aunque el soporte del cliente no está "
-               "vigente; los relojes del SLA empiezan ahora.",
+        "vigente; los relojes del SLA empiezan ahora.",
     )

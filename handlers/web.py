@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from importlib import resources
 from typing import Any
+from urllib.parse import urlsplit
 
 import jinja2
 from aiohttp import web
 
 from bot import files
+from bot.clients import SUSPENDIDO, normal_host
 from bot.config import MIB, Network
 from bot.domain import INCIDENT_TYPES, ticket_code
 from bot.form import MAX_DESCRIPCION, FormValues, clean, validate
@@ -20,9 +23,10 @@ from bot.services import Services
 from bot.tickets import FormSubmission, create_from_form
 from bot.tokens import new_form_id
 from handlers.upload import Limits, TooLarge, read_submission
+from store import clients as client_store
 from store import outbox as queue
 from store import uploads
-from store.models import StoredFile
+from store.models import Client, StoredFile
 from store.tickets import ticket_by_form
 
 log = logging.getLogger("hib2b.web")
@@ -84,6 +88,46 @@ def _is_trusted(address: str, trusted: tuple[Network, ...]) -> bool:
     return any(ip in network for network in trusted)
 
 
+@dataclass(frozen=True)
+class FormClient:
+    """Whose portal the form was opened from."""
+
+    client: Client | None
+    triage: bool  # a client was named (path or host) but is not known
+    portal: str  # the portal link, to prefill “Liga Portal”
+
+
+async def form_client(request: web.Request) -> FormClient:
+    """By `/soporte/<clave>`, else by the host name the supplier used (behind our proxy,
+    `X-Forwarded-Host`, which counts only from `HIB2B_TRUSTED_PROXIES`)."""
+    services = request.app[SERVICES]
+    settings = services.settings
+    key = request.match_info.get("clave")
+    if key is not None:
+        client = await client_store.get_client(services.db, key.lower())
+        host = client.hosts[0] if client and client.hosts else ""
+        return FormClient(client, client is None, f"https://{host}" if host else "")
+    host = request.host
+    forwarded = request.headers.get("X-Forwarded-Host")
+    if forwarded and _is_trusted(request.remote or "", settings.trusted_proxies):
+        host = forwarded.split(",")[0]
+    host = normal_host(host)
+    client = await client_store.client_by_host(services.db, host)
+    if client is not None:
+        return FormClient(client, False, f"https://{host}")
+    own = normal_host(urlsplit(settings.public_url).netloc)
+    portal_like = host != own and host.count(".") >= 2 and not _is_ip(host)
+    return FormClient(None, portal_like, "")
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
 def _render(request: web.Request, template: str, status: int = 200, **values: Any) -> web.Response:
     services = request.app[SERVICES]
     page = _pages.get_template(template).render(
@@ -123,11 +167,15 @@ async def _form_page(
 ) -> web.Response:
     services = request.app[SERVICES]
     settings = services.settings
+    origin = await form_client(request)
+    if not values.liga_portal and origin.portal and not errors:
+        values = replace(values, liga_portal=origin.portal)
     response = _render(
         request,
         "soporte.html",
         status,
         action=request.path,
+        client_name=origin.client.name if origin.client else "",
         values=values,
         errors=errors,
         labels=LABELS,
@@ -216,6 +264,8 @@ async def submit_form(request: web.Request) -> web.StreamResponse:
         kept = await uploads.uploads_of(services.db, form_id)
         return await _form_page(request, form_id, values, errors, kept, status=422)
 
+    origin = await form_client(request)
+    client = origin.client
     created = await create_from_form(
         services.db,
         FormSubmission(
@@ -226,10 +276,13 @@ async def submit_form(request: web.Request) -> web.StreamResponse:
             liga_portal=values.liga_portal,
             descripcion=values.descripcion,
             client_ip=address,
+            client=client.key if client else None,
+            triage=origin.triage,
+            suspended=client is not None and client.status == SUSPENDIDO,
         ),
         services.now(),
         services.mail_ctx,
-        services.sla,
+        services.policies.for_plan(client.plan if client else None),
     )
     if created.new:
         services.outbox.wake()
@@ -352,10 +405,11 @@ async def home(request: web.Request) -> web.Response:
 
 
 def register(app: web.Application) -> None:
-    for path in ("/soporte", "/soporte.php"):
+    # `gracias` first: it is a reserved word where a client key would stand.
+    app.router.add_get("/soporte/gracias", thanks)
+    for path in ("/soporte", "/soporte.php", "/soporte/{clave}", "/soporte/{clave}/soporte.php"):
         app.router.add_get(path, show_form)
         app.router.add_post(path, submit_form)
-    app.router.add_get("/soporte/gracias", thanks)
     app.router.add_get("/privacidad", privacy)
     app.router.add_get("/static/soporte.css", stylesheet)
     app.router.add_get("/healthz", health)
