@@ -114,9 +114,9 @@ class Desk:
             self.http = None
             await self.runner.cleanup()
 
-    async def get(self, path: str) -> Response:
+    async def get(self, path: str, headers: dict[str, str] | None = None) -> Response:
         assert self.http is not None
-        async with self.http.get(self.url + path) as response:
+        async with self.http.get(self.url + path, headers=headers) as response:
             return Response(
                 response.status, await response.text(), response.headers, str(response.url)
             )

@@ -1,0 +1,136 @@
+"""Client companies: forms by host and by path, suspended support, plans with their own
+calendars, unknown clients for triage, and their management from Slack."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot import clients
+from bot.team import OPERATOR
+from store import tickets as store
+from tests.conftest import smtp_env
+from tests.desk import GOOD, Desk, slack_env, slash_command
+from tests.fakes.slack import FakeSlack
+from tests.fakes.smtp import FakeSmtp
+
+MX = ZoneInfo("America/Mexico_City")
+TEAM = {"HIB2B_TECHNICIANS": "U0TECH1", "HIB2B_LEADS": "U0LEAD"}
+FRIDAY_EVENING = datetime(2026, 11, 20, 17, tzinfo=MX)
+
+
+@pytest.fixture
+async def desk(start_desk, fake_slack: FakeSlack, smtp: FakeSmtp) -> Desk:
+    desk = await start_desk(
+        now=lambda: FRIDAY_EVENING, **slack_env(fake_slack.url), **smtp_env(smtp), **TEAM
+    )
+    db, now = desk.services.db, FRIDAY_EVENING
+    await clients.add(db, OPERATOR, "acme", "Acme S.A. de C.V.", ["acme.portalhib2b.com"], now)
+    await clients.add(
+        db,
+        OPERATOR,
+        "beta",
+        "Beta Industrial",
+        ["beta.portalhib2b.com"],
+        now,
+        status=clients.SUSPENDIDO,
+    )
+    await clients.add(db, OPERATOR, "gamma", "Gamma 24/7", ["portal.gamma.mx"], now)
+    await clients.set_plan(
+        db,
+        desk.services.policies,
+        OPERATOR,
+        "gamma",
+        ["dias=mon-sun", "horas=00:00-24:00", "feriados=none"],
+        now,
+    )
+    return desk
+
+
+async def test_forms_by_host_and_by_path(desk: Desk) -> None:
+    by_host = await desk.get("/soporte.php", headers={"Host": "acme.portalhib2b.com"})
+    assert "Portal de proveedores de <strong>Acme S.A. de C.V.</strong>" in by_host.text
+    assert 'value="https://acme.portalhib2b.com"' in by_host.text
+    by_path = await desk.get("/soporte/beta")
+    assert "Beta Industrial" in by_path.text
+    assert (await desk.get("/soporte/beta/soporte.php")).status == 200
+
+    await desk.submit({**GOOD, "liga_portal": ""}, headers={"Host": "acme.portalhib2b.com"})
+    await desk.submit(path="/soporte/gamma")
+    first, second = [await store.get_ticket(desk.services.db, n) for n in (1, 2)]
+    assert (first.client, second.client) == ("acme", "gamma")  # type: ignore[union-attr]
+
+
+async def test_unknown_client_still_gets_its_ticket_for_triage(
+    desk: Desk, fake_slack: FakeSlack
+) -> None:
+    assert (await desk.submit(path="/soporte/zeta")).status == 303
+    assert (await desk.submit(headers={"Host": "omega.portalhib2b.com"})).status == 303
+    assert (await desk.submit()).status == 303  # the desk's own address: no client, no triage
+    tickets = [await store.get_ticket(desk.services.db, n) for n in (1, 2, 3)]
+    assert [(t.client, t.triage) for t in tickets] == [(None, 1), (None, 1), (None, 0)]
+    await fake_slack.wait_for(lambda: len(fake_slack.cards()) == 3)
+    assert "Cliente desconocido" in json.dumps(fake_slack.cards()[0]["blocks"], ensure_ascii=False)
+
+
+async def test_plans_give_different_deadlines(desk: Desk) -> None:
+    await desk.submit(path="/soporte/acme")
+    await desk.submit(path="/soporte/gamma")
+    acme, gamma = [await store.get_ticket(desk.services.db, n) for n in (1, 2)]
+    assert acme.fc_due_at == datetime(2026, 11, 23, 12, tzinfo=MX)  # type: ignore[union-attr]
+    assert gamma.fc_due_at == datetime(2026, 11, 20, 21, tzinfo=MX)  # type: ignore[union-attr]
+
+
+async def test_suspended_support(desk: Desk, fake_slack: FakeSlack, smtp: FakeSmtp) -> None:
+    await desk.submit(path="/soporte/beta")
+    [mail] = await smtp.wait_for(1)
+    text = " ".join(mail.get_body(preferencelist=("plain",)).get_content().split())
+    assert "el soporte de su empresa no se encuentra vigente" in text
+    assert "a más tardar" not in text
+    ticket = await store.get_ticket(desk.services.db, 1)
+    assert ticket is not None and ticket.sla_runs == 0 and ticket.fc_due_at is None
+    [card] = await fake_slack.wait_for(lambda: fake_slack.cards())
+    assert "Soporte no vigente" in json.dumps(card["blocks"], ensure_ascii=False)
+
+    refused = json.loads((await desk.slack(slash_command("cliente aceptar HD-1"))).text)
+    assert refused["text"].startswith("Solo un líder")
+    accepted = json.loads(
+        (await desk.slack(slash_command("cliente aceptar HD-1", user="U0LEAD"))).text
+    )
+    assert accepted["text"] == "HD-1 aceptado: sus relojes de SLA empiezan ahora."
+    ticket = await store.get_ticket(desk.services.db, 1)
+    assert ticket is not None and ticket.sla_runs == 1
+    assert ticket.fc_due_at == datetime(2026, 11, 23, 12, tzinfo=MX)
+
+
+async def test_leads_manage_clients_from_slack(desk: Desk) -> None:
+    async def say(text: str, user: str = "U0LEAD") -> str:
+        return json.loads((await desk.slack(slash_command(text, user))).text)["text"]
+
+    assert "`acme` · Acme S.A. de C.V. · vigente" in await say("cliente lista")
+    assert await say("cliente alta delta delta.portalhib2b.com Delta Comercial") == (
+        "Cliente `delta` (Delta Comercial) dado de alta."
+    )
+    assert await say("cliente alta gracias x.portalhib2b.com X") == (
+        "«gracias» es una palabra reservada; elija otra clave."
+    )
+    assert "ya es del cliente `acme`" in await say("cliente alta eps acme.portalhib2b.com E")
+    assert await say("cliente suspender delta") == (
+        "El soporte de `delta` (Delta Comercial) queda suspendido."
+    )
+    assert await say("cliente suspender delta", user="U0TECH1") == (
+        "Solo un líder puede administrar clientes."
+    )
+    assert "Plan no válido" in await say("cliente plan delta horas=9-18")
+    assert "soporte suspendido" in await say("cliente ver delta")
+    await desk.submit(path="/soporte/acme")
+    await desk.submit(path="/soporte/gamma")
+    listing = await say("lista abiertos acme")
+    assert "de Acme S.A. de C.V. (1)" in listing and "HD-1" in listing and "HD-2" not in listing
+    audit = await desk.services.db.fetchall(
+        "SELECT action FROM audit WHERE ticket IS NULL ORDER BY id"
+    )
+    assert [row[0] for row in audit][-2:] == ["cliente_alta", "cliente_estado"]
