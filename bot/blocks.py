@@ -30,7 +30,15 @@ from slack_sdk.models.blocks.block_elements import FileInputElement
 from slack_sdk.models.views import View
 
 from bot.clocks import CLOCK_LABELS, STAGE_LABELS
-from bot.domain import CAUSES, INCIDENT_BY_KEY, CloseKind, Severity, Status, ticket_code
+from bot.domain import (
+    CAUSES,
+    INCIDENT_BY_KEY,
+    INCIDENT_TYPES,
+    CloseKind,
+    Severity,
+    Status,
+    ticket_code,
+)
 from bot.text import chunks, shorten, slack_escape
 
 CARD_EVENT = "hib2b_ticket"
@@ -52,6 +60,17 @@ OVERFLOW_ACTION = "ticket_mas"
 # Modals: callback_id of each, and the block/action ids of their inputs.
 REPLY_VIEW, NOTE_VIEW, CALL_VIEW = "hib2b_responder", "hib2b_nota", "hib2b_llamada"
 CLOSE_VIEW, REOPEN_VIEW, ASSIGN_VIEW = "hib2b_cerrar", "hib2b_reabrir", "hib2b_reasignar"
+NEW_VIEW = "hib2b_nuevo"
+NEW_FIELDS = (
+    "descripcion",
+    "usuario",
+    "correo",
+    "liga_portal",
+    "tipo",
+    "cliente",
+    "severidad",
+    "origen",
+)
 TEXT, KIND, CAUSE, CAUSE_TEXT, DUPLICATE, USER, FILES = (
     "texto",
     "tipo",
@@ -493,3 +512,68 @@ def close_modal(ticket: CardTicket, context: str) -> dict:
         ],
         context,
     )
+
+
+def new_ticket_modal(clients: list[tuple[str, str]], context: str) -> dict:
+    """`/hib2b nuevo`: the form's fields, plus client, severity and how the supplier reached us.
+    `clients`: (key, name) pairs."""
+    types = [Option(text=t.label, value=t.key) for t in INCIDENT_TYPES]
+    severities = [Option(text=f"{s.label}", value=s.value) for s in Severity]
+    sources = [
+        Option(text="Llamada en curso (cuenta como primer contacto)", value="telefono"),
+        Option(text="Correo recibido", value="correo"),
+    ]
+    inputs: list[Block] = [
+        InputBlock(
+            block_id="origen",
+            label="¿Cómo llegó?",
+            element=RadioButtonsElement(
+                action_id="origen", options=sources, initial_option=sources[0]
+            ),
+        ),
+        _text_input("descripcion", "Descripción del Incidente"),
+        _text_input("usuario", "Usuario, RFC o Razón Social", multiline=False),
+        _text_input(
+            "correo",
+            "Correo Contacto",
+            multiline=False,
+            hint="Recibe la confirmación con el número de ticket.",
+        ),
+        _text_input("liga_portal", "Liga Portal", multiline=False, optional=True),
+        InputBlock(
+            block_id="tipo",
+            label="Tipo de incidente",
+            element=StaticSelectElement(action_id="tipo", placeholder="Seleccione", options=types),
+        ),
+        InputBlock(
+            block_id="severidad",
+            label="Severidad",
+            optional=True,
+            hint="Si la deja vacía, la del tipo de incidente.",
+            element=StaticSelectElement(
+                action_id="severidad", placeholder="Por tipo", options=severities
+            ),
+        ),
+    ]
+    if clients:
+        options = [Option(text=name[:75], value=key) for key, name in clients[:100]]
+        inputs.append(
+            InputBlock(
+                block_id="cliente",
+                label="Cliente",
+                optional=True,
+                element=StaticSelectElement(
+                    action_id="cliente", placeholder="Sin cliente", options=options
+                ),
+            )
+        )
+    view = View(
+        type="modal",
+        callback_id=NEW_VIEW,
+        title=PlainTextObject(text="Nuevo ticket"),
+        submit=PlainTextObject(text="Crear"),
+        close=PlainTextObject(text="Cancelar"),
+        private_metadata=f"0|{context}",
+        blocks=inputs,
+    )
+    return view.to_dict()

@@ -15,12 +15,21 @@ from functools import partial
 from bot import blocks, clients, sla_report, team, workflow
 from bot.blocks import Message
 from bot.deliveries import card_ticket
-from bot.domain import CAUSES, INCIDENT_BY_KEY, CloseKind, Severity, Status, parse_ticket_code
+from bot.domain import (
+    CAUSES,
+    INCIDENT_BY_KEY,
+    CloseKind,
+    Severity,
+    Source,
+    Status,
+    parse_ticket_code,
+)
 from bot.domain import ticket_code as code_of
+from bot.form import clean, validate
 from bot.mail import Attached, local_time
 from bot.services import Services
 from bot.text import slack_escape
-from bot.tickets import act
+from bot.tickets import FormSubmission, act, create_from_form
 from bot.workflow import Actor, Change, Refused, mention
 from store import clients as client_store
 from store import sla as sla_store
@@ -43,6 +52,8 @@ USAGE = """*Comandos de /hib2b* (HD-N también se puede escribir `N`)
 • `cerrar HD-N`: abre el formulario de cierre (o `cerrar HD-N causa resumen…`,
   `cerrar HD-N spam`, `cerrar HD-N duplicado HD-M`)
 • `reabrir HD-N motivo`
+• `nuevo`: abrir un ticket para un proveedor que llamó o escribió (o, en la terminal,
+  `nuevo telefono|correo correo@proveedor usuario tipo descripción…`)
 • `equipo agregar|quitar|lista [@persona] [tecnico|lider]` (líderes)
 • `cliente lista|ver|alta|suspender|reactivar|plan|aceptar …` (líderes)"""
 
@@ -78,6 +89,8 @@ ALIASES = {
     "sla": "sla",
     "cliente": "cliente",
     "client": "cliente",
+    "nuevo": "nuevo",
+    "new": "nuevo",
 }
 LIST_FILTERS = {
     "abiertos": "abiertos",
@@ -110,6 +123,7 @@ class Reply:
     refused: bool = False
     blocks: list[dict] | None = None  # a richer form of `text`, for Slack
     publish: Message | None = None  # to post in the support channel (`sla publicar`)
+    errors: dict[str, str] | None = None  # per modal field, when a modal was refused
 
 
 def normalize(word: str) -> str:
@@ -443,6 +457,78 @@ class Commands:
         if verb in ("quitar", "remove"):
             return Reply(await team.remove(self.db, settings, call.actor, person[0]))
         raise Refused("Use `equipo agregar`, `equipo quitar` o `equipo lista`.")
+
+    async def _nuevo(self, call: Call) -> Reply:
+        if call.actor.role is None:
+            raise Refused("Solo el equipo de soporte puede abrir tickets desde aquí.")
+        if not call.args:
+            known = [(c.key, c.name) for c in await client_store.all_clients(self.db)]
+            return Reply(
+                "Use `nuevo telefono|correo correo@proveedor usuario tipo descripción…` "
+                f"(tipos: {', '.join(INCIDENT_BY_KEY)}).",
+                blocks.new_ticket_modal(known, call.context),
+            )
+        if len(call.args) < 5:
+            raise Refused("Use `nuevo telefono|correo correo@proveedor usuario tipo descripción…`.")
+        source, correo, usuario, tipo = call.args[:4]
+        return await self.open_ticket(
+            call.actor,
+            {
+                "origen": normalize(source),
+                "correo": correo,
+                "usuario": usuario,
+                "tipo": tipo,
+                "descripcion": call.rest(4),
+            },
+            call.key,
+        )
+
+    async def open_ticket(self, actor: Actor, fields: dict[str, str], key: str | None) -> Reply:
+        """A ticket a technician opens for a supplier who phoned or wrote (the modal and the
+        command line). The supplier gets the same confirmation as from the form."""
+        if actor.role is None:
+            return Reply("Solo el equipo de soporte puede abrir tickets desde aquí.", refused=True)
+        values = clean(fields)
+        errors = validate(values)
+        source = fields.get("origen", "")
+        if source not in (Source.TELEFONO, Source.CORREO):
+            errors["origen"] = "Indique si el proveedor llamó (telefono) o escribió (correo)."
+        severity = fields.get("severidad") or None
+        if severity and severity not in {s.value for s in Severity}:
+            errors["severidad"] = "La severidad debe ser bajo, medio-alto o critico."
+        client = None
+        if fields.get("cliente"):
+            client = await client_store.get_client(self.db, fields["cliente"])
+            if client is None:
+                errors["cliente"] = f"No existe el cliente `{fields['cliente']}`."
+        if errors:
+            return Reply(" ".join(errors.values()), refused=True, errors=errors)
+        now = self.services.now()
+        created = await create_from_form(
+            self.db,
+            FormSubmission(
+                form_id=key,
+                tipo=values.tipo,
+                usuario=values.usuario,
+                correo=values.correo,
+                liga_portal=values.liga_portal,
+                descripcion=values.descripcion,
+                client_ip="",
+                source=Source(source),
+                client=client.key if client else None,
+                suspended=client is not None and client.status == clients.SUSPENDIDO,
+                severity=severity,
+                opened_by=actor.user_id,
+                contact_now=source == Source.TELEFONO,
+            ),
+            now,
+            self.services.mail_ctx,
+            self.services.policies.for_plan(client.plan if client else None),
+        )
+        self.services.wake_outbox()
+        return Reply(
+            f"Creé {code_of(created.number)}; el proveedor recibirá la confirmación por correo."
+        )
 
     async def _cliente(self, call: Call) -> Reply:
         args, now, actor = call.args, self.services.now(), call.actor

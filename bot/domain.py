@@ -93,6 +93,18 @@ CAUSES = {
 
 class Source(StrEnum):
     FORMULARIO = "formulario"
+    TELEFONO = "telefono"  # opened by a technician during a call
+    CORREO = "correo"  # opened by a technician from an email
+    PORTAL = "portal"  # opened by the client's portal through the API
+
+    @property
+    def label(self) -> str:
+        return {
+            "formulario": "Formulario web",
+            "telefono": "Llamada telefónica",
+            "correo": "Correo electrónico",
+            "portal": "Portal del cliente (API)",
+        }[self.value]
 
 
 def ticket_code(number: int) -> str:

@@ -13,7 +13,7 @@ from bot import clients
 from bot.team import OPERATOR
 from store import tickets as store
 from tests.conftest import smtp_env
-from tests.desk import GOOD, Desk, slack_env, slash_command
+from tests.desk import GOOD, Desk, run_cli_async, slack_env, slash_command, view_submission
 from tests.fakes.slack import FakeSlack
 from tests.fakes.smtp import FakeSmtp
 
@@ -134,3 +134,69 @@ async def test_leads_manage_clients_from_slack(desk: Desk) -> None:
         "SELECT action FROM audit WHERE ticket IS NULL ORDER BY id"
     )
     assert [row[0] for row in audit][-2:] == ["cliente_alta", "cliente_estado"]
+
+
+async def test_a_technician_opens_a_ticket_for_a_caller(
+    desk: Desk, fake_slack: FakeSlack, smtp: FakeSmtp
+) -> None:
+    assert (await desk.slack(slash_command("nuevo"))).status == 200
+    [opened] = await fake_slack.wait_for(lambda: fake_slack.calls_to("views.open"))
+    view = opened.args["view"]
+    view = json.loads(view) if isinstance(view, str) else view
+    assert view["callback_id"] == "hib2b_nuevo"
+    assert "Acme S.A. de C.V." in json.dumps(view, ensure_ascii=False)
+
+    fields = {
+        "origen": ("radio_buttons", "telefono"),
+        "descripcion": "No le llegan los pagos",
+        "usuario": "XAXX010101000",
+        "correo": "pagos@proveedor.mx",
+        "liga_portal": "",
+        "tipo": ("static_select", "no_lo_se"),
+        "severidad": ("static_select", ""),
+        "cliente": ("static_select", "acme"),
+    }
+    bad = await desk.slack(
+        view_submission("hib2b_nuevo", 0, {**fields, "correo": "pagos@"}, user="U0TECH1")
+    )
+    assert json.loads(bad.text)["errors"] == {
+        "correo": "Revise el correo: debe tener la forma nombre@empresa.com, sin espacios."
+    }
+    good = await desk.slack(view_submission("hib2b_nuevo", 0, fields, user="U0TECH1"))
+    assert good.status == 200 and good.text == ""
+    ticket = await store.get_ticket(desk.services.db, 1)
+    assert ticket is not None
+    assert (ticket.source, ticket.client, ticket.opened_by, ticket.severity) == (
+        "telefono",
+        "acme",
+        "U0TECH1",
+        "medio-alto",
+    )
+    assert ticket.first_contact_at == ticket.created_at  # opened during the call
+    [mail] = await smtp.wait_for(1)
+    assert mail["Subject"] == "[HD-1] Ticket generado: No lo sé"
+    await fake_slack.wait_for(
+        lambda: any(
+            "Creé HD-1" in c.args["text"] for c in fake_slack.calls_to("chat.postEphemeral")
+        )
+    )
+
+
+async def test_nuevo_from_the_command_line(desk: Desk, tmp_path) -> None:
+    env = {"HIB2B_DATA_DIR": str(desk.settings.data_dir), "HIB2B_SECRET_KEY": "k" * 40}
+    done = await run_cli_async(
+        tmp_path,
+        env,
+        "nuevo",
+        "correo",
+        "ana@proveedor.mx",
+        "ana",
+        "olvide_contrasena",
+        "No",
+        "recuerdo",
+        "mi",
+        "contraseña",
+    )
+    assert done.returncode == 0 and done.stdout.startswith("Creé HD-1")
+    ticket = await store.get_ticket(desk.services.db, 1)
+    assert ticket is not None and ticket.source == "correo" and ticket.first_contact_at is None

@@ -69,6 +69,9 @@ async def apply(commands: Commands, actor: Actor, view: dict[str, Any]) -> tuple
     number_text, _, channel = view["private_metadata"].partition("|")
     number, key = int(number_text), f"view:{view['id']}"
     callback = view["callback_id"]
+    if callback == b.NEW_VIEW:
+        fields = {name: value(view, name) for name in b.NEW_FIELDS}
+        return await commands.open_ticket(actor, fields, key), b.TEXT
     if callback == b.REPLY_VIEW:
         try:
             files = await fetch_files(commands.services, view)
@@ -101,7 +104,9 @@ def register(app: AsyncApp, services: Services) -> None:
         actor = await actor_of(services, body["user"])
         reply, block = await apply(commands, actor, body["view"])
         if reply.refused:
-            await ack(response_action="errors", errors={block: reply.text[:150]})
+            errors = reply.errors or {block: reply.text}
+            await ack(response_action="errors",
+                      errors={name: message[:150] for name, message in errors.items()})
             return
         await ack()
         channel = body["view"]["private_metadata"].partition("|")[2]
