@@ -14,6 +14,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.config import MIB, Settings
 from bot.services import Services, utc_now
+from handlers import api
 from handlers import web as web_routes
 from handlers.slack import build_bolt_app
 
@@ -27,6 +28,7 @@ def create_app(settings: Settings, now: Callable[[], datetime] = utc_now) -> web
     app = web.Application(client_max_size=2 * MIB)
     app[web_routes.SERVICES] = services
     web_routes.register(app)
+    api.register(app)
     app.cleanup_ctx.append(_services_ctx)
     if settings.mode != "local":
         bolt = build_bolt_app(services)

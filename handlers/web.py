@@ -257,7 +257,7 @@ async def submit_form(request: web.Request) -> web.StreamResponse:
     for removed in await uploads.remove_uploads(services.db, form_id, drop):
         files.remove(settings.data_dir, removed.stored_name)
     kept = await uploads.uploads_of(services.db, form_id)
-    problems = await _keep_files(services, form_id, incoming.files, kept)
+    problems = await keep_files(services, form_id, incoming.files, kept)
     if problems:
         errors["adjuntos"] = "\n".join(problems)
     if errors:
@@ -290,7 +290,7 @@ async def submit_form(request: web.Request) -> web.StreamResponse:
     raise web.HTTPSeeOther(_thanks_url(services, created.number))
 
 
-async def _keep_files(
+async def keep_files(
     services: Services, form_id: str, incoming: list, kept: list[StoredFile]
 ) -> list[str]:
     """Check each new file; keep the good ones for this form. Returns the problems, in Spanish."""

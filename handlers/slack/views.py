@@ -105,8 +105,10 @@ def register(app: AsyncApp, services: Services) -> None:
         reply, block = await apply(commands, actor, body["view"])
         if reply.refused:
             errors = reply.errors or {block: reply.text}
-            await ack(response_action="errors",
-                      errors={name: message[:150] for name, message in errors.items()})
+            await ack(
+                response_action="errors",
+                errors={name: message[:150] for name, message in errors.items()},
+            )
             return
         await ack()
         channel = body["view"]["private_metadata"].partition("|")[2]

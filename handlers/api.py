@@ -1,0 +1,166 @@
+"""`POST /api/v1/tickets`: the client's portal opens tickets directly. Documented in
+`/api/v1/openapi.json`; errors are JSON bodies with a code, a Spanish message and, for bad
+fields, one message per field."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import uuid
+from importlib import resources
+
+from aiohttp import web
+
+from bot import clients, files
+from bot.config import MIB
+from bot.domain import Source, ticket_code
+from bot.form import FormValues, clean, validate
+from bot.tickets import FormSubmission, create_from_form
+from handlers.upload import Limits, TooLarge, read_submission
+from handlers.web import SERVICES, client_address, keep_files
+from store import clients as client_store
+from store import uploads
+
+log = logging.getLogger("hib2b.api")
+MAX_JSON = 256 * 1024
+MAX_IDEMPOTENCY_KEY = 200
+
+
+def _error(
+    status: int, code: str, message: str, fields: dict[str, str] | None = None
+) -> web.Response:
+    body: dict = {"error": {"code": code, "message": message}}
+    if fields:
+        body["error"]["fields"] = fields
+    return web.json_response(body, status=status)
+
+
+async def create_ticket(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    settings = services.settings
+    scheme, _, key = request.headers.get("Authorization", "").partition(" ")
+    client_key = (
+        await clients.client_for_api_key(services.db, key.strip())
+        if (scheme.lower() == "bearer")
+        else None
+    )
+    if client_key is None:
+        return _error(401, "unauthorized", "Falta la clave de API o no es válida.")
+    idempotency = request.headers.get("Idempotency-Key", "").strip()
+    if len(idempotency) > MAX_IDEMPOTENCY_KEY:
+        return _error(400, "bad_request", "Idempotency-Key admite hasta 200 caracteres.")
+
+    incoming_files: list = []
+    if request.content_type == "application/json":
+        if (request.content_length or 0) > MAX_JSON:
+            return _error(413, "too_large", "El cuerpo JSON supera 256 KiB.")
+        raw = await request.content.read(MAX_JSON + 1)
+        if len(raw) > MAX_JSON:
+            return _error(413, "too_large", "El cuerpo JSON supera 256 KiB.")
+        try:
+            data = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            return _error(400, "bad_request", "El cuerpo no es JSON válido.")
+        if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+            return _error(400, "bad_request", "Envíe un objeto JSON con campos de texto.")
+        fields = data
+        digest = hashlib.sha256(raw).hexdigest()
+    elif request.content_type == "multipart/form-data":
+        limits = Limits(
+            max_file=settings.max_file_bytes,
+            max_total=settings.max_total_bytes,
+            hard_cap=settings.max_files * settings.max_file_bytes + 4 * MIB,
+        )
+        try:
+            incoming = await read_submission(request, limits)
+        except TooLarge:
+            return _error(413, "too_large", "El envío supera el tamaño permitido.")
+        fields, incoming_files = incoming.fields, incoming.files
+        hasher = hashlib.sha256(json.dumps(fields, sort_keys=True).encode())
+        for file in incoming_files:
+            hasher.update(file.data or b"")
+        digest = hasher.hexdigest()
+    else:
+        return _error(
+            415, "unsupported_media_type", "Envíe application/json o multipart/form-data."
+        )
+
+    values: FormValues = clean(fields)
+    errors = validate(values)
+    if errors:
+        return _error(422, "invalid", "Revise los campos indicados.", errors)
+
+    form_id = f"api:{client_key}:{idempotency or uuid.uuid4().hex}"
+    if idempotency:
+        async with services.db.read() as conn:
+            seen = await client_store.idempotent(conn, client_key, idempotency)
+        if seen is not None:
+            if seen[0] != digest:
+                return _error(
+                    422,
+                    "idempotency_key_reused",
+                    "Esa Idempotency-Key ya se usó con otro contenido.",
+                )
+            return await _created(request, seen[1], new=False)
+
+    problems = await keep_files(services, form_id, incoming_files, [])
+    if problems:
+        kept = await uploads.uploads_of(services.db, form_id)
+        for stored in await uploads.remove_uploads(services.db, form_id, [f.id for f in kept]):
+            files.remove(settings.data_dir, stored.stored_name)
+        return _error(422, "invalid", "Revise los archivos.", {"adjuntos": " ".join(problems)})
+
+    client = await client_store.get_client(services.db, client_key)
+    created = await create_from_form(
+        services.db,
+        FormSubmission(
+            form_id=form_id,
+            tipo=values.tipo,
+            usuario=values.usuario,
+            correo=values.correo,
+            liga_portal=values.liga_portal,
+            descripcion=values.descripcion,
+            client_ip=client_address(
+                request.remote, request.headers.get("X-Forwarded-For"), settings.trusted_proxies
+            ),
+            source=Source.PORTAL,
+            client=client_key,
+            suspended=client is not None and client.status == clients.SUSPENDIDO,
+        ),
+        services.now(),
+        services.mail_ctx,
+        services.policies.for_plan(client.plan if client else None),
+    )
+    if idempotency:
+        async with services.db.transaction() as conn:
+            if await client_store.idempotent(conn, client_key, idempotency) is None:
+                await client_store.remember_request(
+                    conn, client_key, idempotency, digest, created.number, services.now()
+                )
+    if created.new:
+        services.outbox.wake()
+        log.info("%s created through the API by %s", ticket_code(created.number), client_key)
+    return await _created(request, created.number, new=created.new)
+
+
+async def _created(request: web.Request, number: int, new: bool) -> web.Response:
+    services = request.app[SERVICES]
+    async with services.db.read() as conn:
+        row = await (
+            await conn.execute("SELECT created_at FROM tickets WHERE number = ?", (number,))
+        ).fetchone()
+    body = {"ticket": ticket_code(number), "numero": number, "creado": row[0], "nuevo": new}
+    return web.json_response(
+        body, status=201, headers={"Location": f"/api/v1/tickets/{ticket_code(number)}"}
+    )
+
+
+async def openapi(request: web.Request) -> web.Response:
+    spec = resources.files("handlers").joinpath("static/openapi.json").read_text("utf-8")
+    return web.Response(text=spec, content_type="application/json")
+
+
+def register(app: web.Application) -> None:
+    app.router.add_post("/api/v1/tickets", create_ticket)
+    app.router.add_get("/api/v1/openapi.json", openapi)
