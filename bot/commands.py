@@ -267,17 +267,34 @@ class Commands:
         return Reply(f"*{title} ({len(tickets)})*\n" + ("\n".join(lines) or "_Ninguno._"))
 
     async def _sla(self, call: Call) -> Reply:
+        """`sla`, `sla HD-N`, `sla acme`, `sla publicar [acme]`."""
         if call.actor.role is None:
             raise Refused("El estado del SLA es para el equipo de soporte.")
-        zone, now = self.services.settings.timezone, self.services.now()
-        if call.args and normalize(call.args[0]) not in ("publicar", "publish"):
-            ticket = await self._ticket(call.args, "sla")
+        zone, now, policies = (
+            self.services.settings.timezone,
+            self.services.now(),
+            self.services.policies,
+        )
+        words = [normalize(word) for word in call.args]
+        publish = bool(words) and words[0] in ("publicar", "publish")
+        words = words[1:] if publish else words
+        client = None
+        if words and not publish and parse_ticket_code(words[0]) is not None:
+            ticket = await self._ticket(words, "sla")
             async with self.db.read() as conn:
                 audit = await store.audit_in(conn, ticket.number)
                 reminders = await sla_store.reminders_of(conn, ticket.number)
-            return Reply(sla_report.explain(ticket, audit, reminders, self.services.sla, now, zone))
-        message = sla_report.render(await sla_report.gather(self.db, self.services.sla, now), zone)
-        if call.args:
+                policy = await policies.for_ticket(conn, ticket)
+            return Reply(sla_report.explain(ticket, audit, reminders, policy, now, zone))
+        if words:
+            client = await client_store.get_client(self.db, words[0])
+            if client is None:
+                raise Refused(f"No existe el cliente `{call.args[-1]}`.")
+        policy = policies.for_plan(client.plan) if client else policies.default
+        report = await sla_report.gather(self.db, policy, now, client.key if client else None)
+        title = f"SLA de {client.name}" if client else "SLA de la mesa de ayuda"
+        message = sla_report.render(report, zone, title)
+        if publish:
             return Reply("Publiqué el estado del SLA en el canal de soporte.", publish=message)
         return Reply(message.text if call.for_slack else message.plain, blocks=message.blocks)
 

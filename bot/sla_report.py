@@ -60,10 +60,13 @@ class Report:
     compliance: list[Compliance] = field(default_factory=list)
 
 
-async def gather(db: Database, policy: SlaPolicy, now: datetime) -> Report:
-    counts = await store.open_counts(db)
+async def gather(
+    db: Database, policy: SlaPolicy, now: datetime, client: str | None = None
+) -> Report:
+    """The desk's state, or one client's (`client`: its key; its plan is `policy`)."""
+    counts = await store.open_counts(db, client)
     at_risk, breached = [], []
-    for ticket in await store.warned_tickets(db, now):
+    for ticket in await store.warned_tickets(db, now, client):
         for clock, (_, stages) in running_clocks(ticket).items():
             due = stages[DUE]
             warn = stages.get("por_vencer", due)
@@ -77,20 +80,24 @@ async def gather(db: Database, policy: SlaPolicy, now: datetime) -> Report:
                 at_risk.append(Alert(ticket.number, clock, due, ticket.assignee, left))
     at_risk.sort(key=lambda a: a.due)
     breached.sort(key=lambda a: a.due)
-    compliance = [await _compliance(db, policy, now, days) for days in (7, 30)]
+    compliance = [await _compliance(db, policy, now, days, client) for days in (7, 30)]
     return Report(
         now, counts["status"], counts["severity"], counts["assignee"], at_risk, breached, compliance
     )
 
 
-async def _compliance(db: Database, policy: SlaPolicy, now: datetime, days: int) -> Compliance:
+async def _compliance(
+    db: Database, policy: SlaPolicy, now: datetime, days: int, client: str | None
+) -> Compliance:
     since = now - timedelta(days=days)
-    contacts, on_time, before, median = await store.first_contact_stats(db, since)
+    contacts, on_time, before, median = await store.first_contact_stats(db, since, client)
     budgets = {
         severity: (target.total_seconds(), deadline.total_seconds())
         for severity, (target, deadline) in policy.resolution.items()
     }
-    resolved, r_on_time, r_before, r_median = await store.resolution_stats(db, since, budgets)
+    resolved, r_on_time, r_before, r_median = await store.resolution_stats(
+        db, since, budgets, client
+    )
     return Compliance(
         days=days,
         contacts=contacts,
@@ -144,7 +151,7 @@ def _alert_section(title: str, alerts: list[Alert], zone: str) -> str:
     return f"*{title} ({len(alerts)})*\n" + ("\n".join(lines) or "_Ninguno._")
 
 
-def render(report: Report, zone: str) -> Message:
+def render(report: Report, zone: str, title: str = "SLA de la mesa de ayuda") -> Message:
     total = sum(report.by_status.values())
     status = " · ".join(
         f"{STATUS_LABELS[Status(s)]}: {n}" for s, n in sorted(report.by_status.items())
@@ -172,7 +179,7 @@ def render(report: Report, zone: str) -> Message:
             f" · antes del objetivo {_share(c.resolved_before_target, c.resolved)}"
             f" · mediana {_median_text(c.resolution_median)}"
         )
-    blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text="SLA de la mesa de ayuda"))]
+    blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=title[:150]))]
     blocks += [SectionBlock(text=MarkdownTextObject(text=text[:2900])) for text in sections]
     blocks.append(
         ContextBlock(

@@ -71,12 +71,18 @@ async def reminders_of(conn: aiosqlite.Connection, ticket: int) -> list[dict]:
     return [dict(row) for row in rows]
 
 
-async def open_counts(db: Database) -> dict[str, dict[str, int]]:
+def _of(client: str | None) -> str:
+    # Added only when asked: the desk-wide queries keep using their covering indexes.
+    return " AND client = :client" if client else ""
+
+
+async def open_counts(db: Database, client: str | None = None) -> dict[str, dict[str, int]]:
     """Open tickets by status, by severity and by assignee ('' for nobody)."""
     counts: dict[str, dict[str, int]] = {"status": {}, "severity": {}, "assignee": {}}
     rows = await db.fetchall(
         "SELECT status, severity, coalesce(assignee, '') AS assignee, count(*) AS n"
-        " FROM tickets WHERE status != 'cerrado' GROUP BY status, severity, assignee"
+        f" FROM tickets WHERE status != 'cerrado'{_of(client)} GROUP BY status, severity, assignee",
+        {"client": client},
     )
     for row in rows:
         for name in counts:
@@ -96,9 +102,11 @@ _BREACHED = """
 """
 
 
-async def warned_tickets(db: Database, now: datetime) -> list[Ticket]:
+async def warned_tickets(db: Database, now: datetime, client: str | None = None) -> list[Ticket]:
     """Open tickets with a running clock past 75 % of its deadline (breached included)."""
-    rows = await db.fetchall(f"SELECT * FROM tickets WHERE {_WARNED}", {"now": to_db(now)})
+    rows = await db.fetchall(
+        f"SELECT * FROM tickets WHERE {_WARNED}{_of(client)}", {"now": to_db(now), "client": client}
+    )
     return [Ticket.from_row(row) for row in rows]
 
 
@@ -131,25 +139,32 @@ async def _median(db: Database, column: str, where: str, params: dict, count: in
     return sum(values) / len(values)
 
 
-async def first_contact_stats(db: Database, since: datetime) -> tuple[int, int, int, float | None]:
+async def first_contact_stats(
+    db: Database, since: datetime, client: str | None = None
+) -> tuple[int, int, int, float | None]:
     """First contacts made since `since`: count, on time, before target, median business s."""
-    params = {"since": to_db(since)}
+    params = {"since": to_db(since), "client": client}
+    where = _FIRST_CONTACTS + _of(client)
     row = await db.fetchone(
         "SELECT count(*), coalesce(sum(first_contact_at <= fc_due_at), 0),"
-        f" coalesce(sum(first_contact_at <= fc_target_at), 0) {_FIRST_CONTACTS}",
+        f" coalesce(sum(first_contact_at <= fc_target_at), 0) {where}",
         params,
     )
     count = int(row[0])
-    median = await _median(db, "fc_business_s", _FIRST_CONTACTS, params, count)
+    median = await _median(db, "fc_business_s", where, params, count)
     return count, int(row[1]), int(row[2]), median
 
 
 async def resolution_stats(
-    db: Database, since: datetime, budgets: dict[str, tuple[float, float]]
+    db: Database,
+    since: datetime,
+    budgets: dict[str, tuple[float, float]],
+    client: str | None = None,
 ) -> tuple[int, int, int, float | None]:
     """Tickets resolved since `since`: count, on time, before target, median business s used.
     `budgets`: severity → (target, deadline) in seconds."""
-    params: dict = {"since": to_db(since)}
+    params: dict = {"since": to_db(since), "client": client}
+    where = _RESOLVED + _of(client)
     deadline = target = "CASE severity"
     for index, (severity, (target_s, deadline_s)) in enumerate(sorted(budgets.items())):
         params.update({f"s{index}": severity, f"t{index}": target_s, f"d{index}": deadline_s})
@@ -157,9 +172,11 @@ async def resolution_stats(
         deadline += f" WHEN :s{index} THEN :d{index}"
     row = await db.fetchone(
         f"SELECT count(*), coalesce(sum(res_used_s <= ({deadline} END)), 0),"
-        f" coalesce(sum(res_used_s <= ({target} END)), 0) {_RESOLVED}",
+        f" coalesce(sum(res_used_s <= ({target} END)), 0) {where}",
         params,
     )
     count = int(row[0])
-    median = await _median(db, "res_used_s", _RESOLVED, {"since": params["since"]}, count)
+    median = await _median(
+        db, "res_used_s", where, {"since": params["since"], "client": client}, count
+    )
     return count, int(row[1]), int(row[2]), median

@@ -200,3 +200,20 @@ async def test_nuevo_from_the_command_line(desk: Desk, tmp_path) -> None:
     assert done.returncode == 0 and done.stdout.startswith("Creé HD-1")
     ticket = await store.get_ticket(desk.services.db, 1)
     assert ticket is not None and ticket.source == "correo" and ticket.first_contact_at is None
+
+
+async def test_sla_for_one_client(desk: Desk) -> None:
+    await desk.submit(path="/soporte/acme")
+    await desk.submit(path="/soporte/gamma")
+    await desk.submit(path="/soporte/gamma")
+    response = json.loads((await desk.slack(slash_command("sla gamma"))).text)
+    shown = json.dumps(response["blocks"], ensure_ascii=False)
+    assert "SLA de Gamma 24/7" in shown and "*Abiertos: 2*" in shown
+    everything = json.dumps(
+        json.loads((await desk.slack(slash_command("sla"))).text)["blocks"], ensure_ascii=False
+    )
+    assert "*Abiertos: 3*" in everything
+    assert (
+        "No existe el cliente"
+        in json.loads((await desk.slack(slash_command("sla zeta"))).text)["text"]
+    )
