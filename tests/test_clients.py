@@ -217,3 +217,40 @@ async def test_sla_for_one_client(desk: Desk) -> None:
         "No existe el cliente"
         in json.loads((await desk.slack(slash_command("sla zeta"))).text)["text"]
     )
+
+
+async def test_forwarded_host_counts_only_from_a_trusted_proxy(start_desk) -> None:
+    now = FRIDAY_EVENING
+    trusting = await start_desk(now=lambda: now, HIB2B_TRUSTED_PROXIES="127.0.0.1")
+    await clients.add(trusting.services.db, OPERATOR, "acme", "Acme", ["acme.portalhib2b.com"], now)
+    page = await trusting.get("/soporte", headers={"X-Forwarded-Host": "acme.portalhib2b.com"})
+    assert "Portal de proveedores de <strong>Acme</strong>" in page.text
+
+
+async def test_untrusted_forwarded_host_is_ignored(desk: Desk) -> None:
+    page = await desk.get("/soporte", headers={"X-Forwarded-Host": "acme.portalhib2b.com"})
+    assert "Portal de proveedores de" not in page.text
+
+
+async def test_operators_import_clients_and_issue_api_keys(tmp_path) -> None:
+    env = {"HIB2B_DATA_DIR": str(tmp_path / "data"), "HIB2B_SECRET_KEY": "k" * 40}
+    (tmp_path / "clientes.csv").write_text(
+        "clave,nombre,hosts,estado\n"
+        "acme,Acme S.A.,acme.portalhib2b.com,vigente\n"
+        "beta,Beta,beta.portalhib2b.com;portal.beta.mx,suspendido\n"
+        "privacidad,Mal,x.portalhib2b.com,\n",
+        encoding="utf-8",
+    )
+    imported = await run_cli_async(tmp_path, env, "importar-clientes", "clientes.csv")
+    assert imported.returncode == 1  # one row refused, and said why
+    assert imported.stdout.strip() == "2 cliente(s) dados de alta."
+    assert "línea 4: «privacidad» es una palabra reservada" in imported.stderr
+    issued = await run_cli_async(tmp_path, env, "api-clave", "emitir", "acme")
+    assert issued.returncode == 0 and issued.stdout.startswith("hib2b_")
+    listed = await run_cli_async(tmp_path, env, "api-clave", "lista")
+    assert "acme" in listed.stdout and "activa" in listed.stdout
+    assert issued.stdout.strip() not in listed.stdout  # the key itself is never shown again
+    revoked = await run_cli_async(tmp_path, env, "api-clave", "revocar", "1")
+    assert revoked.stdout.strip() == "Clave 1 revocada."
+    beta = await run_cli_async(tmp_path, env, "cliente", "ver", "beta")
+    assert "soporte suspendido" in beta.stdout and "portal.beta.mx" in beta.stdout
