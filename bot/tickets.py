@@ -19,7 +19,7 @@ from store import sla as sla_store
 from store import team, uploads
 from store import tickets as store
 from store.db import Database, to_db
-from store.models import Ticket
+from store.models import StoredFile, Ticket
 from store.outbox import NewDelivery
 from store.tickets import NewTicket
 
@@ -62,132 +62,146 @@ async def create_from_form(
     sla: clocks.SlaPolicy,
 ) -> Created:
     """Store a supplier's report as a new ticket and queue its card, files and confirmation."""
-    incident = INCIDENT_BY_KEY[form.tipo]
     async with db.transaction() as conn:
-        existing = await store.ticket_by_form(conn, form.form_id) if form.form_id else None
-        if existing is not None:
-            return Created(existing.number, new=False)
-        number = await store.take_number(conn)
-        files = await uploads.claim_uploads(conn, form.form_id)
-        message_id = mail.new_message_id(number, "creado", mail_ctx.mail_from)
-        await store.insert_ticket(
-            conn,
-            number,
-            NewTicket(
-                created_at=now,
-                source=form.source,
-                form_id=form.form_id,
-                tipo=form.tipo,
-                severity=form.severity or incident.severity,
-                status=Status.NUEVO,
-                usuario=form.usuario,
-                correo=form.correo,
-                liga_portal=form.liga_portal,
-                descripcion=form.descripcion,
-                client_ip=form.client_ip,
-                email_thread=message_id,
-            ),
-        )
-        clock: dict = {}
-        if not form.suspended:
-            clock = clocks.first_contact_fields(now, sla)
-            clock["sla_next_at"] = clock["fc_target_at"]
+        return await create_in(conn, form, now, mail_ctx, sla)
+
+
+async def create_in(
+    conn: aiosqlite.Connection,
+    form: FormSubmission,
+    now: datetime,
+    mail_ctx: mail.MailContext,
+    sla: clocks.SlaPolicy,
+    files: list[StoredFile] | None = None,
+) -> Created:
+    """`create_from_form` inside the caller's transaction. `files`: already stored ones (an
+    email's attachments); by default those kept for the form."""
+    incident = INCIDENT_BY_KEY[form.tipo]
+    existing = await store.ticket_by_form(conn, form.form_id) if form.form_id else None
+    if existing is not None:
+        return Created(existing.number, new=False)
+    number = await store.take_number(conn)
+    if files is None:
+        files = await uploads.claim_uploads(conn, form.form_id) if form.form_id else []
+    message_id = mail.new_message_id(number, "creado", mail_ctx.mail_from)
+    await store.insert_ticket(
+        conn,
+        number,
+        NewTicket(
+            created_at=now,
+            source=form.source,
+            form_id=form.form_id,
+            tipo=form.tipo,
+            severity=form.severity or incident.severity,
+            status=Status.NUEVO,
+            usuario=form.usuario,
+            correo=form.correo,
+            liga_portal=form.liga_portal,
+            descripcion=form.descripcion,
+            client_ip=form.client_ip,
+            email_thread=message_id,
+        ),
+    )
+    clock: dict = {}
+    if not form.suspended:
+        clock = clocks.first_contact_fields(now, sla)
+        clock["sla_next_at"] = clock["fc_target_at"]
+    await store.update_ticket(
+        conn,
+        number,
+        {
+            **clock,
+            "client": form.client,
+            "triage": int(form.triage),
+            "sla_runs": int(not form.suspended),
+            "opened_by": form.opened_by,
+        },
+    )
+    if form.contact_now:
+        ticket = await store.locked_ticket(conn, number)
+        assert ticket is not None
+        contacted = clocks.apply_fields(ticket, {"first_contact_at": now})
+        timing = clocks.resolution_fields(ticket, contacted, sla, now)
         await store.update_ticket(
             conn,
             number,
             {
-                **clock,
-                "client": form.client,
-                "triage": int(form.triage),
-                "sla_runs": int(not form.suspended),
-                "opened_by": form.opened_by,
-            },
-        )
-        if form.contact_now:
-            ticket = await store.locked_ticket(conn, number)
-            assert ticket is not None
-            contacted = clocks.apply_fields(ticket, {"first_contact_at": now})
-            timing = clocks.resolution_fields(ticket, contacted, sla, now)
-            await store.update_ticket(
-                conn,
-                number,
-                {
-                    "first_contact_at": now,
-                    **timing,
-                    "sla_next_at": clocks.next_reminder_at(
-                        clocks.apply_fields(contacted, timing), set()
-                    ),
-                },
-            )
-        attachment_ids = [await store.insert_attachment(conn, number, f) for f in files]
-        await store.add_audit(
-            conn,
-            number,
-            now,
-            form.opened_by or "proveedor",
-            "creado",
-            {
-                "origen": form.source,
-                "cliente": form.client,
-                "ip": form.client_ip,
-                "adjuntos": len(files),
-            },
-        )
-
-        code = ticket_code(number).lower()
-        card = card_key(number)
-        await queue.enqueue(conn, NewDelivery(card, "slack", CARD, number, {}), now)
-        if blocks.is_shortened_on_card(form.descripcion):
-            await queue.enqueue(
-                conn,
-                NewDelivery(f"{code}:description", "slack", DESCRIPTION, number, {}, after=card),
-                now,
-            )
-        for attachment_id in attachment_ids:
-            await queue.enqueue(
-                conn,
-                NewDelivery(
-                    f"{code}:file:{attachment_id}",
-                    "slack",
-                    FILE,
-                    number,
-                    {"attachment": attachment_id},
-                    after=card,
+                "first_contact_at": now,
+                **timing,
+                "sla_next_at": clocks.next_reminder_at(
+                    clocks.apply_fields(contacted, timing), set()
                 ),
-                now,
-            )
-        confirmation = mail.confirmation(
-            mail.TicketFacts(
-                number=number,
-                created_at=now,
-                tipo=form.tipo,
-                usuario=form.usuario,
-                correo=form.correo,
-                liga_portal=form.liga_portal,
-                descripcion=form.descripcion,
-                attachments=tuple(f.display_name for f in files),
-            ),
-            mail_ctx,
-            message_id,
-            contact_by=clock.get("fc_due_at"),
-            after_hours=not form.suspended and not sla.calendar.is_open(now),
-            suspended=form.suspended,
+            },
         )
+    attachment_ids = [await store.insert_attachment(conn, number, f) for f in files]
+    await store.add_audit(
+        conn,
+        number,
+        now,
+        form.opened_by or "proveedor",
+        "creado",
+        {
+            "origen": form.source,
+            "cliente": form.client,
+            "ip": form.client_ip,
+            "adjuntos": len(files),
+        },
+    )
+
+    code = ticket_code(number).lower()
+    card = card_key(number)
+    await queue.enqueue(conn, NewDelivery(card, "slack", CARD, number, {}), now)
+    if blocks.is_shortened_on_card(form.descripcion):
+        await queue.enqueue(
+            conn,
+            NewDelivery(f"{code}:description", "slack", DESCRIPTION, number, {}, after=card),
+            now,
+        )
+    for attachment_id in attachment_ids:
         await queue.enqueue(
             conn,
             NewDelivery(
-                f"{code}:mail:creado",
-                "email",
-                EMAIL,
+                f"{code}:file:{attachment_id}",
+                "slack",
+                FILE,
                 number,
-                {
-                    "message_id": confirmation.message_id,
-                    "recipient": confirmation.recipient,
-                    "data": confirmation.data,
-                },
+                {"attachment": attachment_id},
+                after=card,
             ),
             now,
         )
+    confirmation = mail.confirmation(
+        mail.TicketFacts(
+            number=number,
+            created_at=now,
+            tipo=form.tipo,
+            usuario=form.usuario,
+            correo=form.correo,
+            liga_portal=form.liga_portal,
+            descripcion=form.descripcion,
+            attachments=tuple(f.display_name for f in files),
+        ),
+        mail_ctx,
+        message_id,
+        contact_by=clock.get("fc_due_at"),
+        after_hours=not form.suspended and not sla.calendar.is_open(now),
+        suspended=form.suspended,
+    )
+    await queue.enqueue(
+        conn,
+        NewDelivery(
+            f"{code}:mail:creado",
+            "email",
+            EMAIL,
+            number,
+            {
+                "message_id": confirmation.message_id,
+                "recipient": confirmation.recipient,
+                "data": confirmation.data,
+            },
+        ),
+        now,
+    )
     return Created(number, new=True)
 
 
@@ -227,37 +241,51 @@ async def act(
     async with db.transaction() as conn:
         if request_key and await _seen(conn, request_key):
             return Outcome("Esa acción ya se aplicó.", applied=False)
-        ticket = await store.locked_ticket(conn, number)
-        if ticket is None:
-            raise Refused(f"No existe el ticket {ticket_code(number)}.")
-        change = decide(ticket)
-        if not change.applied:
-            return Outcome(change.answer, applied=False, ticket=ticket)
-        after = clocks.apply_fields(ticket, change.fields)
-        sla = await policies.for_ticket(conn, ticket)
-        timing = clocks.resolution_fields(ticket, after, sla, now)
-        recorded = await sla_store.recorded(conn, number)
-        next_at = clocks.next_reminder_at(clocks.apply_fields(after, timing), recorded)
-        await store.update_ticket(
-            conn,
-            number,
-            {
-                **change.fields,
-                **timing,
-                "sla_next_at": next_at,
-                "updated_at": now,
-            },
-        )
-        event = await store.add_audit(
-            conn, number, now, actor.user_id, change.action, change.detail
-        )
-        updated = await store.locked_ticket(conn, number)
-        assert updated is not None
-        await _queue_effects(conn, updated, actor, change, event, now, mail_ctx, attachments)
-        if request_key:
+        outcome = await act_in(conn, number, actor, decide, now, mail_ctx, policies, attachments)
+        if request_key and outcome.applied:
             await conn.execute(
                 "INSERT INTO applied_requests (key, at) VALUES (?, ?)", (request_key, to_db(now))
             )
+    return outcome
+
+
+async def act_in(
+    conn: aiosqlite.Connection,
+    number: int,
+    actor: Actor,
+    decide: Callable[[Ticket], Change],
+    now: datetime,
+    mail_ctx: mail.MailContext,
+    policies: Policies,
+    attachments: tuple[mail.Attached, ...] = (),
+) -> Outcome:
+    """`act` inside the caller's transaction (inbound mail changes a ticket and records the
+    message it came from in one transaction)."""
+    ticket = await store.locked_ticket(conn, number)
+    if ticket is None:
+        raise Refused(f"No existe el ticket {ticket_code(number)}.")
+    change = decide(ticket)
+    if not change.applied:
+        return Outcome(change.answer, applied=False, ticket=ticket)
+    after = clocks.apply_fields(ticket, change.fields)
+    sla = await policies.for_ticket(conn, ticket)
+    timing = clocks.resolution_fields(ticket, after, sla, now)
+    recorded = await sla_store.recorded(conn, number)
+    next_at = clocks.next_reminder_at(clocks.apply_fields(after, timing), recorded)
+    await store.update_ticket(
+        conn,
+        number,
+        {
+            **change.fields,
+            **timing,
+            "sla_next_at": next_at,
+            "updated_at": now,
+        },
+    )
+    event = await store.add_audit(conn, number, now, actor.user_id, change.action, change.detail)
+    updated = await store.locked_ticket(conn, number)
+    assert updated is not None
+    await _queue_effects(conn, updated, actor, change, event, now, mail_ctx, attachments)
     return Outcome(change.answer, applied=True, ticket=updated)
 
 
