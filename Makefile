@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench chromium
+.PHONY: run test bench system-deps
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,16 +14,19 @@ $(BIN)/.installed: pyproject.toml
 run: $(BIN)/.installed
 	$(BIN)/python -m bot
 
-# Debian's Chromium drives the browser tests; installed when we are root and it is missing.
-chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
+# Debian's Chromium drives the browser tests and Dovecot plays the support mailbox; installed
+# when we are root and they are missing.
+system-deps:
+	@if ! command -v chromium >/dev/null 2>&1 || ! [ -x /usr/sbin/dovecot ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      chromium dovecot-imapd >/dev/null; \
 	  else \
-	    echo "chromium is missing: run 'sudo apt-get install chromium' (the browser tests need it)" >&2; exit 1; \
-	  fi; }
+	    echo "run 'sudo apt-get install chromium dovecot-imapd' (the tests need them)" >&2; exit 1; \
+	  fi; \
+	fi
 
-test: $(BIN)/.installed chromium
+test: $(BIN)/.installed system-deps
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 

@@ -109,6 +109,7 @@ class CardTicket:
     client_name: str = ""
     triage: bool = False  # the client could not be told
     sla_runs: bool = True  # False: the client's support is not current
+    mail_bounced: bool = False
 
 
 @dataclass(frozen=True)
@@ -189,6 +190,8 @@ def _state_line(ticket: CardTicket, zone: str) -> str:
         parts.append(f"*Cliente:* {slack_escape(ticket.client_name)}")
     elif ticket.triage:
         parts.append(":mag: *Cliente desconocido:* revisar")
+    if ticket.mail_bounced:
+        parts.append(":warning: *Correo rebotado:* llamar al proveedor")
     if not ticket.sla_runs and status is not Status.CERRADO:
         parts.append(
             ":no_entry: *Soporte no vigente:* sin SLA (`/hib2b cliente aceptar "

@@ -72,6 +72,15 @@ class Settings:
     mail_from: str = "Soporte HIB2B <soporte@portalhib2b.com>"
     mail_reply_to: str = "Soporte HIB2B <soporte@portalhib2b.com>"
     secret_key: str | None = None
+    imap_host: str | None = None
+    imap_port: int = 993
+    imap_tls: str = "ssl"
+    imap_ca_file: str | None = None
+    imap_username: str | None = None
+    imap_password: str | None = None
+    imap_folder: str = "INBOX"
+    imap_poll: timedelta = timedelta(seconds=30)
+    reopen_window: timedelta = timedelta(days=7)
     retry_base: timedelta = timedelta(seconds=2)
     retry_max: timedelta = timedelta(minutes=5)
     log_level: str = "INFO"
@@ -255,7 +264,26 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     if retry_base <= timedelta(0) or retry_max < retry_base:
         raise ConfigError("HIB2B_RETRY_MAX: must be at least HIB2B_RETRY_BASE, both positive")
 
+    imap_tls = get("IMAP_TLS", "ssl").lower()
+    if imap_tls not in {"ssl", "starttls", "none"}:
+        raise ConfigError("IMAP_TLS: must be ssl, starttls or none")
+    if imap_tls == "starttls":
+        # The IMAP client library has no STARTTLS; failing closed beats reading in clear text.
+        raise ConfigError("IMAP_TLS: starttls is not supported yet; use ssl (port 993)")
+    imap_host = get("IMAP_HOST") or None
+    if imap_host and not (get("IMAP_USERNAME") and env.get("IMAP_PASSWORD")):
+        raise ConfigError("IMAP_USERNAME and IMAP_PASSWORD are required when IMAP_HOST is set")
+
     return Settings(
+        imap_host=imap_host,
+        imap_port=_int(env, "IMAP_PORT", 993 if imap_tls == "ssl" else 143, 1),
+        imap_tls=imap_tls,
+        imap_ca_file=get("IMAP_CA_FILE") or None,
+        imap_username=get("IMAP_USERNAME") or None,
+        imap_password=env.get("IMAP_PASSWORD") or None,
+        imap_folder=get("IMAP_FOLDER", "INBOX"),
+        imap_poll=parse_duration(get("IMAP_POLL", "30s"), "IMAP_POLL"),
+        reopen_window=parse_duration(get("HIB2B_REOPEN_WINDOW", "7d"), "HIB2B_REOPEN_WINDOW"),
         slack_bot_token=token,
         slack_signing_secret=secret,
         slack_app_token=app_token,

@@ -52,6 +52,7 @@ def card_ticket(
         client_name=client_name,
         triage=bool(ticket.triage),
         sla_runs=bool(ticket.sla_runs),
+        mail_bounced=bool(ticket.mail_bounced),
     )
 
 

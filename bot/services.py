@@ -19,6 +19,7 @@ from bot import janitor, watch
 from bot.channel import Channel, LogChannel, SlackChannel
 from bot.config import Settings
 from bot.deliveries import Deliveries
+from bot.imap import MailboxStatus
 from bot.mail import FileSender, MailContext, MailSender, SmtpSender
 from bot.outbox import Outbox
 from bot.plans import Policies
@@ -95,6 +96,7 @@ class Services:
         self._outbox: Outbox | None = None
         self._janitor: asyncio.Task[None] | None = None
         self._watcher: asyncio.Task[None] | None = None
+        self.mailbox: MailboxStatus | None = None  # set when the support mailbox is read
 
     @property
     def db(self) -> Database:

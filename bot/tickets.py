@@ -187,21 +187,7 @@ async def create_in(
         after_hours=not form.suspended and not sla.calendar.is_open(now),
         suspended=form.suspended,
     )
-    await queue.enqueue(
-        conn,
-        NewDelivery(
-            f"{code}:mail:creado",
-            "email",
-            EMAIL,
-            number,
-            {
-                "message_id": confirmation.message_id,
-                "recipient": confirmation.recipient,
-                "data": confirmation.data,
-            },
-        ),
-        now,
-    )
+    await queue_email(conn, f"{code}:mail:creado", number, confirmation, now)
     return Created(number, new=True)
 
 
@@ -289,6 +275,31 @@ async def act_in(
     return Outcome(change.answer, applied=True, ticket=updated)
 
 
+async def queue_email(
+    conn: aiosqlite.Connection, key: str, ticket: int, message: mail.OutgoingMail, now: datetime
+) -> None:
+    """Queue an email of a ticket, remembering its Message-ID so replies find the ticket."""
+    await queue.enqueue(
+        conn,
+        NewDelivery(
+            key,
+            "email",
+            EMAIL,
+            ticket,
+            {
+                "message_id": message.message_id,
+                "recipient": message.recipient,
+                "data": message.data,
+            },
+        ),
+        now,
+    )
+    await conn.execute(
+        "INSERT OR IGNORE INTO sent_messages (message_id, ticket) VALUES (?, ?)",
+        (message.message_id, ticket),
+    )
+
+
 async def _seen(conn: aiosqlite.Connection, key: str) -> bool:
     row = await (
         await conn.execute("SELECT 1 FROM applied_requests WHERE key = ?", (key,))
@@ -330,21 +341,7 @@ async def _queue_effects(
         )
     if change.email:
         message = await _email(conn, ticket, actor, change, now, mail_ctx, attachments)
-        await queue.enqueue(
-            conn,
-            NewDelivery(
-                f"{code}:mail:{change.email}:{event}",
-                "email",
-                EMAIL,
-                ticket.number,
-                {
-                    "message_id": message.message_id,
-                    "recipient": message.recipient,
-                    "data": message.data,
-                },
-            ),
-            now,
-        )
+        await queue_email(conn, f"{code}:mail:{change.email}:{event}", ticket.number, message, now)
 
 
 async def _email(

@@ -327,6 +327,17 @@ def close(
     )
 
 
+def _reopened(ticket: Ticket) -> dict[str, Any]:
+    return {
+        "status": Status.ASIGNADO if ticket.assignee else Status.NUEVO,
+        "closed_at": None,
+        "close_kind": None,
+        "close_cause": None,
+        "close_summary": None,
+        "duplicate_of": None,
+    }
+
+
 def reopen(ticket: Ticket, actor: Actor, reason: str, now: datetime) -> Change:
     _member(actor)
     code = ticket_code(ticket.number)
@@ -336,14 +347,7 @@ def reopen(ticket: Ticket, actor: Actor, reason: str, now: datetime) -> Change:
     return Change(
         "reabierto",
         f"{code} reabierto.",
-        fields={
-            "status": Status.ASIGNADO if ticket.assignee else Status.NUEVO,
-            "closed_at": None,
-            "close_kind": None,
-            "close_cause": None,
-            "close_summary": None,
-            "duplicate_of": None,
-        },
+        fields=_reopened(ticket),
         detail={"motivo": reason},
         thread=f":arrows_counterclockwise: {actor.mention} reabrió el ticket.\n"
         f"Motivo: {slack_escape(reason)}",
@@ -366,4 +370,63 @@ def accept(ticket: Ticket, actor: Actor, now: datetime) -> Change:
         fields={"sla_runs": 1},
         thread=f"{actor.mention} aceptó el ticket aunque el soporte del cliente no está "
         "vigente; los relojes del SLA empiezan ahora.",
+    )
+
+
+SUPPLIER = Actor("proveedor", None, "Proveedor")
+
+
+def supplier_reply(
+    ticket: Ticket, sender: str, text: str, files: tuple[str, ...], now: datetime
+) -> Change:
+    """The supplier answered by email: into the thread; a ticket waiting on them resumes."""
+    fields: dict[str, Any] = {}
+    thread = f":incoming_envelope: *Respuesta del proveedor* ({slack_escape(sender)}):\n"
+    thread += _quote(text) if text else "_(sin texto)_"
+    if files:
+        thread += "\n:paperclip: Adjuntos: " + ", ".join(slack_escape(name) for name in files)
+    if ticket.status == Status.ESPERANDO:
+        fields = {
+            "status": Status.ASIGNADO if ticket.assignee else Status.NUEVO,
+            "waiting_since": None,
+        }
+        thread += "\n_El ticket deja de esperar al proveedor._"
+    thread += "\n" + (mention(ticket.assignee) if ticket.assignee else "<!here>")
+    return Change(
+        "respuesta_proveedor",
+        "",
+        fields=fields,
+        detail={"de": sender, "texto": text, "adjuntos": list(files)},
+        thread=thread,
+    )
+
+
+def supplier_reopen(ticket: Ticket, sender: str, text: str, now: datetime) -> Change:
+    """The supplier answered a recently closed ticket: it is open again."""
+    thread = (
+        f":arrows_counterclockwise: El proveedor ({slack_escape(sender)}) respondió al "
+        f"ticket cerrado y se reabrió:\n{_quote(text) if text else '_(sin texto)_'}\n"
+        + (mention(ticket.assignee) if ticket.assignee else "<!here>")
+    )
+    return Change(
+        "reabierto",
+        "",
+        fields=_reopened(ticket),
+        detail={"motivo": "El proveedor respondió por correo.", "de": sender, "texto": text},
+        thread=thread,
+        email="reabierto",
+    )
+
+
+def bounced(ticket: Ticket, now: datetime) -> Change:
+    """An email to the supplier came back: the card says so, so someone calls instead."""
+    if ticket.mail_bounced:
+        return Change("rebote", "", applied=False)
+    return Change(
+        "rebote",
+        "",
+        fields={"mail_bounced": 1},
+        thread=":warning: *Correo rebotado*: el correo al proveedor "
+        f"({slack_escape(ticket.correo)}) no se pudo entregar. Conviene "
+        "llamarle y confirmar su dirección.",
     )

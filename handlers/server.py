@@ -3,6 +3,8 @@ with the desk's services started and stopped by `cleanup_ctx`."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
@@ -12,7 +14,9 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 
+from bot import replies
 from bot.config import MIB, Settings
+from bot.imap import MailboxReader
 from bot.services import Services, utc_now
 from handlers import api
 from handlers import web as web_routes
@@ -30,6 +34,8 @@ def create_app(settings: Settings, now: Callable[[], datetime] = utc_now) -> web
     web_routes.register(app)
     api.register(app)
     app.cleanup_ctx.append(_services_ctx)
+    if settings.imap_host:
+        app.cleanup_ctx.append(_mailbox_ctx)
     if settings.mode != "local":
         bolt = build_bolt_app(services)
         app[BOLT] = bolt
@@ -48,6 +54,21 @@ async def _services_ctx(app: web.Application) -> AsyncIterator[None]:
     )
     yield
     await services.stop()
+
+
+async def _mailbox_ctx(app: web.Application) -> AsyncIterator[None]:
+    services = app[web_routes.SERVICES]
+
+    async def handle(raw: bytes, uid: str) -> str:
+        return await replies.receive(services, raw, uid)
+
+    reader = MailboxReader(services.settings, handle)
+    services.mailbox = reader.status
+    task = asyncio.create_task(reader.run(), name="mailbox")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 async def _socket_mode_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -397,6 +397,12 @@ async def health(request: web.Request) -> web.Response:
             for d in failed[:50]
         ],
     }
+    if services.mailbox is not None:
+        body["mailbox"] = {
+            "connected": services.mailbox.connected,
+            "last_error": services.mailbox.last_error,
+            "processed": services.mailbox.processed,
+        }
     return web.json_response(body)
 
 

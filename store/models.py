@@ -53,6 +53,8 @@ class Ticket:
     client: str | None = None
     triage: int = 0
     sla_runs: int = 1
+    mail_bounced: int = 0
+    related_to: int | None = None
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Ticket:

@@ -170,6 +170,8 @@ _UPDATABLE = frozenset(
         "triage",
         "sla_runs",
         "opened_by",
+        "mail_bounced",
+        "related_to",
     }
 )
 

@@ -1,0 +1,120 @@
+"""Reading the support mailbox over IMAP: IDLE where the server offers it, polling otherwise.
+
+A message is flagged on the server (`$Hib2bDone`, and `\\Seen`) only after its processing is
+committed; a crash in between means it is read again and recognised by its Message-ID, so
+nothing is lost and nothing is applied twice. Connection problems reconnect with backoff."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import ssl
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import aioimaplib
+
+from bot.config import Settings
+
+log = logging.getLogger("hib2b.imap")
+DONE_FLAG = "$Hib2bDone"
+CONNECTION_ERRORS = (OSError, TimeoutError, aioimaplib.AioImapException, ssl.SSLError)
+
+Handler = Callable[[bytes, str], Awaitable[str]]
+
+
+class MailboxError(Exception):
+    """The server refused a command (login, select): retried after a pause, and shown."""
+
+
+@dataclass
+class MailboxStatus:
+    connected: bool = False
+    last_error: str = ""
+    processed: int = 0
+
+
+class MailboxReader:
+    def __init__(self, settings: Settings, handle: Handler) -> None:
+        self._settings = settings
+        self._handle = handle
+        self.status = MailboxStatus()
+
+    def _client(self) -> aioimaplib.IMAP4:
+        s = self._settings
+        if s.imap_tls == "ssl":
+            context = ssl.create_default_context(cafile=s.imap_ca_file)
+            return aioimaplib.IMAP4_SSL(
+                s.imap_host or "", s.imap_port, ssl_context=context, timeout=30
+            )
+        return aioimaplib.IMAP4(s.imap_host or "", s.imap_port, timeout=30)
+
+    async def run(self) -> None:
+        delay = 1.0
+        while True:
+            try:
+                await self._session()
+            except (*CONNECTION_ERRORS, MailboxError) as error:
+                self.status.connected = False
+                self.status.last_error = f"{type(error).__name__}: {error}"
+                log.warning("mailbox: %s; reconnecting in %.0fs", self.status.last_error, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 60.0)
+                continue
+            delay = 1.0
+
+    async def _session(self) -> None:
+        client = self._client()
+        try:
+            await client.wait_hello_from_server()
+            _ok(
+                await client.login(
+                    self._settings.imap_username or "", self._settings.imap_password or ""
+                ),
+                "login",
+            )
+            _ok(await client.select(self._settings.imap_folder), "select")
+            self.status.connected, self.status.last_error = True, ""
+            idle = "IDLE" in client.protocol.capabilities
+            while True:
+                await self.process_unread(client)
+                if idle:
+                    await self._idle(client)
+                else:
+                    await asyncio.sleep(self._settings.imap_poll.total_seconds())
+        finally:
+            if client.protocol.transport is not None:
+                client.protocol.transport.close()
+
+    async def _idle(self, client: aioimaplib.IMAP4) -> None:
+        # Woken by the server when mail arrives; also at least every poll interval.
+        waiting = await client.idle_start(timeout=self._settings.imap_poll.total_seconds())
+        with contextlib.suppress(TimeoutError):
+            await client.wait_server_push(timeout=self._settings.imap_poll.total_seconds())
+        client.idle_done()
+        await asyncio.wait_for(waiting, timeout=30)
+
+    async def process_unread(self, client: aioimaplib.IMAP4) -> int:
+        """Process every message not yet flagged done; returns how many."""
+        found = await client.uid_search("UNKEYWORD", DONE_FLAG)
+        _ok(found, "search")
+        uids = [uid for line in found.lines[:-1] for uid in line.decode().split() if uid.isdigit()]
+        for uid in uids:
+            fetched = await client.uid("fetch", uid, "(BODY.PEEK[])")
+            _ok(fetched, "fetch")
+            raw = next((bytes(line) for line in fetched.lines if isinstance(line, bytearray)), None)
+            if raw is None:
+                continue
+            outcome = await self._handle(raw, uid)
+            # Only now, with the change committed, is the message marked on the server.
+            _ok(await client.uid("store", uid, "+FLAGS", f"(\\Seen {DONE_FLAG})"), "store")
+            self.status.processed += 1
+            log.info("mailbox message %s: %s", uid, outcome)
+        return len(uids)
+
+
+def _ok(response: aioimaplib.Response, what: str) -> None:
+    if response.result != "OK":
+        lines = b" ".join(line for line in response.lines if isinstance(line, bytes))
+        raise MailboxError(f"{what}: {response.result} {lines.decode(errors='replace')}")

@@ -1,0 +1,216 @@
+"""What an email in the support mailbox does: a supplier's reply goes to its ticket's thread (a
+waiting ticket resumes, a recently closed one reopens), an email about no ticket opens one,
+auto-replies change nothing, bounces mark the ticket. Each message is processed once: it is
+recorded by Message-ID in the same transaction as the change it makes."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from datetime import datetime
+
+import aiosqlite
+
+from bot import files, inbound, workflow
+from bot.clients import SUSPENDIDO
+from bot.deliveries import FILE
+from bot.domain import Source, ticket_code
+from bot.services import Services
+from bot.tickets import FormSubmission, act_in, card_key, create_in
+from bot.workflow import Change
+from store import clients as client_store
+from store import outbox as queue
+from store import tickets as store
+from store.db import to_db
+from store.models import StoredFile, Ticket
+from store.outbox import NewDelivery
+
+MAX_DESCRIPTION = 10_000
+
+
+async def receive(services: Services, raw: bytes, uid: str = "") -> str:
+    """Process one message; returns what was done (recorded as the message's outcome)."""
+    mail = inbound.parse(raw)
+    message_id = mail.message_id or f"<sin-id.{hashlib.sha256(raw).hexdigest()[:24]}@hib2b>"
+    now = services.now()
+    async with services.db.transaction() as conn:
+        seen = await (
+            await conn.execute("SELECT outcome FROM inbound WHERE message_id = ?", (message_id,))
+        ).fetchone()
+        if seen is not None:
+            return "repetido"
+        outcome, ticket = await _handle(conn, services, mail, now)
+        await conn.execute(
+            "INSERT INTO inbound (message_id, mailbox_uid, ticket, outcome, at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (message_id, uid, ticket, outcome, to_db(now)),
+        )
+    services.wake_outbox()
+    return outcome
+
+
+async def _ticket_of(conn: aiosqlite.Connection, message_ids: tuple[str, ...]) -> int | None:
+    for message_id in message_ids:
+        row = await (
+            await conn.execute(
+                "SELECT ticket FROM sent_messages WHERE message_id = ?", (message_id,)
+            )
+        ).fetchone()
+        if row:
+            return int(row[0])
+    return None
+
+
+async def _handle(
+    conn: aiosqlite.Connection, services: Services, mail: inbound.Inbound, now: datetime
+) -> tuple[str, int | None]:
+    if mail.bounce:
+        number = await _ticket_of(conn, mail.bounced)
+        if number is None:
+            return "rebote_sin_ticket", None
+        await _act(conn, services, number, lambda t: workflow.bounced(t, now), now)
+        return "rebote", number
+    if mail.automatic:
+        return "automatico", None
+    number = await _ticket_of(conn, mail.references)
+    if number is None and mail.ticket_in_subject is not None:
+        found = await store.locked_ticket(conn, mail.ticket_in_subject)
+        number = found.number if found else None
+    if number is None:
+        return "nuevo", await _new_ticket(conn, services, mail, now, related=None)
+    ticket = await store.locked_ticket(conn, number)
+    assert ticket is not None
+    kept, notes = await _keep_attachments(services, mail)
+    text = _with_notes(mail.text, notes)
+    names = tuple(f.display_name for f in kept)
+    if ticket.status != "cerrado":
+        await _act(
+            conn,
+            services,
+            number,
+            lambda t: workflow.supplier_reply(t, mail.sender, text, names, now),
+            now,
+        )
+        await _attach(conn, number, kept, now)
+        return "respuesta", number
+    window = services.settings.reopen_window
+    if ticket.closed_at is not None and now - ticket.closed_at <= window:
+        await _act(
+            conn,
+            services,
+            number,
+            lambda t: workflow.supplier_reopen(t, mail.sender, text, now),
+            now,
+        )
+        await _attach(conn, number, kept, now)
+        return "reabierto", number
+    return "nuevo_relacionado", await _new_ticket(conn, services, mail, now, related=number)
+
+
+async def _act(
+    conn: aiosqlite.Connection,
+    services: Services,
+    number: int,
+    decide: Callable[[Ticket], Change],
+    now: datetime,
+) -> None:
+    await act_in(conn, number, workflow.SUPPLIER, decide, now, services.mail_ctx, services.policies)
+
+
+async def _new_ticket(
+    conn: aiosqlite.Connection,
+    services: Services,
+    mail: inbound.Inbound,
+    now: datetime,
+    related: int | None,
+) -> int:
+    """The email channel of the manual: an email about no open ticket opens one."""
+    row = await (
+        await conn.execute(
+            "SELECT client FROM tickets WHERE correo = ? AND client IS NOT NULL"
+            " ORDER BY number DESC LIMIT 1",
+            (mail.sender,),
+        )
+    ).fetchone()
+    client = await client_store.client_in(conn, row[0]) if row else None
+    kept, notes = await _keep_attachments(services, mail)
+    lines = [mail.subject or "(sin asunto)"]
+    if related is not None:
+        lines.append(f"Relacionado con {ticket_code(related)} (cerrado).")
+    lines.append(_with_notes(mail.text, notes))
+    description = "\n\n".join(line for line in lines if line)[:MAX_DESCRIPTION]
+    policy = services.policies.for_plan(client.plan if client else None)
+    created = await create_in(
+        conn,
+        FormSubmission(
+            form_id=f"mail:{mail.message_id}",
+            tipo="no_lo_se",
+            usuario=(mail.sender_name or mail.sender)[:200],
+            correo=mail.sender,
+            liga_portal="",
+            descripcion=description,
+            client_ip="",
+            source=Source.CORREO,
+            client=client.key if client else None,
+            triage=client is None,
+            suspended=client is not None and client.status == SUSPENDIDO,
+        ),
+        now,
+        services.mail_ctx,
+        policy,
+        files=kept,
+    )
+    if related is not None:
+        await store.update_ticket(conn, created.number, {"related_to": related})
+    return created.number
+
+
+async def _keep_attachments(
+    services: Services,
+    mail: inbound.Inbound,
+) -> tuple[list[StoredFile], list[str]]:
+    """Store the attachments the form would accept; say why the others were left out."""
+    settings, kept, notes, total = services.settings, [], [], 0
+    for part in mail.attachments:
+        name = files.display_name(part.name)
+        verdict = files.inspect(part.data)
+        if (
+            len(part.data) > settings.max_file_bytes
+            or total + len(part.data) > settings.max_total_bytes
+            or len(kept) >= settings.max_files
+        ):
+            notes.append(f"«{name}» no se guardó: excede los límites de adjuntos.")
+            continue
+        if verdict.content_type is None:
+            notes.append(f"«{name}» no se guardó: {verdict.problem}.")
+            continue
+        saved = files.save(settings.data_dir, part.data, verdict.content_type)
+        kept.append(
+            StoredFile(0, saved.stored_name, name, verdict.content_type, saved.size, saved.sha256)
+        )
+        total += len(part.data)
+    return kept, notes
+
+
+def _with_notes(text: str, notes: list[str]) -> str:
+    return "\n".join([text, *notes]).strip() if notes else text
+
+
+async def _attach(
+    conn: aiosqlite.Connection, number: int, kept: list[StoredFile], now: datetime
+) -> None:
+    code = ticket_code(number).lower()
+    for file in kept:
+        attachment = await store.insert_attachment(conn, number, file)
+        await queue.enqueue(
+            conn,
+            NewDelivery(
+                f"{code}:file:{attachment}",
+                "slack",
+                FILE,
+                number,
+                {"attachment": attachment},
+                after=card_key(number),
+            ),
+            now,
+        )

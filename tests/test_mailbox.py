@@ -1,0 +1,237 @@
+"""Two-way email against a real IMAP server (Debian's Dovecot): supplier replies land in the
+ticket's thread; new emails open tickets; auto-replies and bounces do not."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+import pytest
+
+from bot import replies
+from store import tickets as store
+from tests import samples
+from tests.conftest import smtp_env
+from tests.desk import Desk, slack_env, slash_command
+from tests.fakes.dovecot import Dovecot, wait_until
+from tests.fakes.slack import FakeSlack
+from tests.fakes.smtp import FakeSmtp
+
+TEAM = {"HIB2B_TECHNICIANS": "U0TECH1"}
+
+
+@pytest.fixture
+def dovecot():
+    server = Dovecot().start()
+    yield server
+    server.remove()
+
+
+@pytest.fixture
+async def desk(start_desk, fake_slack: FakeSlack, smtp: FakeSmtp, dovecot: Dovecot) -> Desk:
+    desk = await start_desk(**slack_env(fake_slack.url), **smtp_env(smtp), **TEAM, **dovecot.env())
+    await desk.submit()
+    await fake_slack.wait_for(lambda: fake_slack.cards())
+    await smtp.wait_for(1)
+    return desk
+
+
+def reply_to(original: EmailMessage, text: str, **headers: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = "Xime <xime@example.com>"
+    message["To"] = "soporte@portalhib2b.com"
+    message["Subject"] = "RE: " + str(original["Subject"])
+    message["Message-ID"] = make_msgid(domain="example.com")
+    message["In-Reply-To"] = original["Message-ID"]
+    message["References"] = original["Message-ID"]
+    for name, value in headers.items():
+        message[name.replace("_", "-")] = value
+    message.set_content(text)
+    return message
+
+
+def thread_texts(fake: FakeSlack) -> list[str]:
+    card = fake.cards()[0]
+    return [json.dumps(m["blocks"] or [], ensure_ascii=False) for m in fake.replies(card["ts"])]
+
+
+async def test_a_reply_lands_in_the_thread_once(
+    desk: Desk, dovecot: Dovecot, fake_slack: FakeSlack, smtp: FakeSmtp
+) -> None:
+    confirmation = smtp.messages[0]
+    text = (
+        "Ya pude entrar, gracias.\n\nEl jue, 27 nov 2026 a las 10:00, Soporte HIB2B "
+        "escribió:\n> Estimado xime1805,\n> Le informamos…\n\n-- \nXimena, Proveedora"
+    )
+    started = time.monotonic()
+    await dovecot.deliver(reply_to(confirmation, text).as_bytes())
+    await fake_slack.wait_for(
+        lambda: any("Respuesta del proveedor" in t for t in thread_texts(fake_slack)), timeout=15
+    )
+    arrival = time.monotonic() - started
+    [posted] = [t for t in thread_texts(fake_slack) if "Respuesta del proveedor" in t]
+    assert "Ya pude entrar, gracias." in posted
+    assert "Le informamos" not in posted and "Ximena, Proveedora" not in posted
+    await wait_until(lambda: _flagged(dovecot, 1))
+    # The service dies after committing and before flagging: the message is read again.
+    await dovecot.unflag_all()
+    await wait_until(lambda: _flagged(dovecot, 1))
+    await asyncio.sleep(0.3)
+    assert sum("Respuesta del proveedor" in t for t in thread_texts(fake_slack)) == 1
+    print(f"\nmailbox to thread: {arrival:.2f}s")
+
+
+async def _flagged(dovecot: Dovecot, count: int) -> bool:
+    return await dovecot.flagged_done() == count
+
+
+async def test_matching_by_subject_and_new_tickets(
+    desk: Desk, dovecot: Dovecot, fake_slack: FakeSlack, smtp: FakeSmtp
+) -> None:
+    by_subject = EmailMessage()
+    by_subject["From"] = "otra.persona@example.com"
+    by_subject["Subject"] = "Re: [HD-1] Ticket generado"
+    by_subject["Message-ID"] = make_msgid(domain="example.com")
+    by_subject.set_content("Adjunto más datos.")
+    await dovecot.deliver(by_subject.as_bytes())
+
+    fresh = EmailMessage()
+    fresh["From"] = "Proveedor Nuevo <nuevo@proveedor.mx>"
+    fresh["Subject"] = "No puedo subir mi factura"
+    fresh["Message-ID"] = make_msgid(domain="proveedor.mx")
+    fresh.set_content("Me marca error de RFC.")
+    fresh.add_attachment(
+        samples.CFDI, maintype="application", subtype="xml", filename="factura.xml"
+    )
+    await dovecot.deliver(fresh.as_bytes())
+
+    await wait_until(lambda: _count(desk, 2))
+    ticket = await store.get_ticket(desk.services.db, 2)
+    assert ticket is not None and ticket.source == "correo" and ticket.triage == 1
+    assert ticket.correo == "nuevo@proveedor.mx" and "Me marca error de RFC." in (
+        ticket.descripcion
+    )
+    assert [a.display_name for a in await store.attachments_of(desk.services.db, 2)] == [
+        "factura.xml"
+    ]
+    mails = await smtp.wait_for(2)
+    assert mails[1]["Subject"].startswith("[HD-2]")
+    await fake_slack.wait_for(
+        lambda: any("Adjunto más datos." in t for t in thread_texts(fake_slack))
+    )
+
+
+async def _count(desk: Desk, count: int) -> bool:
+    return await store.count_tickets(desk.services.db) == count
+
+
+async def test_auto_replies_and_bounces(
+    desk: Desk, dovecot: Dovecot, fake_slack: FakeSlack, smtp: FakeSmtp
+) -> None:
+    confirmation = smtp.messages[0]
+    away = reply_to(
+        confirmation, "Estoy de vacaciones hasta el lunes.", Auto_Submitted="auto-replied"
+    )
+    await dovecot.deliver(away.as_bytes())
+    bounce = EmailMessage()
+    bounce["From"] = "MAILER-DAEMON@mx.example.com"
+    bounce["Subject"] = "Undelivered Mail Returned to Sender"
+    bounce["Message-ID"] = make_msgid(domain="mx.example.com")
+    bounce.set_content("The mail system: user unknown")
+    bounce.make_mixed()
+    returned = EmailMessage()
+    returned["Message-ID"] = confirmation["Message-ID"]
+    returned["Subject"] = confirmation["Subject"]
+    bounce.attach(_rfc822(returned))
+    await dovecot.deliver(bounce.as_bytes())
+    await wait_until(lambda: _flagged(dovecot, 2))
+    ticket = await store.get_ticket(desk.services.db, 1)
+    assert ticket is not None and ticket.mail_bounced == 1 and ticket.status == "nuevo"
+    assert await store.count_tickets(desk.services.db) == 1
+    await fake_slack.wait_for(lambda: any("Correo rebotado" in t for t in thread_texts(fake_slack)))
+    assert not any("vacaciones" in t for t in thread_texts(fake_slack))
+
+
+def _rfc822(inner: EmailMessage) -> EmailMessage:
+    part = EmailMessage()
+    part.set_content(inner)
+    return part
+
+
+async def test_spanish_charsets_html_and_attachments(
+    desk: Desk, fake_slack: FakeSlack, smtp: FakeSmtp
+) -> None:
+    confirmation = smtp.messages[0]
+    legacy = (
+        f"From: =?windows-1252?Q?Ma=F1ana_Pe=F1a?= <xime@example.com>\r\n"
+        f"Subject: =?iso-8859-1?Q?Re:_factura_n=FAmero_5?=\r\n"
+        f"Message-ID: <cp1252.1@example.com>\r\nIn-Reply-To: {confirmation['Message-ID']}\r\n"
+        "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=windows-1252\r\n"
+        "Content-Transfer-Encoding: 8bit\r\n\r\n"
+    ).encode() + ("La facturación de Ñandú “ya quedó”.\r\n").encode("cp1252")
+    assert await replies.receive(desk.services, legacy) == "respuesta"
+    html = EmailMessage()
+    html["From"] = "xime@example.com"
+    html["Subject"] = "Re: [HD-1]"
+    html["Message-ID"] = "<html.1@example.com>"
+    html.set_content(
+        "<html><body><p>Hola <b>equipo</b>,</p><p>ya funciona &amp; listo.</p>"
+        "<blockquote>texto citado</blockquote></body></html>",
+        subtype="html",
+    )
+    with_file = reply_to(confirmation, "Va la captura.")
+    with_file.add_attachment(samples.png(), maintype="image", subtype="png", filename="captura.png")
+    assert await replies.receive(desk.services, html.as_bytes()) == "respuesta"
+    assert await replies.receive(desk.services, with_file.as_bytes()) == "respuesta"
+    assert await replies.receive(desk.services, with_file.as_bytes()) == "repetido"
+    await fake_slack.wait_for(lambda: len(thread_texts(fake_slack)) >= 3)
+    texts = "\n".join(thread_texts(fake_slack))
+    assert "La facturación de Ñandú “ya quedó”." in texts
+    assert "Hola equipo," in texts and "ya funciona &amp; listo." in texts
+    assert "texto citado" not in texts
+    await fake_slack.wait_for(
+        lambda: any(f.get("title") == "captura.png" for f in fake_slack.files.values())
+    )
+
+
+async def test_replies_to_closed_tickets(
+    start_desk, fake_slack: FakeSlack, smtp: FakeSmtp, dovecot: Dovecot
+) -> None:
+    desk = await start_desk(
+        **slack_env(fake_slack.url),
+        **smtp_env(smtp),
+        **TEAM,
+        **dovecot.env(),
+        HIB2B_REOPEN_WINDOW="2s",
+    )
+    await desk.submit()
+    await desk.submit()
+    confirmations = await smtp.wait_for(2)
+    for number in (1, 2):
+        await desk.slack(slash_command(f"cerrar {number} acceso Listo"))
+    await smtp.wait_for(4)
+    reopened = reply_to(confirmations[0], "Sigue fallando.")
+    assert await replies.receive(desk.services, reopened.as_bytes()) == "reabierto"
+    ticket = await store.get_ticket(desk.services.db, 1)
+    assert ticket is not None and ticket.status == "nuevo"
+    await asyncio.sleep(2.1)  # past the reopen window
+    late = reply_to(confirmations[1], "Otra duda distinta.")
+    assert await replies.receive(desk.services, late.as_bytes()) == "nuevo_relacionado"
+    new = await store.get_ticket(desk.services.db, 3)
+    assert new is not None and new.related_to == 2 and "Relacionado con HD-2" in new.descripcion
+
+
+async def test_the_imap_server_restarts_while_the_service_runs(
+    desk: Desk, dovecot: Dovecot, fake_slack: FakeSlack, smtp: FakeSmtp
+) -> None:
+    dovecot.stop()
+    await asyncio.sleep(1.5)
+    dovecot.start_again = None
+    dovecot.start()
+    await dovecot.deliver(reply_to(smtp.messages[0], "Después del reinicio.").as_bytes())
+    await fake_slack.wait_for(
+        lambda: any("Después del reinicio." in t for t in thread_texts(fake_slack)), timeout=40
+    )
