@@ -29,7 +29,7 @@ from bot.form import clean, validate
 from bot.mail import Attached, local_time
 from bot.services import Services
 from bot.text import slack_escape
-from bot.tickets import FormSubmission, act, create_from_form
+from bot.tickets import act, create_from_form, submission
 from bot.workflow import Actor, Change, Refused, mention
 from store import clients as client_store
 from store import sla as sla_store
@@ -523,24 +523,19 @@ class Commands:
         now = self.services.now()
         created = await create_from_form(
             self.db,
-            FormSubmission(
+            submission(
+                values,
+                client,
                 form_id=key,
-                tipo=values.tipo,
-                usuario=values.usuario,
-                correo=values.correo,
-                liga_portal=values.liga_portal,
-                descripcion=values.descripcion,
                 client_ip="",
                 source=Source(source),
-                client=client.key if client else None,
-                suspended=client is not None and client.status == clients.SUSPENDIDO,
                 severity=severity,
                 opened_by=actor.user_id,
                 contact_now=source == Source.TELEFONO,
             ),
             now,
             self.services.mail_ctx,
-            self.services.policies.for_plan(client.plan if client else None),
+            self.services.policies.of(client),
         )
         self.services.wake_outbox()
         return Reply(

@@ -13,7 +13,7 @@ from bot.config import ConfigError, Settings, parse_duration
 from bot.domain import Severity
 from bot.sla import BusinessCalendar
 from store import clients as store
-from store.models import Ticket
+from store.models import Client, Ticket
 
 # Plan keys, as leads type them: `/hib2b cliente plan acme dias=mon-sun horas=00:00-24:00`.
 CALENDAR_KEYS = {
@@ -88,11 +88,13 @@ class Policies:
         self._cache[cache_key] = policy
         return policy
 
+    def of(self, client: Client | None) -> SlaPolicy:
+        return self.for_plan(client.plan if client else None)
+
     async def for_client(self, conn: aiosqlite.Connection, client: str | None) -> SlaPolicy:
         if client is None:
             return self.default
-        found = await store.client_in(conn, client)
-        return self.for_plan(found.plan if found else None)
+        return self.of(await store.client_in(conn, client))
 
     async def for_ticket(self, conn: aiosqlite.Connection, ticket: Ticket) -> SlaPolicy:
         return await self.for_client(conn, ticket.client)

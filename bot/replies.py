@@ -12,11 +12,11 @@ from datetime import datetime
 import aiosqlite
 
 from bot import files, inbound, workflow
-from bot.clients import SUSPENDIDO
 from bot.deliveries import FILE
 from bot.domain import Source, ticket_code
+from bot.form import FormValues
 from bot.services import Services
-from bot.tickets import FormSubmission, act_in, card_key, create_in
+from bot.tickets import act_in, card_key, create_in, submission
 from bot.workflow import Change
 from store import clients as client_store
 from store import outbox as queue
@@ -139,25 +139,25 @@ async def _new_ticket(
         lines.append(f"Relacionado con {ticket_code(related)} (cerrado).")
     lines.append(_with_notes(mail.text, notes))
     description = "\n\n".join(line for line in lines if line)[:MAX_DESCRIPTION]
-    policy = services.policies.for_plan(client.plan if client else None)
+    values = FormValues(
+        descripcion=description,
+        usuario=(mail.sender_name or mail.sender)[:200],
+        correo=mail.sender,
+        tipo="no_lo_se",
+    )
     created = await create_in(
         conn,
-        FormSubmission(
+        submission(
+            values,
+            client,
             form_id=f"mail:{mail.message_id}",
-            tipo="no_lo_se",
-            usuario=(mail.sender_name or mail.sender)[:200],
-            correo=mail.sender,
-            liga_portal="",
-            descripcion=description,
             client_ip="",
             source=Source.CORREO,
-            client=client.key if client else None,
             triage=client is None,
-            suspended=client is not None and client.status == SUSPENDIDO,
         ),
         now,
         services.mail_ctx,
-        policy,
+        services.policies.of(client),
         files=kept,
     )
     if related is not None:

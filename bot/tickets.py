@@ -6,12 +6,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import aiosqlite
 
 from bot import blocks, clocks, mail, timeline
+from bot.clients import SUSPENDIDO
 from bot.deliveries import CARD, CARD_UPDATE, DESCRIPTION, EMAIL, FILE, THREAD
 from bot.domain import INCIDENT_BY_KEY, Source, Status, ticket_code
+from bot.form import FormValues
 from bot.plans import Policies
 from bot.workflow import Actor, Change, Refused
 from store import outbox as queue
@@ -19,7 +22,7 @@ from store import sla as sla_store
 from store import team, uploads
 from store import tickets as store
 from store.db import Database, to_db
-from store.models import StoredFile, Ticket
+from store.models import Client, StoredFile, Ticket
 from store.outbox import NewDelivery
 from store.tickets import NewTicket
 
@@ -42,6 +45,21 @@ class FormSubmission:
     severity: str | None = None  # a technician's choice; else the incident type's default
     opened_by: str | None = None  # the technician who opened it
     contact_now: bool = False  # opened during a call: first contact is creation
+
+
+def submission(values: FormValues, client: Client | None, **details: Any) -> FormSubmission:
+    """A report's typed fields, plus what its client decides: whose it is, and whether support
+    is current (a suspended client's ticket runs no clock)."""
+    return FormSubmission(
+        tipo=values.tipo,
+        usuario=values.usuario,
+        correo=values.correo,
+        liga_portal=values.liga_portal,
+        descripcion=values.descripcion,
+        client=client.key if client else None,
+        suspended=client is not None and client.status == SUSPENDIDO,
+        **details,
+    )
 
 
 @dataclass(frozen=True)

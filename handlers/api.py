@@ -16,7 +16,7 @@ from bot import clients, files
 from bot.config import MIB
 from bot.domain import Source, ticket_code
 from bot.form import FormValues, clean, validate
-from bot.tickets import FormSubmission, create_from_form
+from bot.tickets import create_from_form, submission
 from handlers.upload import Limits, TooLarge, read_submission
 from handlers.web import SERVICES, client_address, keep_files
 from store import clients as client_store
@@ -112,25 +112,15 @@ async def create_ticket(request: web.Request) -> web.Response:
         return _error(422, "invalid", "Revise los archivos.", {"adjuntos": " ".join(problems)})
 
     client = await client_store.get_client(services.db, client_key)
+    address = client_address(
+        request.remote, request.headers.get("X-Forwarded-For"), settings.trusted_proxies
+    )
     created = await create_from_form(
         services.db,
-        FormSubmission(
-            form_id=form_id,
-            tipo=values.tipo,
-            usuario=values.usuario,
-            correo=values.correo,
-            liga_portal=values.liga_portal,
-            descripcion=values.descripcion,
-            client_ip=client_address(
-                request.remote, request.headers.get("X-Forwarded-For"), settings.trusted_proxies
-            ),
-            source=Source.PORTAL,
-            client=client_key,
-            suspended=client is not None and client.status == clients.SUSPENDIDO,
-        ),
+        submission(values, client, form_id=form_id, source=Source.PORTAL, client_ip=address),
         services.now(),
         services.mail_ctx,
-        services.policies.for_plan(client.plan if client else None),
+        services.policies.of(client),
     )
     if idempotency:
         async with services.db.transaction() as conn:

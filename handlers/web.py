@@ -15,12 +15,12 @@ import jinja2
 from aiohttp import web
 
 from bot import files
-from bot.clients import SUSPENDIDO, normal_host
+from bot.clients import normal_host
 from bot.config import MIB, Network
 from bot.domain import INCIDENT_TYPES, ticket_code
 from bot.form import MAX_DESCRIPCION, FormValues, clean, validate
 from bot.services import Services
-from bot.tickets import FormSubmission, create_from_form
+from bot.tickets import create_from_form, submission
 from bot.tokens import new_form_id
 from handlers.upload import Limits, TooLarge, read_submission
 from store import clients as client_store
@@ -268,21 +268,10 @@ async def submit_form(request: web.Request) -> web.StreamResponse:
     client = origin.client
     created = await create_from_form(
         services.db,
-        FormSubmission(
-            form_id=form_id,
-            tipo=values.tipo,
-            usuario=values.usuario,
-            correo=values.correo,
-            liga_portal=values.liga_portal,
-            descripcion=values.descripcion,
-            client_ip=address,
-            client=client.key if client else None,
-            triage=origin.triage,
-            suspended=client is not None and client.status == SUSPENDIDO,
-        ),
+        submission(values, client, form_id=form_id, client_ip=address, triage=origin.triage),
         services.now(),
         services.mail_ctx,
-        services.policies.for_plan(client.plan if client else None),
+        services.policies.of(client),
     )
     if created.new:
         services.outbox.wake()
