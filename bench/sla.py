@@ -17,6 +17,7 @@ import random
 import statistics
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -26,6 +27,7 @@ import pytz
 
 from bench.report import publish
 from bot import sla_report
+from bot.blocks import slack_date
 from bot.config import load_settings
 from bot.plans import Policies
 from bot.sla import BusinessCalendar
@@ -209,7 +211,8 @@ async def bench_report() -> dict:
         for _ in range(5):
             started = time.perf_counter()
             message = sla_report.render(
-                await sla_report.gather(db, policy, NOW), "America/Mexico_City"
+                await sla_report.gather(db, policy, NOW),
+                partial(slack_date, zone="America/Mexico_City"),
             )
             times.append((time.perf_counter() - started) * 1000)
         assert "Abiertos: 5000" in message.plain

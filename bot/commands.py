@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from bot import blocks, clients, sla_report, team, workflow
-from bot.blocks import Message
+from bot.blocks import Message, slack_date
 from bot.deliveries import card_ticket
 from bot.domain import (
     CAUSES,
@@ -275,6 +275,8 @@ class Commands:
             self.services.now(),
             self.services.policies,
         )
+        slack_when = partial(slack_date, zone=zone)
+        when = slack_when if call.for_slack else partial(local_time, zone=zone)
         words = [normalize(word) for word in call.args]
         publish = bool(words) and words[0] in ("publicar", "publish")
         words = words[1:] if publish else words
@@ -285,7 +287,7 @@ class Commands:
                 audit = await store.audit_in(conn, ticket.number)
                 reminders = await sla_store.reminders_of(conn, ticket.number)
                 policy = await policies.for_ticket(conn, ticket)
-            return Reply(sla_report.explain(ticket, audit, reminders, policy, now, zone))
+            return Reply(sla_report.explain(ticket, audit, reminders, policy, now, when))
         if words:
             client = await client_store.get_client(self.db, words[0])
             if client is None:
@@ -293,7 +295,7 @@ class Commands:
         policy = policies.for_plan(client.plan) if client else policies.default
         report = await sla_report.gather(self.db, policy, now, client.key if client else None)
         title = f"SLA de {client.name}" if client else "SLA de la mesa de ayuda"
-        message = sla_report.render(report, zone, title)
+        message = sla_report.render(report, slack_when if publish else when, title)
         if publish:
             return Reply("Publiqué el estado del SLA en el canal de soporte.", publish=message)
         return Reply(message.text if call.for_slack else message.plain, blocks=message.blocks)

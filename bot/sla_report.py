@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,7 +17,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.blocks import Message, slack_date
+from bot.blocks import Message
 from bot.clocks import CLOCK_LABELS, DUE, SlaPolicy, running_clocks
 from bot.domain import STATUS_LABELS, Severity, Status, ticket_code
 from bot.workflow import mention
@@ -24,7 +25,8 @@ from store import sla as store
 from store.db import Database
 from store.models import Ticket
 
-SHOWN = 10  # per list, so the message stays within Slack's limits
+SHOWN = 10
+When = Callable[[datetime], str]  # per list, so the message stays within Slack's limits
 
 
 @dataclass(frozen=True)
@@ -132,7 +134,7 @@ def _share(part: int, whole: int) -> str:
     return f"{part * 100 // whole} %" if whole else "—"
 
 
-def _alert_line(alert: Alert, zone: str) -> str:
+def _alert_line(alert: Alert, when: When) -> str:
     when = (
         f"vencido hace {business(alert.left)} hábiles"
         if alert.left < timedelta(0)
@@ -140,18 +142,19 @@ def _alert_line(alert: Alert, zone: str) -> str:
     )
     return (
         f"• *{ticket_code(alert.number)}* · {CLOCK_LABELS[alert.clock]} · vence "
-        f"{slack_date(alert.due, zone)} · {when} · {mention(alert.assignee)}"
+        f"{when(alert.due)} · {when} · {mention(alert.assignee)}"
     )
 
 
-def _alert_section(title: str, alerts: list[Alert], zone: str) -> str:
-    lines = [_alert_line(a, zone) for a in alerts[:SHOWN]]
+def _alert_section(title: str, alerts: list[Alert], when: When) -> str:
+    lines = [_alert_line(a, when) for a in alerts[:SHOWN]]
     if len(alerts) > SHOWN:
         lines.append(f"… y {len(alerts) - SHOWN} más: `/hib2b lista vencidos`")
     return f"*{title} ({len(alerts)})*\n" + ("\n".join(lines) or "_Ninguno._")
 
 
-def render(report: Report, zone: str, title: str = "SLA de la mesa de ayuda") -> Message:
+def render(report: Report, when: When, title: str = "SLA de la mesa de ayuda") -> Message:
+    """`when` writes an instant: `<!date…>` for Slack, local text for the command line."""
     total = sum(report.by_status.values())
     status = " · ".join(
         f"{STATUS_LABELS[Status(s)]}: {n}" for s, n in sorted(report.by_status.items())
@@ -165,8 +168,8 @@ def render(report: Report, zone: str, title: str = "SLA de la mesa de ayuda") ->
         load_lines.append(f"… y {len(load) - 15} más")
     sections = [
         f"*Abiertos: {total}*\n{status or '—'}\n{severity}",
-        _alert_section(":rotating_light: Vencidos", report.breached, zone),
-        _alert_section(":warning: En riesgo (más del 75 % usado)", report.at_risk, zone),
+        _alert_section(":rotating_light: Vencidos", report.breached, when),
+        _alert_section(":warning: En riesgo (más del 75 % usado)", report.at_risk, when),
         "*Carga por técnico (abiertos)*\n" + (" · ".join(load_lines) or "—"),
     ]
     for c in report.compliance:
@@ -183,11 +186,7 @@ def render(report: Report, zone: str, title: str = "SLA de la mesa de ayuda") ->
     blocks += [SectionBlock(text=MarkdownTextObject(text=text[:2900])) for text in sections]
     blocks.append(
         ContextBlock(
-            elements=[
-                MarkdownTextObject(
-                    text=f"Al {slack_date(report.now, zone)} · tiempos en horas hábiles"
-                )
-            ]
+            elements=[MarkdownTextObject(text=f"Al {when(report.now)} · tiempos en horas hábiles")]
         )
     )
     plain = "\n\n".join(sections)
@@ -206,7 +205,7 @@ def explain(
     reminders: list[dict[str, Any]],
     policy: SlaPolicy,
     now: datetime,
-    zone: str,
+    when: When,
 ) -> str:
     """One ticket's clocks in words: starts, pauses, business time used, what was skipped."""
     cal, code = policy.calendar, ticket_code(ticket.number)
@@ -217,12 +216,12 @@ def explain(
     target, deadline = policy.first_contact
     lines.append(
         f"*Primer contacto* ({business(target)}–{business(deadline)} hábiles): desde "
-        f"{slack_date(ticket.created_at, zone)}"
+        f"{when(ticket.created_at)}"
     )
     if ticket.fc_due_at:
         lines.append(
-            f"  objetivo {slack_date(ticket.fc_target_at or ticket.fc_due_at, zone)},"
-            f" vence {slack_date(ticket.fc_due_at, zone)}"
+            f"  objetivo {when(ticket.fc_target_at or ticket.fc_due_at)},"
+            f" vence {when(ticket.fc_due_at)}"
         )
         skipped = cal.closed_days_between(ticket.created_at, ticket.fc_due_at)
         if skipped:
@@ -234,7 +233,7 @@ def explain(
         used = timedelta(seconds=ticket.fc_business_s or 0)
         on_time = ticket.fc_due_at is None or ticket.first_contact_at <= ticket.fc_due_at
         lines.append(
-            f"  hecho {slack_date(ticket.first_contact_at, zone)} tras "
+            f"  hecho {when(ticket.first_contact_at)} tras "
             f"{business(used)} hábiles: {'a tiempo' if on_time else 'tarde'}"
         )
     elif ticket.status != Status.CERRADO:
@@ -251,8 +250,8 @@ def explain(
     if ticket.res_started_at:
         used += cal.elapsed(ticket.res_started_at, max(now, ticket.res_started_at))
         lines.append(
-            f"  corriendo desde {slack_date(ticket.res_started_at, zone)}; vence "
-            f"{slack_date(ticket.res_due_at or now, zone)}"
+            f"  corriendo desde {when(ticket.res_started_at)}; vence "
+            f"{when(ticket.res_due_at or now)}"
         )
     elif ticket.res_gen == 0:
         lines.append("  aún no empieza (espera el primer contacto)")
@@ -267,7 +266,7 @@ def explain(
             "  pausas: "
             + ", ".join(
                 f"{'inicio' if e['action'] == 'esperando' else 'fin'} "
-                f"{slack_date(datetime.fromisoformat(e['at']), zone)}"
+                f"{when(datetime.fromisoformat(e['at']))}"
                 for e in pauses
             )
         )
@@ -280,5 +279,5 @@ def explain(
         )
     )
     if ticket.sla_next_at:
-        lines.append(f"*Siguiente:* {slack_date(ticket.sla_next_at, zone)}")
+        lines.append(f"*Siguiente:* {when(ticket.sla_next_at)}")
     return "\n".join(lines)
