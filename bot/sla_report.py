@@ -135,14 +135,14 @@ def _share(part: int, whole: int) -> str:
 
 
 def _alert_line(alert: Alert, when: When) -> str:
-    when = (
+    left = (
         f"vencido hace {business(alert.left)} hábiles"
         if alert.left < timedelta(0)
         else f"quedan {business(alert.left)} hábiles"
     )
     return (
         f"• *{ticket_code(alert.number)}* · {CLOCK_LABELS[alert.clock]} · vence "
-        f"{when(alert.due)} · {when} · {mention(alert.assignee)}"
+        f"{when(alert.due)} · {left} · {mention(alert.assignee)}"
     )
 
 
