@@ -11,28 +11,17 @@ import pytest
 
 from bot import clocks, workflow
 from bot.channel import LogChannel
-from bot.config import load_settings
 from bot.deliveries import Deliveries
-from bot.domain import Role
-from bot.mail import FileSender, MailContext
-from bot.plans import Policies
+from bot.mail import FileSender
 from bot.tickets import FormSubmission, act, create_from_form
 from bot.watch import watch_once
 from store import outbox as queue
 from store import sla as sla_store
 from store import tickets as store
 from store.db import Database
+from tests.records import CTX, POLICIES, SLA, TECH, resolved
 
 MX = ZoneInfo("America/Mexico_City")
-POLICIES = Policies(load_settings({}))
-SLA = POLICIES.default
-CTX = MailContext(
-    "Soporte HIB2B <soporte@portalhib2b.com>",
-    "soporte@portalhib2b.com",
-    "soporte@portalhib2b.com",
-    "America/Mexico_City",
-)
-TECH = workflow.Actor("U0TECH1", Role.TECNICO)
 
 
 def at(*args: int) -> datetime:
@@ -161,17 +150,7 @@ async def test_resolution_pauses_moves_and_resumes(db: Database) -> None:
         db,
         number,
         at(2026, 11, 24, 11),
-        lambda t, w: workflow.close(
-            t,
-            TECH,
-            kind="resuelto",
-            cause="acceso",
-            cause_text="",
-            summary="Listo",
-            duplicate_of=None,
-            original_exists=False,
-            now=w,
-        ),
+        lambda t, w: workflow.close(t, TECH, **resolved(now=w)),
     )
     ticket = await store.get_ticket(db, number)
     assert ticket is not None and ticket.res_started_at is None

@@ -10,36 +10,14 @@ from pathlib import Path
 import pytest
 
 from bot import tickets
-from bot.config import load_settings
-from bot.mail import MailContext
-from bot.plans import Policies
-from bot.tickets import FormSubmission, create_from_form
+from bot.tickets import create_from_form
 from store import outbox as queue
 from store import tickets as store
 from store.db import Database, migrations
 from store.tickets import NumberingStarted
+from tests.records import CTX, SLA, report
 
 NOW = datetime(2026, 11, 27, 17, tzinfo=UTC)
-POLICIES = Policies(load_settings({}))
-SLA = POLICIES.default
-CTX = MailContext(
-    "Soporte HIB2B <soporte@portalhib2b.com>",
-    "soporte@portalhib2b.com",
-    "soporte@portalhib2b.com",
-    "America/Mexico_City",
-)
-
-
-def _form(form_id: str) -> FormSubmission:
-    return FormSubmission(
-        form_id=form_id,
-        tipo="conectividad",
-        usuario="xime1805",
-        correo="x@example.com",
-        liga_portal="",
-        descripcion="Sin conexión",
-        client_ip="127.0.0.1",
-    )
 
 
 @pytest.fixture
@@ -61,11 +39,11 @@ async def test_migrations_are_tracked(tmp_path: Path, db: Database) -> None:
 
 async def test_continuing_the_old_series_once(db: Database) -> None:
     await tickets.set_next_number(db, 166, NOW, "operador")
-    created = await create_from_form(db, _form("a"), NOW, CTX, SLA)
+    created = await create_from_form(db, report("a"), NOW, CTX, SLA)
     assert created.number == 166
     with pytest.raises(NumberingStarted):
         await tickets.set_next_number(db, 500, NOW, "operador")
-    assert (await create_from_form(db, _form("b"), NOW, CTX, SLA)).number == 167
+    assert (await create_from_form(db, report("b"), NOW, CTX, SLA)).number == 167
 
 
 async def test_concurrent_creation_is_contiguous_across_connections(
@@ -76,7 +54,7 @@ async def test_concurrent_creation_is_contiguous_across_connections(
     try:
         results = await asyncio.gather(
             *[
-                create_from_form(db if i % 2 else other, _form(f"f{i}"), NOW, CTX, SLA)
+                create_from_form(db if i % 2 else other, report(f"f{i}"), NOW, CTX, SLA)
                 for i in range(40)
             ]
         )
@@ -95,10 +73,10 @@ async def test_a_failed_transaction_leaves_nothing(db: Database) -> None:
 
 
 async def test_conectividad_defaults_to_critico_and_queues_card_and_mail(db: Database) -> None:
-    created = await create_from_form(db, _form("x"), NOW, CTX, SLA)
+    created = await create_from_form(db, report("x"), NOW, CTX, SLA)
     ticket = await store.get_ticket(db, created.number)
     assert ticket is not None and ticket.severity == "critico" and ticket.status == "nuevo"
     keys = [d.key for d in await queue.deliveries(db)]
     assert keys == ["hd-1:card", "hd-1:mail:creado"]
-    again = await create_from_form(db, _form("x"), NOW, CTX, SLA)
+    again = await create_from_form(db, report("x"), NOW, CTX, SLA)
     assert again.number == 1 and not again.new

@@ -10,6 +10,7 @@ import pytest
 from bot import workflow as w
 from bot.domain import Role
 from store.models import Ticket
+from tests.records import resolved
 
 NOW = datetime(2026, 11, 27, 18, tzinfo=UTC)
 TECH = w.Actor("U0TECH1", Role.TECNICO)
@@ -39,15 +40,7 @@ CLOSED = replace(MINE, status="cerrado", closed_at=NOW, close_kind="resuelto")
 
 
 def _close(ticket: Ticket, actor: w.Actor = TECH, **overrides: object) -> w.Change:
-    args: dict = dict(
-        kind="resuelto",
-        cause="acceso",
-        cause_text="",
-        summary="Listo",
-        duplicate_of=None,
-        original_exists=False,
-        now=NOW,
-    )
+    args = resolved(now=NOW)
     args.update(overrides)
     return w.close(ticket, actor, **args)
 
