@@ -7,6 +7,7 @@ import argparse
 import asyncio
 import logging
 import os
+import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -33,6 +34,8 @@ OPERATOR_COMMANDS = {
     "import-clients",
     "api-clave",
     "api-key",
+    "respaldo",
+    "backup",
 }
 EPILOG = """Any other sub-command is a /hib2b line, e.g.: hib2b tomar HD-12 --as U0123ABCD,
 hib2b responder 12 Ya quedó su contraseña, hib2b cerrar 12 acceso Se restableció el acceso.
@@ -66,6 +69,12 @@ def _parser() -> argparse.ArgumentParser:
         "accion", nargs="?", default="lista", choices=["lista", "list", "reintentar", "retry"]
     )
     deliveries.add_argument("ids", nargs="*", type=int, help="ids to retry (default: all failed)")
+    backup = sub.add_parser(
+        "respaldo",
+        aliases=["backup"],
+        help="a consistent copy of the database, also while the service runs",
+    )
+    backup.add_argument("archivo", help="where to write the copy (must not exist)")
     importing = sub.add_parser(
         "importar-clientes",
         aliases=["import-clients"],
@@ -165,6 +174,16 @@ async def _hib2b(services: Services, user: str | None, line: str) -> int:
 
 async def _run(services: Services, args: argparse.Namespace) -> int:
     actor = args.actor or team.OPERATOR.user_id
+    if args.command in ("respaldo", "backup"):
+        target = Path(args.archivo)
+        try:
+            await services.db.backup(target)
+        except sqlite3.OperationalError as error:
+            # VACUUM INTO never overwrites: an existing file is refused here.
+            print(f"No pude escribir {target} (¿ya existe?): {error}", file=sys.stderr)
+            return 1
+        print(f"Respaldo escrito en {target}.")
+        return 0
     if args.command in ("importar-clientes", "import-clients", "api-clave", "api-key"):
         return await _clients(services, args, actor)
     if args.command in ("numeracion", "numbering"):

@@ -163,9 +163,6 @@ class BusinessCalendar:
             return opens <= moment < closes
         return False
 
-    def next_open(self, at: datetime) -> datetime:
-        return self.add(at, timedelta(0))
-
     def closed_days_between(self, start: datetime, end: datetime) -> list[tuple[date, str]]:
         """Dates between two instants closed for a reason other than the weekly rest."""
         first, last = start.astimezone(self.zone).date(), end.astimezone(self.zone).date()

@@ -9,6 +9,7 @@ import email.policy
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -17,7 +18,7 @@ from pathlib import Path
 import aiohttp
 
 from tests.conftest import smtp_env
-from tests.desk import run_cli, send_form, slack_env
+from tests.desk import run_cli, run_cli_async, send_form, slack_env
 from tests.fakes.slack import FakeSlack
 from tests.fakes.smtp import FakeSmtp
 
@@ -172,3 +173,19 @@ def test_operator_continues_the_old_series(tmp_path: Path) -> None:
     set_it = hib2b("numeracion", "166")
     assert set_it.returncode == 0 and set_it.stdout.strip() == "El siguiente ticket será HD-166."
     assert hib2b("numbering").stdout.strip() == "Siguiente ticket: HD-166"
+
+
+async def test_backup_while_the_service_runs(tmp_path: Path) -> None:
+    service = await Service(tmp_path, {}).start()
+    try:
+        await service.submit()
+        env = {"HIB2B_DATA_DIR": str(tmp_path / "data"), "HIB2B_SECRET_KEY": "k" * 40}
+        made = await run_cli_async(tmp_path, env, "respaldo", "copia.sqlite3")
+        assert made.returncode == 0, made.stderr
+        again = await run_cli_async(tmp_path, env, "respaldo", "copia.sqlite3")
+        assert again.returncode == 1 and "ya existe" in again.stderr  # never overwritten
+    finally:
+        assert service.stop() == 0
+    copy = sqlite3.connect(tmp_path / "copia.sqlite3")
+    assert copy.execute("SELECT count(*) FROM tickets").fetchone()[0] == 1
+    copy.close()
