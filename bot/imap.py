@@ -19,6 +19,7 @@ from bot.config import Settings
 
 log = logging.getLogger("hib2b.imap")
 DONE_FLAG = "$Hib2bDone"
+FAILED_FLAG = "$Hib2bError"  # processing raised: left for a person, not retried in a loop
 CONNECTION_ERRORS = (OSError, TimeoutError, aioimaplib.AioImapException, ssl.SSLError)
 
 Handler = Callable[[bytes, str], Awaitable[str]]
@@ -33,6 +34,7 @@ class MailboxStatus:
     connected: bool = False
     last_error: str = ""
     processed: int = 0
+    failed: int = 0
 
 
 class MailboxReader:
@@ -97,7 +99,7 @@ class MailboxReader:
 
     async def process_unread(self, client: aioimaplib.IMAP4) -> int:
         """Process every message not yet flagged done; returns how many."""
-        found = await client.uid_search("UNKEYWORD", DONE_FLAG)
+        found = await client.uid_search("UNKEYWORD", DONE_FLAG, "UNKEYWORD", FAILED_FLAG)
         _ok(found, "search")
         uids = [uid for line in found.lines[:-1] for uid in line.decode().split() if uid.isdigit()]
         for uid in uids:
@@ -106,7 +108,19 @@ class MailboxReader:
             raw = next((bytes(line) for line in fetched.lines if isinstance(line, bytearray)), None)
             if raw is None:
                 continue
-            outcome = await self._handle(raw, uid)
+            try:
+                outcome = await self._handle(raw, uid)
+            except (aioimaplib.AioImapException, OSError):
+                raise
+            except Exception as error:
+                # A message this code cannot process must not stop the mailbox: it is flagged
+                # on the server (durable, visible to whoever reads the mailbox) and counted in
+                # /healthz, then the next one is read.
+                log.exception("mailbox message %s could not be processed", uid)
+                self.status.failed += 1
+                self.status.last_error = f"message {uid}: {type(error).__name__}: {error}"
+                _ok(await client.uid("store", uid, "+FLAGS", f"({FAILED_FLAG})"), "store")
+                continue
             # Only now, with the change committed, is the message marked on the server.
             _ok(await client.uid("store", uid, "+FLAGS", f"(\\Seen {DONE_FLAG})"), "store")
             self.status.processed += 1

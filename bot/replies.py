@@ -14,7 +14,7 @@ import aiosqlite
 from bot import files, inbound, workflow
 from bot.deliveries import FILE
 from bot.domain import Source, ticket_code
-from bot.form import FormValues
+from bot.form import FormValues, is_email
 from bot.services import Services
 from bot.tickets import act_in, card_key, create_in, submission
 from bot.workflow import Change
@@ -72,6 +72,8 @@ async def _handle(
         return "rebote", number
     if mail.automatic:
         return "automatico", None
+    if not is_email(mail.sender):
+        return "remitente_invalido", None  # nobody to answer: nothing to open
     number = await _ticket_of(conn, mail.references)
     if number is None and mail.ticket_in_subject is not None:
         found = await store.locked_ticket(conn, mail.ticket_in_subject)

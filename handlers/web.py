@@ -391,6 +391,7 @@ async def health(request: web.Request) -> web.Response:
             "connected": services.mailbox.connected,
             "last_error": services.mailbox.last_error,
             "processed": services.mailbox.processed,
+            "failed": services.mailbox.failed,
         }
     return web.json_response(body)
 

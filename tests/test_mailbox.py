@@ -12,6 +12,8 @@ from email.utils import make_msgid
 import pytest
 
 from bot import replies
+from bot.config import load_settings
+from bot.imap import MailboxReader
 from store import tickets as store
 from tests import samples
 from tests.conftest import smtp_env
@@ -235,3 +237,38 @@ async def test_the_imap_server_restarts_while_the_service_runs(
     await fake_slack.wait_for(
         lambda: any("Después del reinicio." in t for t in thread_texts(fake_slack)), timeout=40
     )
+
+
+async def test_a_message_without_a_sender_opens_nothing(desk: Desk, dovecot: Dovecot) -> None:
+    await dovecot.deliver(b"Subject: sin remitente\r\n\r\nTexto suelto.\r\n")
+    await wait_until(lambda: _flagged(dovecot, 1))
+    assert await store.count_tickets(desk.services.db) == 1
+    row = await desk.services.db.fetchone("SELECT outcome FROM inbound")
+    assert row[0] == "remitente_invalido"
+
+
+async def test_a_message_that_cannot_be_processed_does_not_stop_the_mailbox(
+    dovecot: Dovecot,
+) -> None:
+    handled: list[bytes] = []
+
+    async def handle(raw: bytes, uid: str) -> str:
+        if b"rompe" in raw:
+            raise ValueError("no sé procesar esto")
+        handled.append(raw)
+        return "respuesta"
+
+    reader = MailboxReader(load_settings(dovecot.env()), handle)
+    await dovecot.deliver(b"From: a@example.com\r\nSubject: rompe\r\n\r\nx\r\n")
+    await dovecot.deliver(b"From: b@example.com\r\nSubject: bien\r\n\r\ny\r\n")
+    task = asyncio.create_task(reader.run())
+    try:
+        await wait_until(lambda: _done(handled, reader))
+    finally:
+        task.cancel()
+    assert reader.status.failed == 1 and "no sé procesar esto" in reader.status.last_error
+    assert await dovecot.flagged_done() == 1  # the good one; the other carries $Hib2bError
+
+
+async def _done(handled: list[bytes], reader) -> bool:
+    return len(handled) == 1 and reader.status.failed == 1
