@@ -267,9 +267,6 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     imap_tls = get("IMAP_TLS", "ssl").lower()
     if imap_tls not in {"ssl", "starttls", "none"}:
         raise ConfigError("IMAP_TLS: must be ssl, starttls or none")
-    if imap_tls == "starttls":
-        # The IMAP client library has no STARTTLS; failing closed beats reading in clear text.
-        raise ConfigError("IMAP_TLS: starttls is not supported yet; use ssl (port 993)")
     imap_host = get("IMAP_HOST") or None
     if imap_host and not (get("IMAP_USERNAME") and env.get("IMAP_PASSWORD")):
         raise ConfigError("IMAP_USERNAME and IMAP_PASSWORD are required when IMAP_HOST is set")

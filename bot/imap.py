@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import aioimaplib
+from aioimaplib.aioimaplib import Command
 
 from bot.config import Settings
 
@@ -43,14 +44,28 @@ class MailboxReader:
         self._handle = handle
         self.status = MailboxStatus()
 
+    def _tls(self) -> ssl.SSLContext:
+        return ssl.create_default_context(cafile=self._settings.imap_ca_file)
+
     def _client(self) -> aioimaplib.IMAP4:
         s = self._settings
         if s.imap_tls == "ssl":
-            context = ssl.create_default_context(cafile=s.imap_ca_file)
             return aioimaplib.IMAP4_SSL(
-                s.imap_host or "", s.imap_port, ssl_context=context, timeout=30
+                s.imap_host or "", s.imap_port, ssl_context=self._tls(), timeout=30
             )
         return aioimaplib.IMAP4(s.imap_host or "", s.imap_port, timeout=30)
+
+    async def _starttls(self, client: aioimaplib.IMAP4) -> None:
+        """Upgrade the connection before logging in; fail closed when the server cannot."""
+        protocol = client.protocol
+        if "STARTTLS" not in protocol.capabilities:
+            raise MailboxError("the server does not offer STARTTLS (IMAP_TLS=starttls)")
+        command = Command("STARTTLS", protocol.new_tag(), loop=protocol.loop)
+        _ok(await protocol.execute(command), "starttls")
+        protocol.transport = await asyncio.get_running_loop().start_tls(
+            protocol.transport, protocol, self._tls(), server_hostname=self._settings.imap_host
+        )
+        await protocol.capability()  # what the server offers may change once encrypted
 
     async def run(self) -> None:
         delay = 1.0
@@ -70,6 +85,8 @@ class MailboxReader:
         client = self._client()
         try:
             await client.wait_hello_from_server()
+            if self._settings.imap_tls == "starttls":
+                await self._starttls(client)
             _ok(
                 await client.login(
                     self._settings.imap_username or "", self._settings.imap_password or ""

@@ -272,3 +272,34 @@ async def test_a_message_that_cannot_be_processed_does_not_stop_the_mailbox(
 
 async def _done(handled: list[bytes], reader) -> bool:
     return len(handled) == 1 and reader.status.failed == 1
+
+
+@pytest.mark.parametrize("tls", ["ssl", "starttls"])
+async def test_the_mailbox_over_tls(start_desk, smtp: FakeSmtp, tls: str) -> None:
+    server = Dovecot(tls=True).start()
+    try:
+        desk = await start_desk(**smtp_env(smtp), **server.env(tls))
+        fresh = EmailMessage()
+        fresh["From"] = "seguro@proveedor.mx"
+        fresh["Subject"] = "Por un canal cifrado"
+        fresh["Message-ID"] = make_msgid(domain="proveedor.mx")
+        fresh.set_content("Hola.")
+        await server.deliver(fresh.as_bytes())
+        await wait_until(lambda: _count(desk, 1))
+        assert desk.services.mailbox is not None and desk.services.mailbox.connected
+        logins = server.service_logins()
+        assert logins and all(", TLS" in line for line in logins), logins
+    finally:
+        server.remove()
+
+
+async def test_starttls_fails_closed_when_the_server_cannot(start_desk, dovecot: Dovecot) -> None:
+    env = {**dovecot.env(), "IMAP_TLS": "starttls"}
+    desk = await start_desk(**env)
+    await wait_until(lambda: _status_says(desk, "does not offer STARTTLS"))
+    assert desk.services.mailbox is not None and not desk.services.mailbox.connected
+
+
+async def _status_says(desk: Desk, text: str) -> bool:
+    status = desk.services.mailbox
+    return status is not None and text in status.last_error

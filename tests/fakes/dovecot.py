@@ -8,6 +8,7 @@ import os
 import pwd
 import shutil
 import socket
+import ssl
 import subprocess
 import tempfile
 import time
@@ -16,6 +17,9 @@ from pathlib import Path
 import aioimaplib
 
 USER, PASSWORD = "soporte", "secreto-de-prueba"
+# The service logs in as its own user on the same mailbox, so the log tells its logins apart
+# from the deliveries the tests make.
+SERVICE_USER = "servicio"
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
 
 CONFIG = """
@@ -24,8 +28,7 @@ state_dir = {root}/state
 log_path = {root}/dovecot.log
 protocols = imap
 listen = 127.0.0.1
-ssl = no
-disable_plaintext_auth = no
+{ssl}
 auth_mechanisms = plain login
 passdb {{
   driver = passwd-file
@@ -33,7 +36,7 @@ passdb {{
 }}
 userdb {{
   driver = static
-  args = uid={uid} gid={gid} home={root}/home/%u
+  args = uid={uid} gid={gid} home={root}/home/soporte
 }}
 mail_location = maildir:~/Maildir
 service imap-login {{
@@ -43,7 +46,8 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {tls_port}
   }}
 }}
 service anvil {{
@@ -59,7 +63,10 @@ def _free_port() -> int:
 
 
 class Dovecot:
-    def __init__(self) -> None:
+    """`tls=True`: a self-signed certificate for 127.0.0.1 (its file is `ca_file`), IMAPS on
+    `tls_port` and STARTTLS offered on `port`."""
+
+    def __init__(self, tls: bool = False) -> None:
         assert Path(DOVECOT).exists(), (
             "Debian's dovecot-imapd is needed: apt-get install dovecot-imapd"
         )
@@ -67,6 +74,9 @@ class Dovecot:
         self.root = Path(tempfile.mkdtemp(prefix="hib2b-dovecot-"))
         self.root.chmod(0o755)
         self.port = _free_port()
+        self.tls = tls
+        self.tls_port = _free_port() if tls else 0
+        self.ca_file = self.root / "cert.pem"
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> Dovecot:
@@ -74,9 +84,48 @@ class Dovecot:
         for folder in ("run", "state", "home"):
             (self.root / folder).mkdir(parents=True, exist_ok=True)
         os.chown(self.root / "home", nobody.pw_uid, nobody.pw_gid)
-        (self.root / "passwd").write_text(f"{USER}:{{PLAIN}}{PASSWORD}::::::\n")
+        (self.root / "passwd").write_text(
+            f"{USER}:{{PLAIN}}{PASSWORD}::::::\n{SERVICE_USER}:{{PLAIN}}{PASSWORD}::::::\n"
+        )
+        ssl_setting = "ssl = no\ndisable_plaintext_auth = no"
+        if self.tls:
+            if not self.ca_file.exists():
+                subprocess.run(
+                    [
+                        "openssl",
+                        "req",
+                        "-x509",
+                        "-newkey",
+                        "rsa:2048",
+                        "-nodes",
+                        "-days",
+                        "2",
+                        "-subj",
+                        "/CN=127.0.0.1",
+                        "-addext",
+                        "subjectAltName=IP:127.0.0.1",
+                        "-keyout",
+                        str(self.root / "key.pem"),
+                        "-out",
+                        str(self.ca_file),
+                    ],
+                    check=True,
+                    capture_output=True,
+                )
+            # Passwords only over TLS: a client that skipped it could not log in.
+            ssl_setting = (
+                f"ssl = yes\nssl_cert = <{self.ca_file}\nssl_key = <{self.root / 'key.pem'}\n"
+                "disable_plaintext_auth = yes"
+            )
         (self.root / "dovecot.conf").write_text(
-            CONFIG.format(root=self.root, port=self.port, uid=nobody.pw_uid, gid=nobody.pw_gid)
+            CONFIG.format(
+                root=self.root,
+                port=self.port,
+                uid=nobody.pw_uid,
+                gid=nobody.pw_gid,
+                ssl=ssl_setting,
+                tls_port=self.tls_port,
+            )
         )
         self.process = subprocess.Popen(
             [DOVECOT, "-F", "-c", str(self.root / "dovecot.conf")],
@@ -101,22 +150,42 @@ class Dovecot:
             self.process.wait(10)
             self.process = None
 
+    def service_logins(self) -> list[str]:
+        """The log lines of the service's logins (they say `TLS` when encrypted)."""
+        return [
+            line
+            for line in self.log().splitlines()
+            if "Login:" in line and f"user=<{SERVICE_USER}>" in line
+        ]
+
     def remove(self) -> None:
         self.stop()
         shutil.rmtree(self.root, ignore_errors=True)
 
-    def env(self) -> dict[str, str]:
-        return {
+    def env(self, tls: str = "none") -> dict[str, str]:
+        """The service's IMAP settings: in clear (`none`), IMAPS (`ssl`) or `starttls`."""
+        env = {
             "IMAP_HOST": "127.0.0.1",
             "IMAP_PORT": str(self.port),
-            "IMAP_TLS": "none",
-            "IMAP_USERNAME": USER,
+            "IMAP_TLS": tls,
+            "IMAP_USERNAME": SERVICE_USER,
             "IMAP_PASSWORD": PASSWORD,
             "IMAP_POLL": "1s",
         }
+        if tls != "none":
+            env["IMAP_CA_FILE"] = str(self.ca_file)
+        if tls == "ssl":
+            env["IMAP_PORT"] = str(self.tls_port)
+        return env
 
     async def _client(self) -> aioimaplib.IMAP4:
-        client = aioimaplib.IMAP4("127.0.0.1", self.port, timeout=10)
+        if self.tls:
+            context = ssl.create_default_context(cafile=str(self.ca_file))
+            client = aioimaplib.IMAP4_SSL(
+                "127.0.0.1", self.tls_port, timeout=10, ssl_context=context
+            )
+        else:
+            client = aioimaplib.IMAP4("127.0.0.1", self.port, timeout=10)
         await client.wait_hello_from_server()
         await client.login(USER, PASSWORD)
         return client
