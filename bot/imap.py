@@ -24,6 +24,7 @@ FAILED_FLAG = "$Hib2bError"  # processing raised: left for a person, not retried
 CONNECTION_ERRORS = (OSError, TimeoutError, aioimaplib.AioImapException, ssl.SSLError)
 
 Handler = Callable[[bytes, str], Awaitable[str]]
+FailureHandler = Callable[[bytes, str, Exception], Awaitable[None]]
 
 
 class MailboxError(Exception):
@@ -39,9 +40,10 @@ class MailboxStatus:
 
 
 class MailboxReader:
-    def __init__(self, settings: Settings, handle: Handler) -> None:
+    def __init__(self, settings: Settings, handle: Handler, failed: FailureHandler) -> None:
         self._settings = settings
         self._handle = handle
+        self._failed = failed
         self.status = MailboxStatus()
 
     def _tls(self) -> ssl.SSLContext:
@@ -130,10 +132,11 @@ class MailboxReader:
             except (aioimaplib.AioImapException, OSError):
                 raise
             except Exception as error:
-                # A message this code cannot process must not stop the mailbox: it is flagged
-                # on the server (durable, visible to whoever reads the mailbox) and counted in
-                # /healthz, then the next one is read.
+                # A message this code cannot process must not stop the mailbox: it is recorded
+                # with its reason, flagged on the server (so it is not retried in a loop) and
+                # counted in /healthz, then the next one is read.
                 log.exception("mailbox message %s could not be processed", uid)
+                await self._failed(raw, uid, error)
                 self.status.failed += 1
                 self.status.last_error = f"message {uid}: {type(error).__name__}: {error}"
                 _ok(await client.uid("store", uid, "+FLAGS", f"({FAILED_FLAG})"), "store")

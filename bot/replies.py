@@ -28,10 +28,36 @@ from store.outbox import NewDelivery
 MAX_DESCRIPTION = 10_000
 
 
+def _message_id(raw: bytes, mail: inbound.Inbound | None) -> str:
+    if mail is not None and mail.message_id:
+        return mail.message_id
+    return f"<sin-id.{hashlib.sha256(raw).hexdigest()[:24]}@hib2b>"
+
+
+async def record_failure(services: Services, raw: bytes, uid: str, error: Exception) -> None:
+    """A message that could not be processed is remembered with the reason, so an operator
+    finds it (`inbound` table, and the `$Hib2bError` flag on the server)."""
+    try:
+        mail: inbound.Inbound | None = inbound.parse(raw)
+    except (ValueError, LookupError, TypeError):
+        mail = None
+    async with services.db.transaction() as conn:
+        await conn.execute(
+            "INSERT OR IGNORE INTO inbound (message_id, mailbox_uid, ticket, outcome, at)"
+            " VALUES (?, ?, NULL, ?, ?)",
+            (
+                _message_id(raw, mail),
+                uid,
+                f"error: {type(error).__name__}: {error}"[:500],
+                to_db(services.now()),
+            ),
+        )
+
+
 async def receive(services: Services, raw: bytes, uid: str = "") -> str:
     """Process one message; returns what was done (recorded as the message's outcome)."""
     mail = inbound.parse(raw)
-    message_id = mail.message_id or f"<sin-id.{hashlib.sha256(raw).hexdigest()[:24]}@hib2b>"
+    message_id = _message_id(raw, mail)
     now = services.now()
     async with services.db.transaction() as conn:
         seen = await (

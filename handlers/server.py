@@ -62,7 +62,10 @@ async def _mailbox_ctx(app: web.Application) -> AsyncIterator[None]:
     async def handle(raw: bytes, uid: str) -> str:
         return await replies.receive(services, raw, uid)
 
-    reader = MailboxReader(services.settings, handle)
+    async def failed(raw: bytes, uid: str, error: Exception) -> None:
+        await replies.record_failure(services, raw, uid, error)
+
+    reader = MailboxReader(services.settings, handle, failed)
     services.mailbox = reader.status
     task = asyncio.create_task(reader.run(), name="mailbox")
     yield

@@ -258,7 +258,12 @@ async def test_a_message_that_cannot_be_processed_does_not_stop_the_mailbox(
         handled.append(raw)
         return "respuesta"
 
-    reader = MailboxReader(load_settings(dovecot.env()), handle)
+    failures: list[tuple[str, str]] = []
+
+    async def failed(raw: bytes, uid: str, error: Exception) -> None:
+        failures.append((uid, str(error)))
+
+    reader = MailboxReader(load_settings(dovecot.env()), handle, failed)
     await dovecot.deliver(b"From: a@example.com\r\nSubject: rompe\r\n\r\nx\r\n")
     await dovecot.deliver(b"From: b@example.com\r\nSubject: bien\r\n\r\ny\r\n")
     task = asyncio.create_task(reader.run())
@@ -267,6 +272,7 @@ async def test_a_message_that_cannot_be_processed_does_not_stop_the_mailbox(
     finally:
         task.cancel()
     assert reader.status.failed == 1 and "no sé procesar esto" in reader.status.last_error
+    assert failures == [("1", "no sé procesar esto")]
     assert await dovecot.flagged_done() == 1  # the good one; the other carries $Hib2bError
 
 
@@ -303,3 +309,14 @@ async def test_starttls_fails_closed_when_the_server_cannot(start_desk, dovecot:
 async def _status_says(desk: Desk, text: str) -> bool:
     status = desk.services.mailbox
     return status is not None and text in status.last_error
+
+
+async def test_a_failure_is_recorded_with_its_reason(desk: Desk) -> None:
+    raw = b"From: a@example.com\r\nMessage-ID: <roto.1@example.com>\r\n\r\nx\r\n"
+    await replies.record_failure(desk.services, raw, "7", ValueError("no sé procesar esto"))
+    row = await desk.services.db.fetchone(
+        "SELECT message_id, mailbox_uid, outcome FROM inbound WHERE mailbox_uid = '7'"
+    )
+    assert tuple(row) == ("<roto.1@example.com>", "7", "error: ValueError: no sé procesar esto")
+    # Recorded as seen: were it read again, it would not be applied.
+    assert await replies.receive(desk.services, raw) == "repetido"
