@@ -301,19 +301,6 @@ class Commands:
         return Reply(message.text if call.for_slack else message.plain, blocks=message.blocks)
 
     # --- changes -----------------------------------------------------------------------
-    async def _guarded(
-        self,
-        actor: Actor,
-        number: int,
-        decide: Callable[[Ticket], Change],
-        key: str | None,
-        attachments: tuple[Attached, ...] = (),
-    ) -> Reply:
-        try:
-            return await self._change(actor, number, decide, key, attachments)
-        except Refused as refusal:
-            return Reply(refusal.message, refused=True)
-
     async def _change(
         self,
         actor: Actor,
@@ -322,17 +309,21 @@ class Commands:
         key: str | None,
         attachments: tuple[Attached, ...] = (),
     ) -> Reply:
-        outcome = await act(
-            self.db,
-            number,
-            actor,
-            decide,
-            self.services.now(),
-            self.services.mail_ctx,
-            self.services.policies,
-            request_key=key,
-            attachments=attachments,
-        )
+        """Apply a workflow rule; a refusal becomes the answer (callers outside `run` too)."""
+        try:
+            outcome = await act(
+                self.db,
+                number,
+                actor,
+                decide,
+                self.services.now(),
+                self.services.mail_ctx,
+                self.services.policies,
+                request_key=key,
+                attachments=attachments,
+            )
+        except Refused as refusal:
+            return Reply(refusal.message, refused=True)
         if outcome.applied:
             self.services.wake_outbox()
         return Reply(outcome.answer)
@@ -347,7 +338,7 @@ class Commands:
     ) -> Reply:
         """Email the supplier (the reply modal, with its files, and `responder HD-N texto`)."""
         now, names = self.services.now(), tuple(a.name for a in attachments)
-        return await self._guarded(
+        return await self._change(
             actor, number, lambda t: workflow.reply(t, actor, text, now, names), key, attachments
         )
 
@@ -440,7 +431,7 @@ class Commands:
             duplicate_of is not None and await store.get_ticket(self.db, duplicate_of) is not None
         )
         now = self.services.now()
-        return await self._guarded(
+        return await self._change(
             actor,
             number,
             lambda t: workflow.close(

@@ -13,11 +13,10 @@ from importlib import resources
 from aiohttp import web
 
 from bot import clients, files
-from bot.config import MIB
 from bot.domain import Source, ticket_code
 from bot.form import FormValues, clean, validate
 from bot.tickets import create_from_form, submission
-from handlers.upload import Limits, TooLarge, read_submission
+from handlers.upload import TooLarge, limits_for, read_submission
 from handlers.web import SERVICES, client_address, keep_files
 from store import clients as client_store
 from store import uploads
@@ -67,13 +66,8 @@ async def create_ticket(request: web.Request) -> web.Response:
         fields = data
         digest = hashlib.sha256(raw).hexdigest()
     elif request.content_type == "multipart/form-data":
-        limits = Limits(
-            max_file=settings.max_file_bytes,
-            max_total=settings.max_total_bytes,
-            hard_cap=settings.max_files * settings.max_file_bytes + 4 * MIB,
-        )
         try:
-            incoming = await read_submission(request, limits)
+            incoming = await read_submission(request, limits_for(settings))
         except TooLarge:
             return _error(413, "too_large", "El envío supera el tamaño permitido.")
         fields, incoming_files = incoming.fields, incoming.files

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 from aiohttp import BodyPartReader, web
 
+from bot.config import MIB, Settings
+
 CHUNK = 64 * 1024
 MAX_TEXT_FIELD = 256 * 1024  # bytes; descripcion's 10,000 characters fit many times over
 
@@ -38,6 +40,15 @@ class Limits:
     max_file: int
     max_total: int
     hard_cap: int  # the whole body
+
+
+def limits_for(settings: Settings) -> Limits:
+    """The upload limits of the settings; beyond `hard_cap` the body is not read at all."""
+    return Limits(
+        max_file=settings.max_file_bytes,
+        max_total=settings.max_total_bytes,
+        hard_cap=settings.max_files * settings.max_file_bytes + 4 * MIB,
+    )
 
 
 async def read_submission(request: web.Request, limits: Limits) -> Incoming:

@@ -22,7 +22,7 @@ from bot.form import MAX_DESCRIPCION, FormValues, clean, validate
 from bot.services import Services
 from bot.tickets import create_from_form, submission
 from bot.tokens import new_form_id
-from handlers.upload import Limits, TooLarge, read_submission
+from handlers.upload import TooLarge, limits_for, read_submission
 from store import clients as client_store
 from store import outbox as queue
 from store import uploads
@@ -211,13 +211,8 @@ async def submit_form(request: web.Request) -> web.StreamResponse:
             "Espere un minuto e intente de nuevo.",
             {"Retry-After": str(int(wait) + 1)},
         )
-    limits = Limits(
-        max_file=settings.max_file_bytes,
-        max_total=settings.max_total_bytes,
-        hard_cap=settings.max_files * settings.max_file_bytes + 4 * MIB,
-    )
     try:
-        incoming = await read_submission(request, limits)
+        incoming = await read_submission(request, limits_for(settings))
     except TooLarge:
         return _message(
             request,
