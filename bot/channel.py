@@ -110,9 +110,8 @@ class SlackChannel:
 
     async def _call(self, method: str, **kwargs: Any) -> Any:
         try:
-            return await asyncio.wait_for(
-                getattr(self._client, method)(**kwargs), timeout=API_TIMEOUT_S
-            )
+            async with asyncio.timeout(API_TIMEOUT_S):
+                return await getattr(self._client, method)(**kwargs)
         except SlackApiError as error:
             raise classify(error) from error
         except (aiohttp.ClientError, OSError, TimeoutError) as error:

@@ -12,9 +12,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import aiohttp
 from dotenv import load_dotenv
 
-from bot import clients, team, tickets
+from bot import clients, health, team, tickets
 from bot.commands import Commands
 from bot.config import ConfigError, Settings, load_settings
 from bot.services import Services
@@ -36,6 +37,8 @@ OPERATOR_COMMANDS = {
     "api-key",
     "respaldo",
     "backup",
+    "estado",
+    "status",
 }
 EPILOG = """Any other sub-command is a /hib2b line, e.g.: hib2b tomar HD-12 --as U0123ABCD,
 hib2b responder 12 Ya quedó su contraseña, hib2b cerrar 12 acceso Se restableció el acceso.
@@ -69,6 +72,11 @@ def _parser() -> argparse.ArgumentParser:
         "accion", nargs="?", default="lista", choices=["lista", "list", "reintentar", "retry"]
     )
     deliveries.add_argument("ids", nargs="*", type=int, help="ids to retry (default: all failed)")
+    sub.add_parser(
+        "estado",
+        aliases=["status"],
+        help="how the running service is doing: workers, deliveries, errors (on the server)",
+    )
     backup = sub.add_parser(
         "respaldo",
         aliases=["backup"],
@@ -105,6 +113,7 @@ def _split(argv: list[str]) -> tuple[str | None, list[str]]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    os.umask(0o077)  # the database, attachments, emails and keys are for this user only
     load_dotenv(".env", override=False)
     words = list(sys.argv[1:] if argv is None else argv)
     actor, rest = _split(words)
@@ -125,28 +134,39 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if args.command in (None, "servir", "serve"):
         return serve(settings)
+    if args.command in ("estado", "status"):
+        return asyncio.run(_status(settings))
     return asyncio.run(_once(settings, args, line))
 
 
 def serve(settings: Settings) -> int:
     # The entry point is the one place that reaches out to the inbound adapters.
-    from aiohttp import web
+    from bot.app import serve as run_service
 
-    from handlers.server import create_app
+    return run_service(settings)
 
-    web.run_app(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        shutdown_timeout=5,
-        print=lambda text: logging.getLogger("hib2b").info(
-            "listening on http://%s:%s (form: %s/soporte)",
-            settings.host,
-            settings.port,
-            settings.public_url,
-        ),
-    )
-    return 0
+
+async def _status(settings: Settings) -> int:
+    """Asks the running service, signing with the desk's own key: only someone who can read
+    the server's configuration or data folder sees error texts."""
+    services = Services(settings)
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(settings.host, settings.host)
+    url = f"http://{f'[{host}]' if ':' in host else host}:{settings.port}/estado"
+    token = services.signer.sign("estado", "cli", services.now())
+    try:
+        async with (
+            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as http,
+            http.get(url, headers={"Authorization": f"Bearer {token}"}) as response,
+        ):
+            if response.status != 200:
+                print(f"hib2b: the service at {url} answered {response.status}", file=sys.stderr)
+                return 1
+            body = await response.json()
+    except (aiohttp.ClientError, TimeoutError) as error:
+        print(f"hib2b: no service answers at {url}: {error}", file=sys.stderr)
+        return 1
+    print(health.plain(body))
+    return 0 if body["status"] == "ok" else 1
 
 
 async def _once(settings: Settings, args: argparse.Namespace, line: str | None) -> int:

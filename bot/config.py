@@ -84,6 +84,13 @@ class Settings:
     retry_base: timedelta = timedelta(seconds=2)
     retry_max: timedelta = timedelta(minutes=5)
     log_level: str = "INFO"
+    shutdown_grace: timedelta = timedelta(seconds=10)
+    max_parts: int = 40
+    body_timeout: timedelta = timedelta(seconds=60)
+    pending_uploads_bytes: int = 500 * MIB
+    pending_uploads_per_address_bytes: int = 50 * MIB
+    db_busy_timeout: timedelta = timedelta(seconds=10)
+    restart_base: timedelta = timedelta(seconds=1)
 
     @property
     def mode(self) -> str:
@@ -325,4 +332,19 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         retry_base=retry_base,
         retry_max=retry_max,
         log_level=get("HIB2B_LOG_LEVEL", "INFO").upper(),
+        shutdown_grace=parse_duration(get("HIB2B_SHUTDOWN_GRACE", "10s"), "HIB2B_SHUTDOWN_GRACE"),
+        max_parts=_int(env, "HIB2B_MAX_PARTS", 40, 1),
+        body_timeout=_positive(get("HIB2B_BODY_TIMEOUT", "60s"), "HIB2B_BODY_TIMEOUT"),
+        pending_uploads_bytes=_int(env, "HIB2B_PENDING_UPLOADS_MB", 500, 1) * MIB,
+        pending_uploads_per_address_bytes=_int(env, "HIB2B_PENDING_UPLOADS_ADDRESS_MB", 50, 1)
+        * MIB,
+        db_busy_timeout=_positive(get("HIB2B_DB_BUSY_TIMEOUT", "10s"), "HIB2B_DB_BUSY_TIMEOUT"),
+        restart_base=_positive(get("HIB2B_RESTART_BASE", "1s"), "HIB2B_RESTART_BASE"),
     )
+
+
+def _positive(text: str, name: str) -> timedelta:
+    value = parse_duration(text, name)
+    if value <= timedelta(0):
+        raise ConfigError(f"{name}: must be longer than zero")
+    return value

@@ -96,6 +96,11 @@ def display_name(original: str | None) -> str:
     return name or "archivo"
 
 
+def examine(data: bytes) -> tuple[str, Verdict]:
+    """The SHA-256 and the verdict of `data`: CPU work for a thread, never the event loop."""
+    return hashlib.sha256(data).hexdigest(), inspect(data)
+
+
 @dataclass(frozen=True)
 class Saved:
     stored_name: str  # relative to the data folder
@@ -104,16 +109,21 @@ class Saved:
 
 
 def save(data_dir: Path, data: bytes, content_type: str) -> Saved:
-    """Write `data` under `data_dir/uploads` with a generated name; durable before returning."""
+    """Write `data` under `data_dir/uploads` with a generated name; durable before returning.
+    Blocking (it fsyncs): call it in a thread."""
     relative = Path("uploads") / f"{uuid.uuid4().hex}{ACCEPTED[content_type]}"
     target = data_dir / relative
     target.parent.mkdir(parents=True, exist_ok=True)
     temporary = target.with_suffix(".part")
-    with open(temporary, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, target)
+    try:
+        with open(temporary, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, target)
+    except OSError:
+        temporary.unlink(missing_ok=True)  # a full disk leaves no half file behind
+        raise
     return Saved(relative.as_posix(), len(data), hashlib.sha256(data).hexdigest())
 
 

@@ -17,6 +17,7 @@ import aioimaplib
 from aioimaplib.aioimaplib import Command
 
 from bot.config import Settings
+from bot.supervisor import Worker
 
 log = logging.getLogger("hib2b.imap")
 DONE_FLAG = "$Hib2bDone"
@@ -69,11 +70,12 @@ class MailboxReader:
         )
         await protocol.capability()  # what the server offers may change once encrypted
 
-    async def run(self) -> None:
+    async def run(self, worker: Worker) -> None:
+        """The mailbox's worker: reads until the service stops, reconnecting with backoff."""
         delay = 1.0
         while True:
             try:
-                await self._session()
+                await self._session(worker)
             except (*CONNECTION_ERRORS, MailboxError) as error:
                 self.status.connected = False
                 self.status.last_error = f"{type(error).__name__}: {error}"
@@ -83,7 +85,7 @@ class MailboxReader:
                 continue
             delay = 1.0
 
-    async def _session(self) -> None:
+    async def _session(self, worker: Worker) -> None:
         client = self._client()
         try:
             await client.wait_hello_from_server()
@@ -100,6 +102,7 @@ class MailboxReader:
             idle = "IDLE" in client.protocol.capabilities
             while True:
                 await self.process_unread(client)
+                worker.ok()
                 if idle:
                     await self._idle(client)
                 else:
@@ -114,7 +117,8 @@ class MailboxReader:
         with contextlib.suppress(TimeoutError):
             await client.wait_server_push(timeout=self._settings.imap_poll.total_seconds())
         client.idle_done()
-        await asyncio.wait_for(waiting, timeout=30)
+        async with asyncio.timeout(30):
+            await waiting
 
     async def process_unread(self, client: aioimaplib.IMAP4) -> int:
         """Process every message not yet flagged done; returns how many."""

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from bot import files
+from bot.supervisor import Worker
 from store import uploads
 from store.db import Database
 
@@ -27,7 +28,9 @@ async def sweep_abandoned_uploads(db: Database, data_dir: Path, now: datetime) -
     return len(expired)
 
 
-async def run(db: Database, data_dir: Path, now: Callable[[], datetime]) -> None:
+async def run(db: Database, data_dir: Path, now: Callable[[], datetime], worker: Worker) -> None:
+    """The janitor's worker: a sweep every hour until the service stops."""
     while True:
         await sweep_abandoned_uploads(db, data_dir, now())
+        worker.ok()
         await asyncio.sleep(SWEEP_EVERY_S)

@@ -298,8 +298,10 @@ class SmtpSender:
 
     async def send(self, mail: OutgoingMail, name: str) -> str:
         try:
-            await asyncio.wait_for(
-                aiosmtplib.send(
+            # The whole conversation is bounded, not only each step: a server that trickles
+            # bytes must not hold the lane (asyncio.timeout: wait_for can lose a cancellation).
+            async with asyncio.timeout(self._timeout * 2):
+                await aiosmtplib.send(
                     mail.data.encode("utf-8"),
                     sender=self._sender,
                     recipients=[mail.recipient],
@@ -311,9 +313,7 @@ class SmtpSender:
                     # `starttls` must fail closed: never fall back to plain text.
                     start_tls=self._tls == "starttls",
                     timeout=self._timeout,
-                ),
-                timeout=self._timeout * 2,
-            )
+                )
         except aiosmtplib.SMTPRecipientsRefused as error:
             raise _classified(error.recipients[0].code, str(error)) from error
         except aiosmtplib.SMTPResponseException as error:

@@ -1,11 +1,12 @@
 """Delivery of the queued Slack posts and emails: at least once, with retry, backoff and jitter.
 
-One worker per lane (`slack`, `email`), so a dead SMTP server never holds up the channel and
-Slack's rate limit never holds up email. A worker takes the oldest due row, marks it `sending`
-(committed), calls the lane's handler, then records the result in one transaction with whatever
-the handler learned (the card's ts on the ticket). A crash in between leaves the row `sending`;
-at the next start it goes back to the queue with its attempt count, which tells the handler that
-the earlier try may have arrived and it must look before sending again.
+One worker per lane (`slack`, `email`), run by the supervisor, so a dead SMTP server never holds
+up the channel and Slack's rate limit never holds up email. A worker takes the oldest due row,
+marks it `sending` (committed), calls the lane's handler, then records the result in one
+transaction with whatever the handler learned (the card's ts on the ticket). A crash in between
+leaves the row `sending`; when the lane starts again (after a restart of the service, or of the
+lane by the supervisor) it goes back to the queue with its attempt count, which tells the
+handler that the earlier try may have arrived and it must look before sending again.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import random
+import sqlite3
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,6 +24,7 @@ from datetime import datetime, timedelta
 import aiosqlite
 
 from bot.failures import PermanentFailure, TemporaryFailure
+from bot.supervisor import Worker
 from store import outbox as queue
 from store.db import Database
 from store.models import Delivery
@@ -29,6 +33,7 @@ log = logging.getLogger("hib2b.outbox")
 
 LANES = ("slack", "email")
 IDLE_POLL_S = 2.0  # also picks up rows queued by another process (the CLI's retries)
+MAX_RETRY_AFTER_S = 3600.0  # a server asking for more is not believed past this
 
 
 @dataclass(frozen=True)
@@ -50,12 +55,13 @@ def retry_delay(
     """Seconds until the next try after `attempts` failed ones.
 
     Exponential with "equal jitter" (half fixed, half random) so many rows failing together do
-    not come back together; a server's `Retry-After` is honoured as the floor.
+    not come back together; a server's `Retry-After` is honoured as the floor, up to an hour (a
+    huge or nonsensical one must not park the row forever).
     """
-    exponential = min(cap, base * 2 ** max(attempts - 1, 0))
+    exponential = min(cap, base * 2 ** min(max(attempts - 1, 0), 64))
     delay = exponential / 2 + rand() * exponential / 2
-    if retry_after is not None:
-        delay = max(retry_after, 0.0) + rand() * min(base, 1.0)
+    if retry_after is not None and math.isfinite(retry_after):
+        delay = min(max(retry_after, 0.0), MAX_RETRY_AFTER_S) + rand() * min(base, 1.0)
     return delay
 
 
@@ -77,40 +83,42 @@ class Outbox:
         self._cap = retry_max.total_seconds()
         self._rand = rand
         self._wakeups = {lane: asyncio.Event() for lane in LANES}
-        self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = False
 
     def wake(self, lanes: Iterable[str] = LANES) -> None:
         for lane in lanes:
             self._wakeups[lane].set()
 
-    async def start(self) -> None:
-        released = await queue.release_inflight(self._db)
+    def stop(self) -> None:
+        """Lanes end at their next look; the supervisor also cancels them."""
+        self._stopping = True
+        self.wake()
+
+    async def run_lane(self, lane: str, worker: Worker) -> None:
+        """A lane's worker: sends due deliveries until the service stops."""
+        released = await queue.release_inflight(self._db, lane)
         if released:
-            log.warning("%d deliveries were in flight at the last stop; retrying them", released)
-        self._tasks = [
-            asyncio.create_task(self._run(lane), name=f"outbox-{lane}") for lane in LANES
-        ]
-
-    async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._tasks = []
-
-    async def _run(self, lane: str) -> None:
+            log.warning(
+                "%s: %d deliveries were in flight when it last stopped; retrying them",
+                lane,
+                released,
+            )
         wakeup = self._wakeups[lane]
-        while True:
+        while not self._stopping:
             wakeup.clear()
             if await self.deliver_one(lane):
+                worker.ok()
                 continue
+            worker.ok()
             due = await queue.next_due_at(self._db, lane)
             wait = IDLE_POLL_S
             if due is not None:
                 wait = min(wait, max((due - self._now()).total_seconds(), 0.0))
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow the cancellation that
+            # stops the service, and this loop would never end.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wakeup.wait(), timeout=wait)
+                async with asyncio.timeout(wait):
+                    await wakeup.wait()
 
     async def deliver_one(self, lane: str) -> bool:
         """Try the oldest due delivery of `lane`; False when none is due."""
@@ -139,9 +147,13 @@ class Outbox:
             )
             await queue.mark_failed(self._db, item.id, failure.reason)
             return True
+        except (sqlite3.Error, OSError):
+            # The database or the disk, not the row: the supervisor restarts the lane, which
+            # puts this row back in the queue.
+            raise
         except Exception as error:
-            # A bug, not the network: retrying will not cure it. Recorded on the row (visible in
-            # /healthz and `hib2b entregas`) so an operator retries it once fixed.
+            # A bug in rendering or sending this row: retrying will not cure it. Recorded on the
+            # row (counted in /healthz, shown by `hib2b entregas`) for an operator to retry.
             log.exception("%s: unexpected error", item.key)
             await queue.mark_failed(self._db, item.id, f"error: {type(error).__name__}: {error}")
             return True

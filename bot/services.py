@@ -4,7 +4,6 @@ mail sender, signer. Started and stopped by the web application's `cleanup_ctx`.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import secrets
@@ -12,22 +11,27 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import janitor, watch
+from bot import health, janitor, watch
 from bot.channel import Channel, LogChannel, SlackChannel
 from bot.config import Settings
 from bot.deliveries import Deliveries
 from bot.imap import MailboxStatus
 from bot.mail import FileSender, MailContext, MailSender, SmtpSender
-from bot.outbox import Outbox
+from bot.outbox import LANES, Outbox
 from bot.plans import Policies
 from bot.ratelimit import RateLimiter
+from bot.supervisor import Supervisor, Worker
 from bot.tokens import Signer
-from store.db import Database
+from store import outbox as queue
+from store.db import Database, StorageUnavailable
 
 log = logging.getLogger("hib2b")
+HEARTBEAT_S = 5.0
+STOP_WAIT_S = 3.0  # workers get this long to end once cancelled
 
 
 def utc_now() -> datetime:
@@ -94,8 +98,7 @@ class Services:
         )
         self._db: Database | None = None
         self._outbox: Outbox | None = None
-        self._janitor: asyncio.Task[None] | None = None
-        self._watcher: asyncio.Task[None] | None = None
+        self.supervisor = Supervisor(restart_base_s=settings.restart_base.total_seconds())
         self.mailbox: MailboxStatus | None = None  # set when the support mailbox is read
 
     @property
@@ -116,7 +119,9 @@ class Services:
             self._outbox.wake()
 
     async def open_db(self) -> Database:
-        self._db = await Database.open(Path(self.settings.db_path))
+        self._db = await Database.open(
+            Path(self.settings.db_path), self.settings.db_busy_timeout.total_seconds()
+        )
         return self._db
 
     async def start(self, deliver: bool = True) -> None:
@@ -138,25 +143,66 @@ class Services:
             retry_max=self.settings.retry_max,
         )
         if deliver:
-            await self._outbox.start()
-            self._janitor = asyncio.create_task(
-                janitor.run(db, self.settings.data_dir, self.now), name="janitor"
+            self._start_workers(db, self._outbox)
+
+    def _start_workers(self, db: Database, outbox: Outbox) -> None:
+        interval = self.settings.watch_interval.total_seconds()
+        start = self.supervisor.start
+        for lane in LANES:
+            start(f"outbox-{lane}", lambda worker, lane=lane: outbox.run_lane(lane, worker))
+        start(
+            "sla-watcher",
+            lambda worker: watch.run(db, self.now, interval, self.wake_outbox, worker),
+            stale_after_s=3 * interval,
+        )
+        start("janitor", lambda worker: janitor.run(db, self.settings.data_dir, self.now, worker))
+        start("storage", lambda worker: heartbeat(db, self.now, worker))
+
+    async def snapshot(self, details: bool = False) -> health.Snapshot:
+        db = self.db
+        counts = await queue.counts(db)
+        oldest = await queue.oldest_waiting(db)
+        failed: tuple[dict[str, Any], ...] = ()
+        if details:
+            failed = tuple(
+                {"id": d.id, "key": d.key, "error": d.last_error, "attempts": d.attempts}
+                for d in (await queue.deliveries(db, "failed"))[:50]
             )
-            self._watcher = asyncio.create_task(
-                watch.run(
-                    db, self.now, self.settings.watch_interval.total_seconds(), self.wake_outbox
-                ),
-                name="sla-watcher",
-            )
+        return health.Snapshot(
+            mode=self.settings.mode,
+            workers=tuple(self.supervisor.views()),
+            deliveries=counts,
+            oldest_waiting_s=round((self.now() - oldest).total_seconds(), 1) if oldest else 0.0,
+            storage_error=db.write_failure,
+            mailbox_connected=self.mailbox.connected if self.mailbox is not None else None,
+            mailbox_error=self.mailbox.last_error if self.mailbox is not None else "",
+            failed_deliveries=failed,
+        )
 
     async def stop(self) -> None:
-        for task in (self._janitor, self._watcher):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        """Always ends: workers are cancelled and waited for a bounded time, then the channel's
+        connections and the database are closed. What was not delivered stays queued."""
         if self._outbox is not None:
-            await self._outbox.stop()
+            self._outbox.stop()
+        await self.supervisor.stop(STOP_WAIT_S)
         await self.channel.close()
         if self._db is not None:
             await self._db.close()
+
+
+async def heartbeat(db: Database, now: Callable[[], datetime], worker: Worker) -> None:
+    """The storage's worker: proves every few seconds that the database can be written, so
+    `/healthz` turns `failing` on a full disk and back to `ok` once it has room again."""
+    while True:
+        was_writable = db.writable
+        try:
+            await db.heartbeat(now())
+        except StorageUnavailable as error:
+            # Recorded on the database (`/healthz` says failing); said once, not every beat.
+            if was_writable:
+                log.error("the database cannot be written: %s", error)
+        else:
+            if not was_writable:
+                log.warning("the database can be written again")
+            worker.ok()
+        await asyncio.sleep(HEARTBEAT_S)

@@ -16,6 +16,7 @@ from datetime import datetime
 
 from bot import clocks
 from bot.deliveries import REMINDER
+from bot.supervisor import Worker
 from bot.tickets import card_key
 from store import outbox as queue
 from store import sla as store
@@ -68,9 +69,15 @@ async def watch_once(db: Database, now: datetime) -> int:
 
 
 async def run(
-    db: Database, now: Callable[[], datetime], interval_s: float, wake: Callable[[], None]
+    db: Database,
+    now: Callable[[], datetime],
+    interval_s: float,
+    wake: Callable[[], None],
+    worker: Worker,
 ) -> None:
+    """The watcher's worker: a pass every `interval_s` until the service stops."""
     while True:
         if await watch_once(db, now()):
             wake()
+        worker.ok()
         await asyncio.sleep(interval_s)

@@ -16,7 +16,14 @@ from bot import clients, files
 from bot.domain import Source, ticket_code
 from bot.form import FormValues, clean, validate
 from bot.tickets import create_from_form, submission
-from handlers.upload import TooLarge, limits_for, read_submission
+from handlers.upload import (
+    Stalled,
+    TooLarge,
+    TooManyParts,
+    limits_for,
+    read_body,
+    read_submission,
+)
 from handlers.web import SERVICES, client_address, keep_files
 from store import clients as client_store
 from store import uploads
@@ -54,9 +61,12 @@ async def create_ticket(request: web.Request) -> web.Response:
     if request.content_type == "application/json":
         if (request.content_length or 0) > MAX_JSON:
             return _error(413, "too_large", "El cuerpo JSON supera 256 KiB.")
-        raw = await request.content.read(MAX_JSON + 1)
-        if len(raw) > MAX_JSON:
+        try:
+            raw = await read_body(request, MAX_JSON, settings.body_timeout.total_seconds())
+        except TooLarge:
             return _error(413, "too_large", "El cuerpo JSON supera 256 KiB.")
+        except Stalled:
+            return _error(408, "timeout", "El cuerpo no llegó completo a tiempo.")
         try:
             data = json.loads(raw)
         except (ValueError, UnicodeDecodeError):
@@ -68,8 +78,12 @@ async def create_ticket(request: web.Request) -> web.Response:
     elif request.content_type == "multipart/form-data":
         try:
             incoming = await read_submission(request, limits_for(settings))
+        except TooManyParts:
+            return _error(413, "too_many_parts", "El envío tiene demasiadas partes.")
         except TooLarge:
             return _error(413, "too_large", "El envío supera el tamaño permitido.")
+        except Stalled:
+            return _error(408, "timeout", "El envío no llegó completo a tiempo.")
         fields, incoming_files = incoming.fields, incoming.files
         hasher = hashlib.sha256(json.dumps(fields, sort_keys=True).encode())
         for file in incoming_files:
@@ -98,7 +112,10 @@ async def create_ticket(request: web.Request) -> web.Response:
                 )
             return await _created(request, seen[1], new=False)
 
-    problems = await keep_files(services, form_id, incoming_files, [])
+    address = client_address(
+        request.remote, request.headers.get("X-Forwarded-For"), settings.trusted_proxies
+    )
+    problems = await keep_files(services, form_id, incoming_files, [], address)
     if problems:
         kept = await uploads.uploads_of(services.db, form_id)
         for stored in await uploads.remove_uploads(services.db, form_id, [f.id for f in kept]):
@@ -106,9 +123,6 @@ async def create_ticket(request: web.Request) -> web.Response:
         return _error(422, "invalid", "Revise los archivos.", {"adjuntos": " ".join(problems)})
 
     client = await client_store.get_client(services.db, client_key)
-    address = client_address(
-        request.remote, request.headers.get("X-Forwarded-For"), settings.trusted_proxies
-    )
     created = await create_from_form(
         services.db,
         submission(values, client, form_id=form_id, source=Source.PORTAL, client_ip=address),

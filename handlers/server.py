@@ -67,11 +67,13 @@ async def _mailbox_ctx(app: web.Application) -> AsyncIterator[None]:
 
     reader = MailboxReader(services.settings, handle, failed)
     services.mailbox = reader.status
-    task = asyncio.create_task(reader.run(), name="mailbox")
+    # Stopped with the other workers (the services' context ends after this one).
+    services.supervisor.start(
+        "mailbox",
+        reader.run,
+        stale_after_s=3 * services.settings.imap_poll.total_seconds() + 60,
+    )
     yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
 
 
 async def _socket_mode_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -79,7 +81,10 @@ async def _socket_mode_ctx(app: web.Application) -> AsyncIterator[None]:
     handler = AsyncSocketModeHandler(app[BOLT], settings.slack_app_token)
     await handler.connect_async()
     yield
-    await handler.close_async()
+    # Bounded: a Slack that does not answer the close must not hold the stop.
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(3):
+            await handler.close_async()
 
 
 async def slack_events(request: web.Request) -> web.Response:

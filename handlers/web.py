@@ -3,6 +3,8 @@ privacy notice; and `/healthz` for operators."""
 
 from __future__ import annotations
 
+import asyncio
+import errno
 import ipaddress
 import logging
 from dataclasses import dataclass, replace
@@ -13,8 +15,10 @@ from urllib.parse import urlsplit
 
 import jinja2
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from bot import files
+from bot import health as health_rules
 from bot.clients import normal_host
 from bot.config import MIB, Network
 from bot.domain import INCIDENT_TYPES, ticket_code
@@ -22,10 +26,17 @@ from bot.form import MAX_DESCRIPCION, FormValues, clean, validate
 from bot.services import Services
 from bot.tickets import create_from_form, submission
 from bot.tokens import new_form_id
-from handlers.upload import TooLarge, limits_for, read_submission
+from handlers.upload import (
+    IncomingFile,
+    Stalled,
+    TooLarge,
+    TooManyParts,
+    limits_for,
+    read_submission,
+)
 from store import clients as client_store
-from store import outbox as queue
 from store import uploads
+from store.db import StorageUnavailable
 from store.models import Client, StoredFile
 from store.tickets import ticket_by_form
 
@@ -34,6 +45,11 @@ log = logging.getLogger("hib2b.web")
 SERVICES = web.AppKey("services", Services)
 FORM_MAX_AGE = timedelta(hours=24)
 THANKS_MAX_AGE = timedelta(days=90)
+STORAGE_TROUBLE = (
+    "No pudimos registrar su reporte en este momento. No se guardó nada: "
+    "espere unos minutos e intente de nuevo, o escriba a nuestro correo de soporte."
+)
+ESTADO, ESTADO_MAX_AGE = "estado", timedelta(minutes=1)
 LABELS = {
     "descripcion": "Descripción del Incidente",
     "usuario": "Usuario, RFC o Razón Social",
@@ -213,6 +229,20 @@ async def submit_form(request: web.Request) -> web.StreamResponse:
         )
     try:
         incoming = await read_submission(request, limits_for(settings))
+    except TooManyParts:
+        return _message(
+            request,
+            413,
+            "Envío no válido",
+            "El envío tiene demasiadas partes. Vuelva al formulario y envíelo de nuevo.",
+        )
+    except Stalled:
+        return _message(
+            request,
+            408,
+            "El envío tardó demasiado",
+            "No recibimos su envío completo a tiempo. Revise su conexión e intente de nuevo.",
+        )
     except TooLarge:
         return _message(
             request,
@@ -252,7 +282,7 @@ async def submit_form(request: web.Request) -> web.StreamResponse:
     for removed in await uploads.remove_uploads(services.db, form_id, drop):
         files.remove(settings.data_dir, removed.stored_name)
     kept = await uploads.uploads_of(services.db, form_id)
-    problems = await keep_files(services, form_id, incoming.files, kept)
+    problems = await keep_files(services, form_id, incoming.files, kept, address)
     if problems:
         errors["adjuntos"] = "\n".join(problems)
     if errors:
@@ -274,11 +304,31 @@ async def submit_form(request: web.Request) -> web.StreamResponse:
     raise web.HTTPSeeOther(_thanks_url(services, created.number))
 
 
+class UploadsFull(Exception):
+    """The files kept for unsent forms are at their quota: try later (503), nothing written."""
+
+
 async def keep_files(
-    services: Services, form_id: str, incoming: list, kept: list[StoredFile]
+    services: Services,
+    form_id: str,
+    incoming: list[IncomingFile],
+    kept: list[StoredFile],
+    address: str,
 ) -> list[str]:
-    """Check each new file; keep the good ones for this form. Returns the problems, in Spanish."""
+    """Check each new file; keep the good ones for this form. Returns the problems, in Spanish.
+
+    Hashing, the content check and the write (with its fsync) run in threads: a 10 MB XML must
+    not hold the event loop. A file already kept for this form is recognised by its hash before
+    anything is written."""
     settings = services.settings
+    arriving = sum(upload.size for upload in incoming if upload.data is not None)
+    if arriving:
+        in_all, from_address = await uploads.pending_bytes(services.db, address)
+        if (
+            in_all + arriving > settings.pending_uploads_bytes
+            or from_address + arriving > settings.pending_uploads_per_address_bytes
+        ):
+            raise UploadsFull
     problems = []
     count = len(kept)
     total = sum(f.size for f in kept)
@@ -294,6 +344,9 @@ async def keep_files(
             )
             problems.append(f"«{name}» no se adjuntó: supera el máximo de {limit}.")
             continue
+        digest, verdict = await asyncio.to_thread(files.examine, upload.data)
+        if digest in hashes:
+            continue  # the same file sent twice: kept once, nothing written
         if count >= settings.max_files:
             problems.append(
                 f"«{name}» no se adjuntó: se permiten hasta {settings.max_files} archivos."
@@ -302,14 +355,12 @@ async def keep_files(
         if total + upload.size > settings.max_total_bytes:
             problems.append(f"«{name}» no se adjuntó: supera el máximo de {total_mb} MB en total.")
             continue
-        verdict = files.inspect(upload.data)
         if verdict.content_type is None:
             problems.append(f"«{name}» no se adjuntó: {verdict.problem}.")
             continue
-        saved = files.save(settings.data_dir, upload.data, verdict.content_type)
-        if saved.sha256 in hashes:
-            files.remove(settings.data_dir, saved.stored_name)  # the same file sent twice
-            continue
+        saved = await asyncio.to_thread(
+            files.save, settings.data_dir, upload.data, verdict.content_type
+        )
         await uploads.add_upload(
             services.db,
             form_id,
@@ -322,6 +373,7 @@ async def keep_files(
                 saved.sha256,
             ),
             services.now(),
+            address,
         )
         hashes.add(saved.sha256)
         count += 1
@@ -361,41 +413,65 @@ async def stylesheet(request: web.Request) -> web.Response:
 
 
 async def health(request: web.Request) -> web.Response:
+    """Public: states, counts and ages only (error texts may name people)."""
+    snapshot = await request.app[SERVICES].snapshot()
+    return web.json_response(health_rules.public(snapshot), headers={"Cache-Control": "no-store"})
+
+
+async def ready(request: web.Request) -> web.Response:
+    snapshot = await request.app[SERVICES].snapshot()
+    is_ready = health_rules.ready(snapshot)
+    return web.json_response(
+        {"ready": is_ready}, status=200 if is_ready else 503, headers={"Cache-Control": "no-store"}
+    )
+
+
+async def details(request: web.Request) -> web.Response:
+    """For `hib2b estado` on the server: it signs with the desk's own secret key."""
     services = request.app[SERVICES]
-    counts = await queue.counts(services.db)
-    failed = await queue.deliveries(services.db, "failed")
-    oldest = await queue.oldest_waiting(services.db)
-    body = {
-        "status": "degraded" if failed else "ok",
-        "mode": services.settings.mode,
-        "deliveries": counts,
-        "oldest_waiting_s": round((services.now() - oldest).total_seconds(), 1) if oldest else 0,
-        "failed": [
-            {
-                "id": d.id,
-                "key": d.key,
-                "ticket": d.ticket,
-                "error": d.last_error,
-                "attempts": d.attempts,
-            }
-            for d in failed[:50]
-        ],
-    }
-    if services.mailbox is not None:
-        body["mailbox"] = {
-            "connected": services.mailbox.connected,
-            "last_error": services.mailbox.last_error,
-            "processed": services.mailbox.processed,
-            "failed": services.mailbox.failed,
-        }
-    return web.json_response(body)
+    token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+    if services.signer.verify(ESTADO, token, services.now(), ESTADO_MAX_AGE) is None:
+        return web.json_response({"error": "unauthorized"}, status=401)
+    return web.json_response(health_rules.details(await services.snapshot(details=True)))
 
 
 async def home(request: web.Request) -> web.Response:
     raise web.HTTPFound("/soporte")
 
 
+_STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO})
+
+
+@web.middleware
+async def storage_trouble(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A full disk, a database that cannot be written or the upload quota: a Spanish 503
+    (JSON on the API) asking to try again, never a traceback; nothing was half-stored."""
+    services = request.app[SERVICES]
+    try:
+        return await handler(request)
+    except UploadsFull:
+        text = (
+            "Estamos recibiendo muchos archivos en este momento. "
+            "Espere unos minutos e intente de nuevo."
+        )
+    except StorageUnavailable:
+        text = STORAGE_TROUBLE
+    except OSError as error:
+        if error.errno not in _STORAGE_ERRNOS:
+            raise
+        services.db.note_write_failure(f"{error.strerror} ({error.filename or 'archivo'})")
+        log.error("cannot store an upload: %s", error)
+        text = STORAGE_TROUBLE
+    headers = {"Retry-After": "120"}
+    if request.path.startswith("/api/"):
+        return web.json_response(
+            {"error": {"code": "unavailable", "message": text}}, status=503, headers=headers
+        )
+    return _message(request, 503, "Intente más tarde", text, headers)
+
+
 def register(app: web.Application) -> None:
+    app.middlewares.append(storage_trouble)
     # `gracias` first: it is a reserved word where a client key would stand.
     app.router.add_get("/soporte/gracias", thanks)
     for path in ("/soporte", "/soporte.php", "/soporte/{clave}", "/soporte/{clave}/soporte.php"):
@@ -404,4 +480,6 @@ def register(app: web.Application) -> None:
     app.router.add_get("/privacidad", privacy)
     app.router.add_get("/static/soporte.css", stylesheet)
     app.router.add_get("/healthz", health)
+    app.router.add_get("/readyz", ready)
+    app.router.add_get("/estado", details)
     app.router.add_get("/", home)

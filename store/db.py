@@ -5,12 +5,17 @@ thread. Statements of concurrent coroutines would interleave inside each other's
 so every unit of work holds `Database.lock`: `read()` for queries, `transaction()` for writes
 (`BEGIN IMMEDIATE`, so a second process on the same file waits on `busy_timeout` instead of
 failing). Keep units short: they serialize the process.
+
+A write that fails because of the storage itself (disk full, read-only file, I/O error, another
+process holding the lock past `busy_timeout`) raises `StorageUnavailable`, and the database
+remembers it until a later commit succeeds: that is what `/healthz` calls `failing`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -19,7 +24,25 @@ from pathlib import Path
 
 import aiosqlite
 
-BUSY_TIMEOUT_MS = 10_000
+BUSY_TIMEOUT_S = 10.0
+# SQLite's words for "the storage cannot take this write now", as opposed to a bad statement.
+_STORAGE_ERRORS = (
+    "database or disk is full",
+    "disk i/o error",
+    "readonly database",
+    "database is locked",
+    "unable to open database",
+)
+
+
+class StorageUnavailable(Exception):
+    """The database cannot be written now; nothing of the failed unit was kept."""
+
+
+def is_storage_error(error: BaseException) -> bool:
+    return isinstance(error, sqlite3.OperationalError) and any(
+        words in str(error).lower() for words in _STORAGE_ERRORS
+    )
 
 
 def to_db(moment: datetime) -> str:
@@ -47,13 +70,15 @@ class Database:
         self.conn = conn
         self.path = path
         self.lock = asyncio.Lock()
+        self.write_failure: str | None = None  # why the last write failed, until one succeeds
+        self.write_failed_at: float | None = None
 
     @classmethod
-    async def open(cls, path: Path) -> Database:
+    async def open(cls, path: Path, busy_timeout_s: float = BUSY_TIMEOUT_S) -> Database:
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = await aiosqlite.connect(path, isolation_level=None)
         conn.row_factory = sqlite3.Row
-        await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        await conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
         await conn.execute("PRAGMA journal_mode = WAL")
         await conn.execute("PRAGMA synchronous = NORMAL")
         await conn.execute("PRAGMA foreign_keys = ON")
@@ -80,17 +105,47 @@ class Database:
                 version = number
         return version
 
+    @property
+    def writable(self) -> bool:
+        return self.write_failure is None
+
+    def note_write_failure(self, reason: str) -> None:
+        """A write failed for a reason of the storage (also the attachments' disk)."""
+        self.write_failure = reason
+        self.write_failed_at = time.monotonic()
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         async with self.lock:
-            await self.conn.execute("BEGIN IMMEDIATE")
             try:
-                yield self.conn
-            except BaseException:
-                # Shielded: a task cancelled here must still leave the connection idle.
-                await asyncio.shield(self.conn.execute("ROLLBACK"))
-                raise
-            await asyncio.shield(self.conn.execute("COMMIT"))
+                await self.conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self.conn
+                except BaseException:
+                    # Shielded: a task cancelled here must still leave the connection idle.
+                    # SQLite may have rolled back already (a full disk does that).
+                    if self.conn.in_transaction:
+                        await asyncio.shield(self.conn.execute("ROLLBACK"))
+                    raise
+                await asyncio.shield(self.conn.execute("COMMIT"))
+            except sqlite3.OperationalError as error:
+                if not is_storage_error(error):
+                    raise
+                self.note_write_failure(str(error))
+                if self.conn.in_transaction:
+                    await asyncio.shield(self.conn.execute("ROLLBACK"))
+                raise StorageUnavailable(str(error)) from error
+            self.write_failure = None
+
+    async def heartbeat(self, at: datetime) -> None:
+        """A real write (it needs room in the WAL), so a full disk or a lost lock shows here
+        even while nobody submits anything; a success clears an earlier failure."""
+        async with self.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO heartbeat (id, at) VALUES (1, ?)"
+                " ON CONFLICT (id) DO UPDATE SET at = excluded.at",
+                (to_db(at),),
+            )
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[aiosqlite.Connection]:

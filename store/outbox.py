@@ -124,13 +124,16 @@ async def save_state(db: Database, item_id: int, state: dict[str, Any]) -> None:
         await conn.execute("UPDATE outbox SET state = ? WHERE id = ?", (json.dumps(state), item_id))
 
 
-async def release_inflight(db: Database) -> int:
-    """At start-up: deliveries left `sending` by a crash go back to the queue.
+async def release_inflight(db: Database, lane: str) -> int:
+    """As a lane starts: its deliveries left `sending` (by a crash, or by the lane's own failed
+    run) go back to the queue.
 
     Their attempt count stays, which tells the sender a previous try may have arrived.
     """
     async with db.transaction() as conn:
-        cursor = await conn.execute("UPDATE outbox SET status = 'pending' WHERE status = 'sending'")
+        cursor = await conn.execute(
+            "UPDATE outbox SET status = 'pending' WHERE status = 'sending' AND lane = ?", (lane,)
+        )
         return cursor.rowcount
 
 

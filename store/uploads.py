@@ -10,11 +10,13 @@ from store.db import Database, to_db
 from store.models import StoredFile
 
 
-async def add_upload(db: Database, form_id: str, file: StoredFile, at: datetime) -> StoredFile:
+async def add_upload(
+    db: Database, form_id: str, file: StoredFile, at: datetime, client_ip: str = ""
+) -> StoredFile:
     async with db.transaction() as conn:
         cursor = await conn.execute(
             "INSERT INTO form_uploads (form_id, stored_name, display_name, content_type, size,"
-            " sha256, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            " sha256, created_at, client_ip) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 form_id,
                 file.stored_name,
@@ -23,6 +25,7 @@ async def add_upload(db: Database, form_id: str, file: StoredFile, at: datetime)
                 file.size,
                 file.sha256,
                 to_db(at),
+                client_ip,
             ),
         )
         return StoredFile(
@@ -72,3 +75,13 @@ async def expire_uploads(db: Database, before: datetime) -> list[StoredFile]:
             )
         ).fetchall()
     return [StoredFile.from_row(row) for row in rows]
+
+
+async def pending_bytes(db: Database, client_ip: str) -> tuple[int, int]:
+    """Bytes kept for forms not yet sent: in all, and from `client_ip`."""
+    row = await db.fetchone(
+        "SELECT coalesce(sum(size), 0), coalesce(sum(size) FILTER (WHERE client_ip = ?), 0)"
+        " FROM form_uploads",
+        (client_ip,),
+    )
+    return (int(row[0]), int(row[1])) if row else (0, 0)

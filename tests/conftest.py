@@ -28,8 +28,11 @@ StartDesk = Callable[..., Awaitable[Desk]]
 
 
 @pytest.fixture
-async def start_desk(tmp_path: Path) -> AsyncIterator[StartDesk]:
-    """Start the real service (several times, on one data folder, to test restarts)."""
+async def start_desk(
+    tmp_path: Path, fake_slack: FakeSlack, smtp: FakeSmtp
+) -> AsyncIterator[StartDesk]:
+    """Start the real service (several times, on one data folder, to test restarts). It asks
+    for the fakes so that pytest stops every desk before the fakes it talks to."""
     running: list[Desk] = []
 
     async def start(now=None, **env: str) -> Desk:

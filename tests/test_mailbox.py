@@ -14,6 +14,7 @@ import pytest
 from bot import replies
 from bot.config import load_settings
 from bot.imap import MailboxReader
+from bot.supervisor import Supervisor
 from store import tickets as store
 from tests import samples
 from tests.conftest import smtp_env
@@ -266,11 +267,12 @@ async def test_a_message_that_cannot_be_processed_does_not_stop_the_mailbox(
     reader = MailboxReader(load_settings(dovecot.env()), handle, failed)
     await dovecot.deliver(b"From: a@example.com\r\nSubject: rompe\r\n\r\nx\r\n")
     await dovecot.deliver(b"From: b@example.com\r\nSubject: bien\r\n\r\ny\r\n")
-    task = asyncio.create_task(reader.run())
+    supervisor = Supervisor()
+    supervisor.start("mailbox", reader.run)
     try:
         await wait_until(lambda: _done(handled, reader))
     finally:
-        task.cancel()
+        assert await supervisor.stop() == []
     assert reader.status.failed == 1 and "no sé procesar esto" in reader.status.last_error
     assert failures == [("1", "no sé procesar esto")]
     assert await dovecot.flagged_done() == 1  # the good one; the other carries $Hib2bError

@@ -1,0 +1,113 @@
+"""Running the service: the composition root's outer shell around the web application.
+
+In order: private files (umask 077), the data folder's single-instance lock, the listening
+socket (a taken port is one line, not a traceback), the application with its workers; then, on
+SIGTERM or SIGINT, a stop that always ends: requests in flight get `HIB2B_SHUTDOWN_GRACE`, the
+workers are cancelled and waited for a bounded time, and a last-resort timer ends the process
+should anything still hang. Whatever was not delivered stays queued for the next start."""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import logging
+import os
+import signal
+import socket
+import sys
+import threading
+
+from aiohttp import web
+
+from bot import datadir
+from bot.config import Settings
+from handlers.server import create_app
+from store.db import StorageUnavailable
+
+log = logging.getLogger("hib2b")
+BACKSTOP_MARGIN_S = 4.0  # the contract is grace + 5 s; this leaves a second to spare
+
+
+def serve(settings: Settings) -> int:
+    os.umask(0o077)
+    try:
+        lock = datadir.lock(settings.data_dir)
+    except datadir.AlreadyRunning as running:
+        return _fail(str(running))
+    try:
+        changed = datadir.make_private(settings.data_dir, settings.db_path)
+        if changed:
+            log.warning("made %d files and folders of %s private", changed, settings.data_dir)
+        try:
+            listener = listen(settings.host, settings.port)
+        except OSError as error:
+            return _fail(_listen_error(settings.host, settings.port, error))
+        try:
+            return asyncio.run(_run(settings, listener))
+        except StorageUnavailable as error:
+            return _fail(f"the database cannot be written: {error}")
+    finally:
+        lock.release()
+
+
+def listen(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError:
+        sock.close()
+        raise
+    sock.setblocking(False)
+    return sock
+
+
+def _listen_error(host: str, port: int, error: OSError) -> str:
+    if error.errno == errno.EADDRINUSE:
+        return f"port {port} on {host} is already in use (HIB2B_PORT)"
+    if error.errno == errno.EACCES:
+        return f"not allowed to listen on port {port} (HIB2B_PORT)"
+    return f"cannot listen on {host}:{port} (HIB2B_HOST, HIB2B_PORT): {error.strerror or error}"
+
+
+def _fail(message: str) -> int:
+    print(f"hib2b: {message}", file=sys.stderr)
+    return 1
+
+
+async def _run(settings: Settings, listener: socket.socket) -> int:
+    grace = settings.shutdown_grace.total_seconds()
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stopping.set)
+    runner = web.AppRunner(create_app(settings), shutdown_timeout=grace)
+    await runner.setup()  # opens the database and starts the workers
+    site = web.SockSite(runner, listener, shutdown_timeout=grace)
+    await site.start()
+    log.info(
+        "listening on http://%s:%s (form: %s/soporte)",
+        settings.host,
+        settings.port,
+        settings.public_url,
+    )
+    await stopping.wait()
+    log.info("stopping: requests in flight get %.0fs", grace)
+    backstop = threading.Timer(grace + BACKSTOP_MARGIN_S, _give_up)
+    backstop.daemon = True
+    backstop.start()
+    try:
+        await runner.cleanup()
+    finally:
+        backstop.cancel()
+    log.info("stopped")
+    return 0
+
+
+def _give_up() -> None:
+    # Runs on its own thread, so even a blocked event loop cannot keep the process alive. The
+    # database is safe (SQLite's journal); undelivered rows stay queued for the next start.
+    print("hib2b: the stop took too long; exiting now", file=sys.stderr, flush=True)
+    os._exit(0)
