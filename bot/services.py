@@ -156,7 +156,8 @@ class Services:
             stale_after_s=3 * interval,
         )
         start("janitor", lambda worker: janitor.run(db, self.settings.data_dir, self.now, worker))
-        start("storage", lambda worker: heartbeat(db, self.now, worker))
+        every = min(HEARTBEAT_S, interval)
+        start("storage", lambda worker: heartbeat(db, self.now, every, worker))
 
     async def snapshot(self, details: bool = False) -> health.Snapshot:
         db = self.db
@@ -190,7 +191,9 @@ class Services:
             await self._db.close()
 
 
-async def heartbeat(db: Database, now: Callable[[], datetime], worker: Worker) -> None:
+async def heartbeat(
+    db: Database, now: Callable[[], datetime], every_s: float, worker: Worker
+) -> None:
     """The storage's worker: proves every few seconds that the database can be written, so
     `/healthz` turns `failing` on a full disk and back to `ok` once it has room again."""
     while True:
@@ -205,4 +208,4 @@ async def heartbeat(db: Database, now: Callable[[], datetime], worker: Worker) -
             if not was_writable:
                 log.warning("the database can be written again")
             worker.ok()
-        await asyncio.sleep(HEARTBEAT_S)
+        await asyncio.sleep(every_s)

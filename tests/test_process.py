@@ -6,82 +6,16 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
-import os
-import signal
-import socket
 import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 
-import aiohttp
-
 from tests.conftest import smtp_env
-from tests.desk import run_cli, run_cli_async, send_form, slack_env
+from tests.desk import run_cli, run_cli_async, slack_env
 from tests.fakes.slack import FakeSlack
 from tests.fakes.smtp import FakeSmtp
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Service:
-    def __init__(self, folder: Path, env: dict[str, str]) -> None:
-        self.folder = folder
-        self.port = _free_port()
-        self.env = {
-            **os.environ,
-            "HIB2B_DATA_DIR": str(folder / "data"),
-            "HIB2B_SECRET_KEY": "k" * 40,
-            "HIB2B_PORT": str(self.port),
-            "HIB2B_RETRY_BASE": "0.1s",
-            "HIB2B_RETRY_MAX": "0.5s",
-            "HIB2B_FORM_RATE_LIMIT": "0",
-            **env,
-        }
-        self.process: subprocess.Popen[bytes] | None = None
-        self.url = f"http://127.0.0.1:{self.port}"
-
-    async def start(self) -> Service:
-        with open(self.folder / "service.log", "ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "bot"],
-                env=self.env,
-                cwd=self.folder,
-                stdout=subprocess.DEVNULL,
-                stderr=log,
-            )
-        async with aiohttp.ClientSession() as http:
-            for _ in range(200):
-                try:
-                    async with http.get(self.url + "/healthz") as response:
-                        if response.status == 200:
-                            return self
-                except aiohttp.ClientError:
-                    pass
-                await asyncio.sleep(0.05)
-        raise AssertionError("the service did not start: " + self.log())
-
-    def log(self) -> str:
-        return (self.folder / "service.log").read_text(errors="replace")
-
-    async def submit(self) -> str:
-        async with aiohttp.ClientSession() as http:
-            return await send_form(http, self.url)
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.kill()
-        self.process.wait(10)
-
-    def stop(self) -> int:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(10)
+from tests.service import Service
 
 
 async def test_sigterm_stops_cleanly(tmp_path: Path) -> None:
