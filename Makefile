@@ -34,3 +34,4 @@ bench: $(BIN)/.installed
 	$(BIN)/python -m bench.intake
 	$(BIN)/python -m bench.commands
 	$(BIN)/python -m bench.sla
+	$(BIN)/python -m bench.loop_lag

@@ -148,6 +148,36 @@ async def test_idempotency_key(api) -> None:
     assert await store.count_tickets(desk.services.db) == 1
 
 
+async def test_a_stalled_body_is_408_and_a_full_desk_is_503(start_desk) -> None:
+    desk = await start_desk(HIB2B_BODY_TIMEOUT="0.5s", HIB2B_PENDING_UPLOADS_ADDRESS_MB="1")
+    await clients.add(desk.services.db, OPERATOR, "acme", "Acme", [], desk.services.now())
+    key = await clients.issue_api_key(desk.services.db, OPERATOR, "acme", desk.services.now())
+    form = aiohttp.FormData()
+    for name, value in GOOD.items():
+        form.add_field(name, value)
+    form.add_field("adjuntos", samples.big_pdf(1200 * 1024), filename="grande.pdf")
+    status, body = await post(desk, key, data=form)
+    assert (status, body["error"]["code"]) == (503, "unavailable")
+    assert await store.count_tickets(desk.services.db) == 0
+
+    port = int(desk.url.rsplit(":", 1)[1])
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(
+        (
+            "POST /api/v1/tickets HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"Authorization: Bearer {key}\r\nContent-Type: application/json\r\n"
+            'Content-Length: 500\r\n\r\n{"descripcion": "No pue'
+        ).encode()
+    )
+    await writer.drain()
+    async with asyncio.timeout(10):
+        answer = await reader.read(65536)
+    writer.close()
+    head, _, payload = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 408")
+    check(408, json.loads(payload))
+
+
 def test_every_documented_response_was_exercised() -> None:
     documented = {
         ("post", int(code)) for code in SPEC["paths"]["/api/v1/tickets"]["post"]["responses"]
