@@ -18,6 +18,7 @@ from aioimaplib.aioimaplib import Command
 
 from bot.config import Settings
 from bot.supervisor import Worker
+from store.db import StorageUnavailable
 
 log = logging.getLogger("hib2b.imap")
 DONE_FLAG = "$Hib2bDone"
@@ -133,7 +134,9 @@ class MailboxReader:
                 continue
             try:
                 outcome = await self._handle(raw, uid)
-            except (aioimaplib.AioImapException, OSError):
+            except (aioimaplib.AioImapException, OSError, StorageUnavailable):
+                # The connection or the database, not the message: it stays unflagged and is
+                # read again once the supervisor has restarted the reader.
                 raise
             except Exception as error:
                 # A message this code cannot process must not stop the mailbox: it is recorded

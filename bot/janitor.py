@@ -22,7 +22,7 @@ SWEEP_EVERY_S = 3600.0
 async def sweep_abandoned_uploads(db: Database, data_dir: Path, now: datetime) -> int:
     expired = await uploads.expire_uploads(db, now - KEEP_ABANDONED)
     for file in expired:
-        files.remove(data_dir, file.stored_name)
+        await asyncio.to_thread(files.remove, data_dir, file.stored_name)
     if expired:
         log.info("deleted %d files of abandoned forms", len(expired))
     return len(expired)

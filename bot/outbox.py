@@ -26,7 +26,7 @@ import aiosqlite
 from bot.failures import PermanentFailure, TemporaryFailure
 from bot.supervisor import Worker
 from store import outbox as queue
-from store.db import Database
+from store.db import Database, StorageUnavailable
 from store.models import Delivery
 
 log = logging.getLogger("hib2b.outbox")
@@ -147,7 +147,7 @@ class Outbox:
             )
             await queue.mark_failed(self._db, item.id, failure.reason)
             return True
-        except (sqlite3.Error, OSError):
+        except (StorageUnavailable, sqlite3.Error, OSError):
             # The database or the disk, not the row: the supervisor restarts the lane, which
             # puts this row back in the queue.
             raise
