@@ -25,7 +25,7 @@ from handlers.server import create_app
 from store.db import StorageUnavailable
 
 log = logging.getLogger("hib2b")
-BACKSTOP_MARGIN_S = 4.0  # the contract is grace + 5 s; this leaves a second to spare
+BACKSTOP_MARGIN_S = 4.5  # the contract is grace + 5 s; this leaves half a second to spare
 
 
 def serve(settings: Settings) -> int:

@@ -60,14 +60,24 @@ def inspect(data: bytes) -> Verdict:
     return Verdict(None, f"tipo de archivo no permitido (se aceptan {ACCEPTED_LABEL})")
 
 
+# XML vocabularies a browser runs or renders as a page: never accepted as "XML".
+_ACTIVE_ROOTS = {
+    "svg": "las imágenes SVG no están permitidas",
+    "html": "las páginas HTML no están permitidas",
+}
+
+
 def _inspect_xml(data: bytes) -> Verdict:
     try:
         # defusedxml refuses entity expansion and external references (billion laughs, XXE).
-        defusedxml.ElementTree.fromstring(data)
+        root = defusedxml.ElementTree.fromstring(data)
     except DefusedXmlException:
         return Verdict(None, "el XML contiene entidades o referencias externas no permitidas")
     except (ParseError, ValueError):
         return Verdict(None, "el XML está mal formado")
+    local = root.tag.rsplit("}", 1)[-1].lower()
+    if local in ("svg", "html") or root.tag.endswith("}stylesheet") or local == "transform":
+        return Verdict(None, _ACTIVE_ROOTS["svg" if local == "svg" else "html"])
     return Verdict("application/xml")
 
 
@@ -94,11 +104,6 @@ def display_name(original: str | None) -> str:
         else:
             name = name[:MAX_NAME]
     return name or "archivo"
-
-
-def examine(data: bytes) -> tuple[str, Verdict]:
-    """The SHA-256 and the verdict of `data`: CPU work for a thread, never the event loop."""
-    return hashlib.sha256(data).hexdigest(), inspect(data)
 
 
 @dataclass(frozen=True)

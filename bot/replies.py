@@ -5,6 +5,7 @@ recorded by Message-ID in the same transaction as the change it makes."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import Callable
 from datetime import datetime
@@ -12,6 +13,7 @@ from datetime import datetime
 import aiosqlite
 
 from bot import files, inbound, workflow
+from bot.attachments import Batch, Limits, Refused
 from bot.deliveries import FILE
 from bot.domain import Source, ticket_code
 from bot.form import FormValues, is_email
@@ -198,25 +200,23 @@ async def _keep_attachments(
     mail: inbound.Inbound,
 ) -> tuple[list[StoredFile], list[str]]:
     """Store the attachments the form would accept; say why the others were left out."""
-    settings, kept, notes, total = services.settings, [], [], 0
+    settings, kept, notes = services.settings, [], []
+    batch = Batch(Limits.of(settings))
     for part in mail.attachments:
-        name = files.display_name(part.name)
-        verdict = files.inspect(part.data)
-        if (
-            len(part.data) > settings.max_file_bytes
-            or total + len(part.data) > settings.max_total_bytes
-            or len(kept) >= settings.max_files
-        ):
-            notes.append(f"«{name}» no se guardó: excede los límites de adjuntos.")
+        outcome = await asyncio.to_thread(batch.consider, part.name, part.data, len(part.data))
+        if outcome is None:
             continue
-        if verdict.content_type is None:
-            notes.append(f"«{name}» no se guardó: {verdict.problem}.")
+        if isinstance(outcome, Refused):
+            notes.append(outcome.sentence("no se guardó"))
             continue
-        saved = files.save(settings.data_dir, part.data, verdict.content_type)
-        kept.append(
-            StoredFile(0, saved.stored_name, name, verdict.content_type, saved.size, saved.sha256)
+        saved = await asyncio.to_thread(
+            files.save, settings.data_dir, outcome.data, outcome.content_type
         )
-        total += len(part.data)
+        kept.append(
+            StoredFile(
+                0, saved.stored_name, outcome.name, outcome.content_type, saved.size, saved.sha256
+            )
+        )
     return kept, notes
 
 

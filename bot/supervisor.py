@@ -7,8 +7,11 @@ its traceback, counted, and the worker starts again after a pause that doubles f
 `HIB2B_RESTART_BASE` to 60 s; a worker that reported success since its last start begins again at
 the shortest pause. Nothing a worker meets ends it for good while the service runs.
 
-`stop()` always ends: it cancels every worker and waits a bounded time; a worker that ignores the
-cancellation is named in the log and left behind, so the process can still exit.
+`stop()` always ends. Workers started as `graceful` (the delivery lanes) are first given a
+moment to finish what they are doing and end by themselves — an email handed to SMTP is then also
+recorded as sent, so it is not sent again after the restart; then every worker still running is
+cancelled and waited for a bounded time. A worker that ignores the cancellation is named in the
+log and left behind, so the process can still exit.
 """
 
 from __future__ import annotations
@@ -83,11 +86,27 @@ class Supervisor:
         self._clock = clock
         self._states: dict[str, WorkerState] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._graceful: set[str] = set()
         self._stopping = asyncio.Event()
 
-    def start(self, name: str, body: Body, *, stale_after_s: float | None = None) -> None:
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
+
+    def start(
+        self,
+        name: str,
+        body: Body,
+        *,
+        stale_after_s: float | None = None,
+        graceful: bool = False,
+    ) -> None:
+        """Run `body` until `stop`. `graceful`: it ends by itself soon after `stopping` is set
+        (it looks between units of work), and is cancelled only if it does not."""
         if name in self._tasks:
             raise ValueError(f"worker {name!r} already runs")
+        if graceful:
+            self._graceful.add(name)
         state = WorkerState(name, self._clock(), stale_after_s)
         self._states[name] = state
         self._tasks[name] = asyncio.create_task(self._keep(state, body), name=f"worker-{name}")
@@ -100,6 +119,8 @@ class Supervisor:
             began = self._clock()
             try:
                 await body(worker)
+                if self._stopping.is_set():
+                    break  # a graceful worker ending because the service stops
                 raise RuntimeError("the worker returned; workers run until the service stops")
             except asyncio.CancelledError as cancelled:
                 task = asyncio.current_task()
@@ -140,22 +161,30 @@ class Supervisor:
             return False
         return True
 
-    async def stop(self, wait_s: float = 3.0) -> list[str]:
-        """Cancel every worker and wait at most `wait_s`; returns the ones that did not end."""
+    async def stop(self, wait_s: float = 3.0, finish_s: float = 0.0) -> list[str]:
+        """Let graceful workers finish for at most `finish_s`, then cancel every worker still
+        running and wait at most `wait_s`; returns the ones that did not end."""
         self._stopping.set()
-        tasks = list(self._tasks.values())
+        polite = [task for name, task in self._tasks.items() if name in self._graceful]
+        if polite and finish_s > 0:
+            await asyncio.wait(polite, timeout=finish_s)
+        tasks = [task for task in self._tasks.values() if not task.done()]
         for task in tasks:
             task.cancel()
         if not tasks:
+            self._mark_stopped([])
             return []
         _, pending = await asyncio.wait(tasks, timeout=wait_s)
         stuck = sorted(task.get_name() for task in pending)
         if stuck:
             log.error("workers did not stop within %.0fs: %s", wait_s, ", ".join(stuck))
+        self._mark_stopped(stuck)
+        return stuck
+
+    def _mark_stopped(self, stuck: list[str]) -> None:
         for state in self._states.values():
             if state.state != STOPPED and f"worker-{state.name}" not in stuck:
                 state.state = STOPPED
-        return stuck
 
     def views(self) -> list[WorkerView]:
         now = self._clock()

@@ -19,6 +19,7 @@ from aiohttp.typedefs import Handler
 
 from bot import files
 from bot import health as health_rules
+from bot.attachments import Batch, Limits, Refused
 from bot.clients import normal_host
 from bot.config import MIB, Network
 from bot.domain import INCIDENT_TYPES, ticket_code
@@ -330,54 +331,33 @@ async def keep_files(
         ):
             raise UploadsFull
     problems = []
-    count = len(kept)
-    total = sum(f.size for f in kept)
-    hashes = {f.sha256 for f in kept}
-    max_mb, total_mb = settings.max_file_bytes // MIB, settings.max_total_bytes // MIB
+    batch = Batch(
+        Limits.of(settings),
+        count=len(kept),
+        total=sum(f.size for f in kept),
+        hashes={f.sha256 for f in kept},
+    )
     for upload in incoming:
-        name = files.display_name(upload.filename)
-        if upload.data is None:
-            limit = (
-                f"{max_mb} MB por archivo"
-                if upload.problem == "file"
-                else f"{total_mb} MB en total"
-            )
-            problems.append(f"«{name}» no se adjuntó: supera el máximo de {limit}.")
-            continue
-        digest, verdict = await asyncio.to_thread(files.examine, upload.data)
-        if digest in hashes:
+        outcome = await asyncio.to_thread(
+            batch.consider, upload.filename, upload.data, upload.size, upload.problem
+        )
+        if outcome is None:
             continue  # the same file sent twice: kept once, nothing written
-        if count >= settings.max_files:
-            problems.append(
-                f"«{name}» no se adjuntó: se permiten hasta {settings.max_files} archivos."
-            )
-            continue
-        if total + upload.size > settings.max_total_bytes:
-            problems.append(f"«{name}» no se adjuntó: supera el máximo de {total_mb} MB en total.")
-            continue
-        if verdict.content_type is None:
-            problems.append(f"«{name}» no se adjuntó: {verdict.problem}.")
+        if isinstance(outcome, Refused):
+            problems.append(outcome.sentence())
             continue
         saved = await asyncio.to_thread(
-            files.save, settings.data_dir, upload.data, verdict.content_type
+            files.save, settings.data_dir, outcome.data, outcome.content_type
         )
         await uploads.add_upload(
             services.db,
             form_id,
             StoredFile(
-                0,
-                saved.stored_name,
-                name,
-                verdict.content_type,
-                saved.size,
-                saved.sha256,
+                0, saved.stored_name, outcome.name, outcome.content_type, saved.size, saved.sha256
             ),
             services.now(),
             address,
         )
-        hashes.add(saved.sha256)
-        count += 1
-        total += saved.size
     return problems
 
 

@@ -149,3 +149,29 @@ def test_a_huge_or_broken_retry_after_never_parks_a_delivery_forever() -> None:
     assert retry_delay(1, 2.0, 300.0, math.inf, rand=lambda: 0.0) == 1.0
     assert retry_delay(1, 2.0, 300.0, math.nan, rand=lambda: 0.0) == 1.0
     assert retry_delay(10_000, 2.0, 300.0, None, rand=lambda: 1.0) == 300.0
+
+
+async def test_a_graceful_worker_finishes_its_unit_of_work_before_the_stop() -> None:
+    supervisor = Supervisor()
+    finished: list[str] = []
+    stop_asked = asyncio.Event()
+
+    async def lane(worker: Worker) -> None:
+        while not supervisor.stopping:
+            await stop_asked.wait()
+            await asyncio.sleep(0.05)  # an email being handed to SMTP
+            finished.append("sent and recorded")
+
+    async def watcher(worker: Worker) -> None:
+        await asyncio.sleep(3600)
+
+    supervisor.start("outbox-email", lane, graceful=True)
+    supervisor.start("sla-watcher", watcher)
+    await asyncio.sleep(0)
+    stop_asked.set()
+    assert await supervisor.stop(wait_s=1.0, finish_s=1.0) == []
+    assert finished == ["sent and recorded"]
+    assert {v.name: (v.state, v.restarts) for v in supervisor.views()} == {
+        "outbox-email": (STOPPED, 0),
+        "sla-watcher": (STOPPED, 0),
+    }

@@ -5,6 +5,7 @@ submission Slack sends twice (same view id) is applied once."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 
@@ -12,6 +13,8 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import blocks as b
+from bot.attachments import Batch, Limits
+from bot.attachments import Refused as NotAccepted
 from bot.commands import Commands, Reply
 from bot.domain import parse_ticket_code
 from bot.failures import DeliveryFailure
@@ -40,16 +43,16 @@ def value(view: dict[str, Any], block: str) -> str:
 
 
 async def fetch_files(services: Services, view: dict[str, Any]) -> tuple[Attached, ...]:
-    """The files of the reply modal, downloaded with the bot token within the upload limits."""
+    """The files of the reply modal, downloaded with the bot token and judged by the same
+    policy as the supplier's (a technician cannot email a script by mistake either)."""
     element = view["state"]["values"].get(b.FILES, {}).get(b.FILES, {})
-    files = element.get("files") or []
-    limit, total = services.settings.max_file_bytes, 0
+    batch = Batch(Limits.of(services.settings))
     fetched = []
-    for file in files:
+    for file in element.get("files") or []:
         name = file.get("name") or "archivo"
         url = file.get("url_private_download") or file.get("url_private") or ""
         try:
-            data = await services.channel.download(url, limit)
+            data = await services.channel.download(url, batch.limits.max_file)
         except DeliveryFailure as failure:
             reason = (
                 "supera el tamaño permitido"
@@ -57,10 +60,11 @@ async def fetch_files(services: Services, view: dict[str, Any]) -> tuple[Attache
                 else ("no se pudo descargar; intente de nuevo")
             )
             raise Refused(f"«{name}»: {reason}.") from failure
-        total += len(data)
-        if total > services.settings.max_total_bytes:
-            raise Refused("Los archivos suman más de lo permitido para un correo.")
-        fetched.append(Attached(name, data, file.get("mimetype") or "application/octet-stream"))
+        outcome = await asyncio.to_thread(batch.consider, name, data, len(data))
+        if isinstance(outcome, NotAccepted):
+            raise Refused(outcome.sentence("no se puede enviar"))
+        if outcome is not None:
+            fetched.append(Attached(outcome.name, outcome.data, outcome.content_type))
     return tuple(fetched)
 
 
