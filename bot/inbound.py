@@ -33,6 +33,7 @@ _SIGNATURE = re.compile(
 )
 _AUTO_PRECEDENCE = {"bulk", "junk", "list", "auto_reply"}
 _BOUNCE_SENDERS = re.compile(r"^(mailer-daemon|postmaster)@", re.IGNORECASE)
+_DMARC_FAIL = re.compile(r"\bdmarc\s*=\s*fail\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,8 @@ class Inbound:
     automatic: bool  # an auto-reply: never a supplier's words
     bounce: bool  # a delivery failure report
     bounced: tuple[str, ...]  # Message-IDs the bounce is about
+    spam: bool = False  # the mail server's filter marked it (X-Spam-Flag / X-Spam-Status)
+    dmarc_fail: bool = False  # Authentication-Results says the From domain did not sign it
 
 
 def parse(raw: bytes) -> Inbound:
@@ -79,7 +82,18 @@ def parse(raw: bytes) -> Inbound:
         automatic=bounce or _is_automatic(message),
         bounce=bounce,
         bounced=_bounced_ids(message) if bounce else (),
+        spam=_is_spam(message),
+        dmarc_fail=any(
+            _DMARC_FAIL.search(str(value))
+            for value in message.get_all("Authentication-Results", [])
+        ),
     )
+
+
+def _is_spam(message: EmailMessage) -> bool:
+    flag = str(message.get("X-Spam-Flag", "")).strip().lower()
+    status = str(message.get("X-Spam-Status", "")).strip().lower()
+    return flag == "yes" or status.startswith("yes")
 
 
 def _ids(header: str) -> tuple[str, ...]:

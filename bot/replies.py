@@ -9,6 +9,7 @@ import asyncio
 import hashlib
 from collections.abc import Callable
 from datetime import datetime
+from email.utils import parseaddr
 
 import aiosqlite
 
@@ -100,9 +101,13 @@ async def _handle(
         return "rebote", number
     if mail.automatic:
         return "automatico", None
+    ignored = _ignored(services, mail)
+    if ignored:
+        return ignored, None  # recorded with the reason; no ticket, no answer (no backscatter)
     if not is_email(mail.sender):
         return "remitente_invalido", None  # nobody to answer: nothing to open
     number = await _ticket_of(conn, mail.references)
+    verified = number is not None  # a reply to one of our own messages
     if number is None and mail.ticket_in_subject is not None:
         found = await store.locked_ticket(conn, mail.ticket_in_subject)
         number = found.number if found else None
@@ -110,6 +115,17 @@ async def _handle(
         return "nuevo", await _new_ticket(conn, services, mail, now, related=None)
     ticket = await store.locked_ticket(conn, number)
     assert ticket is not None
+    if not verified and mail.sender != ticket.correo.lower():
+        # Ticket numbers are sequential: `[HD-N]` in a subject proves nothing about who wrote.
+        left_out = len(mail.attachments)
+        await _act(
+            conn,
+            services,
+            number,
+            lambda t: workflow.unverified_mail(t, mail.sender, mail.text, left_out),
+            now,
+        )
+        return "no_verificado", number
     kept, notes = await _keep_attachments(services, mail)
     text = _with_notes(mail.text, notes)
     names = tuple(f.display_name for f in kept)
@@ -135,6 +151,20 @@ async def _handle(
         await _attach(conn, number, kept, now)
         return "reabierto", number
     return "nuevo_relacionado", await _new_ticket(conn, services, mail, now, related=number)
+
+
+def _ignored(services: Services, mail: inbound.Inbound) -> str:
+    """Why a message must not open or change anything: our own mail coming back, spam, or a
+    sender its own domain disowns (DMARC). Empty when it may be processed."""
+    settings = services.settings
+    own = {parseaddr(settings.mail_from)[1].lower(), settings.support_address.lower()}
+    if mail.sender in own:
+        return "ignorado: remitente propio"
+    if mail.spam:
+        return "ignorado: marcado como spam"
+    if mail.dmarc_fail:
+        return "ignorado: DMARC fallido"
+    return ""
 
 
 async def _act(

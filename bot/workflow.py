@@ -418,6 +418,18 @@ def supplier_reopen(ticket: Ticket, sender: str, text: str, now: datetime) -> Ch
     )
 
 
+def unverified_mail(ticket: Ticket, sender: str, text: str, left_out: int) -> Change:
+    """Mail naming the ticket in its subject from someone who is not its supplier: shown to the
+    team for what it is, and nothing else — no resume, no reopen, no email, no mention."""
+    thread = (
+        f":grey_question: *Correo de un remitente no verificado* ({slack_escape(sender)}); "
+        "no cambia el ticket:\n" + (_quote(text) if text else "_(sin texto)_")
+    )
+    if left_out:
+        thread += f"\n_{left_out} adjunto(s) no se guardaron: el remitente no es el del ticket._"
+    return Change("correo_no_verificado", "", detail={"de": sender, "texto": text}, thread=thread)
+
+
 def bounced(ticket: Ticket, now: datetime) -> Change:
     """An email to the supplier came back: the card says so, so someone calls instead."""
     if ticket.mail_bounced:
