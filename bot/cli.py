@@ -19,6 +19,7 @@ from bot import clients, health, team, tickets
 from bot.commands import Commands
 from bot.config import ConfigError, Settings, load_settings
 from bot.services import Services
+from bot.text import is_number
 from bot.workflow import Refused
 from store import clients as client_store
 from store import outbox as queue
@@ -253,7 +254,7 @@ async def _clients(services: Services, args: argparse.Namespace, user: str) -> i
             print("Guárdela ahora: no se vuelve a mostrar.", file=sys.stderr)
             return 0
         if args.accion in ("revocar", "revoke"):
-            if not (args.objeto or "").isdigit():
+            if not is_number(args.objeto or ""):
                 print("Indique el id de la clave (hib2b api-clave lista).", file=sys.stderr)
                 return 1
             print(await clients.revoke_api_key(services.db, actor, int(args.objeto), now))

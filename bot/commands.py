@@ -112,6 +112,9 @@ SEVERITY_WORDS = {
     "critico": Severity.CRITICO,
     "critical": Severity.CRITICO,
 }
+# Sub-commands that show tickets (suppliers' names, addresses, descriptions): team only.
+TEAM_ONLY = frozenset({"ver", "lista", "sla"})
+TEAM_ONLY_ANSWER = "Solo el equipo de soporte puede ver los tickets."
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|([^>]*))?>|@?([UW][A-Z0-9]{2,})")
 MAX_LIST = 30
 
@@ -196,6 +199,8 @@ class Commands:
         name = ALIASES.get(normalize(words[0]))
         if name is None:
             return Reply(f"No conozco «{_safe(words[0], for_slack)}». {USAGE}")
+        if name in TEAM_ONLY and actor.role is None:
+            return Reply(TEAM_ONLY_ANSWER, refused=True)
         parts = text.strip().split(None, 1)
         call = Call(
             actor, words[1:], parts[1] if len(parts) > 1 else "", context, for_slack, request_key
@@ -268,8 +273,6 @@ class Commands:
 
     async def _sla(self, call: Call) -> Reply:
         """`sla`, `sla HD-N`, `sla acme`, `sla publicar [acme]`."""
-        if call.actor.role is None:
-            raise Refused("El estado del SLA es para el equipo de soporte.")
         zone, now, policies = (
             self.services.settings.timezone,
             self.services.now(),
@@ -279,6 +282,8 @@ class Commands:
         when = slack_when if call.for_slack else partial(local_time, zone=zone)
         words = [normalize(word) for word in call.args]
         publish = bool(words) and words[0] in ("publicar", "publish")
+        if publish and not call.actor.is_lead:
+            raise Refused("Publicar el estado del SLA en el canal es para los líderes.")
         words = words[1:] if publish else words
         client = None
         if words and not publish and parse_ticket_code(words[0]) is not None:

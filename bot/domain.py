@@ -111,7 +111,7 @@ def ticket_code(number: int) -> str:
     return f"HD-{number}"
 
 
-_CODE = re.compile(r"(?:hd-?)?\s*(\d{1,9})", re.IGNORECASE)
+_CODE = re.compile(r"(?:hd-?)?\s*([0-9]{1,9})", re.IGNORECASE)
 
 
 def parse_ticket_code(text: str) -> int | None:

@@ -15,9 +15,10 @@ from email.utils import parseaddr
 from html.parser import HTMLParser
 
 from bot.domain import parse_ticket_code
+from bot.form import ascii_address
 
 _MSGID = re.compile(r"<[^<>\s]+@[^<>\s]+>")
-_TICKET_IN_SUBJECT = re.compile(r"\[\s*(HD-\d+)\s*\]", re.IGNORECASE)
+_TICKET_IN_SUBJECT = re.compile(r"\[\s*(HD-[0-9]{1,9})\s*\]", re.IGNORECASE)
 # Where the quoted history starts, in the clients our suppliers use.
 _QUOTE_STARTS = [
     re.compile(r"^\s*El .{0,200}escribió:\s*$", re.IGNORECASE),
@@ -72,7 +73,7 @@ def parse(raw: bytes) -> Inbound:
     bounce = _is_bounce(message, sender)
     return Inbound(
         message_id=message_id,
-        sender=sender.lower(),
+        sender=ascii_address(sender.lower()),
         sender_name=name,
         subject=subject,
         references=tuple(dict.fromkeys(references)),

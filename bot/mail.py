@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import secrets
 import ssl
 from dataclasses import dataclass
@@ -245,7 +246,7 @@ def _render(
     message = EmailMessage()
     message["Subject"] = header_safe(f"[{code}] {subject}")
     message["From"] = ctx.mail_from
-    message["To"] = Address(display_name=header_safe(to.usuario)[:80], addr_spec=to.correo)
+    message["To"] = recipient(to.usuario, to.correo)
     message["Reply-To"] = ctx.reply_to
     message["Date"] = format_datetime(at.astimezone(ZoneInfo(ctx.timezone)))
     message["Message-ID"] = message_id
@@ -271,6 +272,19 @@ def _render(
             filename=header_safe(file.name) or "archivo",
         )
     return OutgoingMail(message_id, to.correo, message.as_string(policy=_SMTP_POLICY))
+
+
+_ADDRESS_SPECIALS = re.compile(r'[()<>\[\]:;@\\,."]+')
+
+
+def recipient(name: str, address: str) -> Address:
+    """The one `To` of a supplier's email. The name keeps only what cannot be quoted: Python
+    folds a long quoted name and drops its quotes, and `Razón, S.A. <x@evil>` would become a
+    second recipient. Without specials a name is plain words (or encoded words when accented),
+    which folding never splits into addresses."""
+    words = _ADDRESS_SPECIALS.sub(" ", header_safe(name)).split()
+    display = " ".join(words)[:64].strip()
+    return Address(display_name=display, addr_spec=address)
 
 
 class MailSender(Protocol):

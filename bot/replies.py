@@ -104,7 +104,7 @@ async def _handle(
     ignored = _ignored(services, mail)
     if ignored:
         return ignored, None  # recorded with the reason; no ticket, no answer (no backscatter)
-    if not is_email(mail.sender):
+    if not mail.sender.isascii() or not is_email(mail.sender):
         return "remitente_invalido", None  # nobody to answer: nothing to open
     number = await _ticket_of(conn, mail.references)
     verified = number is not None  # a reply to one of our own messages

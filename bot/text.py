@@ -7,6 +7,12 @@ import re
 _HEADER_UNSAFE = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85]+")
 
 
+def is_number(text: str, max_digits: int = 18) -> bool:
+    """ASCII digits only: `str.isdigit` also says yes to «²» or «٣», which `int` then refuses
+    or reads as something the sender did not type."""
+    return 0 < len(text) <= max_digits and text.isascii() and text.isdigit()
+
+
 def slack_escape(text: str) -> str:
     """Slack's three control characters, so `<!channel>` or `<https://x|y>` show literally."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -12,6 +12,8 @@ import hmac
 import secrets
 from datetime import datetime, timedelta
 
+from bot.text import is_number
+
 
 class Signer:
     def __init__(self, key: bytes) -> None:
@@ -30,7 +32,7 @@ class Signer:
     def verify(self, purpose: str, token: str, now: datetime, max_age: timedelta) -> str | None:
         """The payload of a genuine, unexpired token; None otherwise."""
         parts = token.split(".")
-        if len(parts) != 3 or not parts[1].isdigit():
+        if len(parts) != 3 or not is_number(parts[1]):
             return None
         payload, issued, mac = parts
         if not hmac.compare_digest(mac, self._mac(purpose, payload, issued)):

@@ -18,6 +18,7 @@ from bot import replies
 from bot.config import MIB, Settings
 from bot.imap import MailboxReader
 from bot.services import Services, utc_now
+from bot.text import is_number
 from handlers import api
 from handlers import web as web_routes
 from handlers.slack import build_bolt_app
@@ -89,7 +90,7 @@ async def _socket_mode_ctx(app: web.Application) -> AsyncIterator[None]:
 
 async def slack_events(request: web.Request) -> web.Response:
     # Bolt answers a non-numeric timestamp with a 500; it is a forged or broken request.
-    if not request.headers.get("X-Slack-Request-Timestamp", "").isdigit():
+    if not is_number(request.headers.get("X-Slack-Request-Timestamp", ""), 12):
         return web.Response(status=401, text="invalid request")
     bolt_request = await to_bolt_request(request)
     return await to_aiohttp_response(await request.app[BOLT].async_dispatch(bolt_request))

@@ -25,6 +25,7 @@ from bot.config import MIB, Network
 from bot.domain import INCIDENT_TYPES, ticket_code
 from bot.form import MAX_DESCRIPCION, FormValues, clean, validate
 from bot.services import Services
+from bot.text import is_number
 from bot.tickets import create_from_form, submission
 from bot.tokens import new_form_id
 from handlers.upload import (
@@ -279,7 +280,7 @@ async def submit_form(request: web.Request) -> web.StreamResponse:
         raise web.HTTPSeeOther(_thanks_url(services, existing.number))
 
     errors = validate(values)
-    drop = [int(v) for v in incoming.lists.get("quitar", []) if v.isdigit()]
+    drop = [int(v) for v in incoming.lists.get("quitar", []) if is_number(v)]
     for removed in await uploads.remove_uploads(services.db, form_id, drop):
         files.remove(settings.data_dir, removed.stored_name)
     kept = await uploads.uploads_of(services.db, form_id)
@@ -370,7 +371,7 @@ async def thanks(request: web.Request) -> web.Response:
     payload = services.signer.verify(
         "gracias", request.query.get("t", ""), services.now(), THANKS_MAX_AGE
     )
-    if payload is None or not payload.isdigit():
+    if payload is None or not is_number(payload):
         return _message(
             request,
             404,

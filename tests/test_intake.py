@@ -16,7 +16,7 @@ from bot.janitor import sweep_abandoned_uploads
 from store import outbox as queue
 from store import tickets as store
 from tests import samples
-from tests.desk import GOOD, Desk, block_action, hidden_fields, slash_command
+from tests.desk import GOOD, Desk, block_action, hidden_fields, slack_env, slash_command
 from tests.fakes.slack import FakeSlack
 from tests.fakes.smtp import FakeSmtp
 
@@ -323,7 +323,8 @@ async def test_slack_requests_must_be_signed(desk: Desk, fake_slack: FakeSlack) 
     assert fake_slack.calls_to("chat.postEphemeral") == []
 
 
-async def test_hib2b_command_help_and_show(desk: Desk, fake_slack: FakeSlack) -> None:
+async def test_hib2b_command_help_and_show(start_desk, fake_slack: FakeSlack) -> None:
+    desk = await start_desk(**slack_env(fake_slack.url), HIB2B_TECHNICIANS="U0TECH1")
     await desk.submit({**GOOD, "usuario": "prov <!here>"})
     help_text = await desk.slack(slash_command("AYUDA"))
     assert help_text.status == 200 and "`ver HD-N`" in json.loads(help_text.text)["text"]

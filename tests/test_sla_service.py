@@ -81,7 +81,7 @@ async def test_hib2b_sla_and_overdue_list(start_desk, fake_slack: FakeSlack) -> 
     explained = json.loads((await desk.slack(slash_command("sla HD-2"))).text)["text"]
     assert "*Primer contacto*" in explained and "generación 0" in explained
     refused = json.loads((await desk.slack(slash_command("sla", user="U0NOBODY"))).text)
-    assert refused["text"] == "El estado del SLA es para el equipo de soporte."
+    assert refused["text"] == "Solo el equipo de soporte puede ver los tickets."
     await desk.slack(slash_command("sla publicar", user="U0LEAD"))
     await fake_slack.wait_for(
         lambda: any("SLA de la mesa" in json.dumps(m["blocks"] or []) for m in fake_slack.cards())
