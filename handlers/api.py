@@ -69,7 +69,7 @@ async def create_ticket(request: web.Request) -> web.Response:
             return _error(408, "timeout", "El cuerpo no llegó completo a tiempo.")
         try:
             data = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, RecursionError):  # RecursionError: nesting thousands deep
             return _error(400, "bad_request", "El cuerpo no es JSON válido.")
         if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
             return _error(400, "bad_request", "Envíe un objeto JSON con campos de texto.")

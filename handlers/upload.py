@@ -13,6 +13,7 @@ import asyncio
 from dataclasses import dataclass, field
 
 from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from bot.config import MIB, Settings
 
@@ -82,9 +83,9 @@ async def read_submission(request: web.Request, limits: Limits) -> Incoming:
             raise web.HTTPUnsupportedMediaType(text="Formato de envío no admitido.")
     except TimeoutError:
         raise Stalled from None
-    except ValueError:
-        # aiohttp's word for a broken multipart body (no boundary, bad headers): the client's
-        # fault, answered 400 rather than a traceback.
+    except (ValueError, LookupError, HttpProcessingError):
+        # A broken body (no boundary, bad or NUL-laden part headers, a charset nobody knows):
+        # the client's fault, answered 400 rather than a traceback.
         raise web.HTTPBadRequest(text="Formato de envío no válido.") from None
     return incoming
 

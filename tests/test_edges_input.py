@@ -1,0 +1,186 @@
+"""Bad input of every kind gets a 4xx with a short answer, never a 5xx: broken multipart, NUL in
+names, unknown charsets, odd digits, lone surrogates, deep JSON, forged Slack timestamps. And
+the exposures found by trying: Slack readers outside the team, second recipients by name,
+accented domains."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+from email.utils import getaddresses
+
+import pytest
+
+from bot import clients
+from bot.team import OPERATOR
+from tests.conftest import smtp_env
+from tests.desk import GOOD, Desk, slack_env, slash_command
+from tests.fakes.slack import FakeSlack
+from tests.fakes.smtp import FakeSmtp
+
+BOUNDARY = "b0undary"
+
+
+def _part(headers: str, body: bytes) -> bytes:
+    return f"--{BOUNDARY}\r\n{headers}\r\n\r\n".encode() + body + b"\r\n"
+
+
+async def _raw(desk: Desk, path: str, body: bytes, content_type: str, **headers: str):
+    assert desk.http is not None
+    async with desk.http.post(
+        desk.url + path,
+        data=body,
+        headers={"Content-Type": content_type, **headers},
+        allow_redirects=False,
+    ) as response:
+        return response.status, await response.text()
+
+
+@pytest.fixture
+async def open_desk(start_desk) -> Desk:
+    return await start_desk()
+
+
+async def test_broken_form_bodies_are_4xx(open_desk: Desk) -> None:
+    desk = open_desk
+    token = await desk.form_token()
+    fields = b"".join(
+        _part(f'Content-Disposition: form-data; name="{k}"', v.encode())
+        for k, v in {**GOOD, "form_token": token}.items()
+    )
+    multipart = f"multipart/form-data; boundary={BOUNDARY}"
+    cases = {
+        "no boundary": (b"hola", "multipart/form-data"),
+        "no closing delimiter": (fields + b"--" + BOUNDARY.encode(), multipart),
+        "garbage": (b"\x00\xff" * 500, multipart),
+        "NUL in a file name": (
+            fields
+            + _part(
+                'Content-Disposition: form-data; name="adjuntos"; filename="fac\x00tura.pdf"',
+                b"%PDF-1.4\n%%EOF\n",
+            )
+            + f"--{BOUNDARY}--\r\n".encode(),
+            multipart,
+        ),
+        "unknown charset in a part": (
+            fields
+            + _part(
+                'Content-Disposition: form-data; name="usuario"\r\n'
+                "Content-Type: text/plain; charset=x-no-existe",
+                b"xime",
+            )
+            + f"--{BOUNDARY}--\r\n".encode(),
+            multipart,
+        ),
+        "RFC 2231 name in an unknown charset": (
+            fields
+            + _part(
+                'Content-Disposition: form-data; name="adjuntos"; '
+                "filename*=x-no-existe''fac%FFtura.pdf",
+                b"%PDF-1.4\n%%EOF\n",
+            )
+            + f"--{BOUNDARY}--\r\n".encode(),
+            multipart,
+        ),
+        "unknown charset urlencoded": (
+            b"descripcion=hola&usuario=x",
+            "application/x-www-form-urlencoded; charset=x-no-existe",
+        ),
+        "superscript digits to remove": (
+            f"form_token={token}&quitar=%C2%B2&descripcion=x".encode(),
+            "application/x-www-form-urlencoded",
+        ),
+        "lone surrogate escaped": (
+            f"form_token={token}&descripcion=%ED%A0%80&usuario=x".encode(),
+            "application/x-www-form-urlencoded",
+        ),
+    }
+    for name, (body, content_type) in cases.items():
+        status, text = await _raw(desk, "/soporte", body, content_type)
+        assert 400 <= status < 500 or status == 303, (name, status, text[:200])
+        assert "Traceback" not in text, name
+    # The NUL-named PDF, if kept, is shown with a clean name.
+    assert all("\x00" not in p.name for p in (desk.settings.data_dir / "uploads").glob("*"))
+
+
+async def test_broken_api_bodies_are_4xx_json(open_desk: Desk) -> None:
+    desk = open_desk
+    await clients.add(desk.services.db, OPERATOR, "acme", "Acme", [], desk.services.now())
+    key = await clients.issue_api_key(desk.services.db, OPERATOR, "acme", desk.services.now())
+    auth = {"Authorization": f"Bearer {key}"}
+    deep = b"[" * 10_000 + b"]" * 10_000
+    cases = {
+        "deep JSON": deep,
+        "deep object": b'{"a":' * 5_000 + b"1" + b"}" * 5_000,
+        "lone surrogate": json.dumps({**GOOD, "descripcion": "\ud800 hola"}).encode(),
+        "not UTF-8": b'{"descripcion": "\xff\xfe"}',
+        "numbers, not text": b'{"descripcion": 1e999}',
+        "NaN": b'{"descripcion": NaN}',
+    }
+    for name, body in cases.items():
+        status, text = await _raw(desk, "/api/v1/tickets", body, "application/json", **auth)
+        assert 400 <= status < 500 or status == 201, (name, status, text[:200])
+        assert json.loads(text), name
+    stored = await desk.services.db.fetchall("SELECT descripcion FROM tickets")
+    assert all("\ud800" not in row[0] for row in stored)
+
+
+async def test_forged_slack_timestamps_are_refused_not_crashed(
+    start_desk, fake_slack: FakeSlack
+) -> None:
+    desk = await start_desk(**slack_env(fake_slack.url))
+    for stamp in ("²³", "1" * 400, "", "-5", "12.5", "١٢٣"):
+        response = await desk.slack(slash_command("ayuda"), timestamp=stamp)
+        assert response.status == 401, (stamp, response.status)
+
+
+async def test_only_the_team_reads_tickets_in_slack(start_desk, fake_slack: FakeSlack) -> None:
+    team = {"HIB2B_TECHNICIANS": "U0TECH1", "HIB2B_LEADS": "U0LEAD"}
+    desk = await start_desk(**slack_env(fake_slack.url), **team)
+    await desk.submit()
+    for line in ("ver hd-1", "lista", "lista abiertos", "sla", "sla hd-1"):
+        answer = json.loads((await desk.slack(slash_command(line, user="U0OUTSIDER"))).text)
+        assert answer["text"] == "Solo el equipo de soporte puede ver los tickets.", line
+        assert "xime" not in json.dumps(answer)
+    shown = json.loads((await desk.slack(slash_command("ver hd-1", user="U0TECH1"))).text)
+    assert "xime@example.com" in shown["text"]
+    refused = json.loads((await desk.slack(slash_command("sla publicar", user="U0TECH1"))).text)
+    assert refused["text"] == "Publicar el estado del SLA en el canal es para los líderes."
+    assert not any(
+        call.args.get("channel") == "C0SUPPORT" and "SLA de la mesa" in str(call.args)
+        for call in fake_slack.calls_to("chat.postMessage")
+    )
+
+
+@pytest.mark.parametrize(
+    "usuario",
+    [
+        "a" * 70 + " <facturas@evil.example>, otra@evil.example",
+        "Comercializadora del Norte, S.A. de C.V., " * 5,
+        'José "Pepe" Núñez <pepe@evil.example>, Ñandú; @x:y ' * 4,
+        '\\"<x@evil.example>\\ ,',
+    ],
+)
+async def test_every_email_has_exactly_one_recipient(
+    start_desk, smtp: FakeSmtp, usuario: str
+) -> None:
+    desk = await start_desk(**smtp_env(smtp))
+    assert (await desk.submit({**GOOD, "usuario": usuario[:200]})).status == 303
+    [mail] = await smtp.wait_for(1)
+    assert smtp.inbox.envelopes[-1][1] == ["xime@example.com"]
+    raw = mail.as_bytes()
+    parsed = email.message_from_bytes(raw, policy=email.policy.default)
+    assert [a.addr_spec for a in parsed["To"].addresses] == ["xime@example.com"]
+    assert [addr for _, addr in getaddresses([str(parsed["To"])])] == ["xime@example.com"]
+
+
+async def test_an_accented_domain_is_delivered_and_an_accented_name_refused(
+    start_desk, smtp: FakeSmtp
+) -> None:
+    desk = await start_desk(**smtp_env(smtp))
+    assert (await desk.submit({**GOOD, "correo": "ana@compañía.mx"})).status == 303
+    await smtp.wait_for(1)
+    assert smtp.inbox.envelopes[-1][1] == ["ana@xn--compaa-7va5a.mx"]
+    refused = await desk.submit({**GOOD, "correo": "josé@compañía.mx"})
+    assert refused.status == 422 and "sin acentos" in refused.text
