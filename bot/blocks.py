@@ -22,6 +22,9 @@ from slack_sdk.models.blocks import (
     PlainTextInputElement,
     PlainTextObject,
     RadioButtonsElement,
+    RichTextBlock,
+    RichTextElementParts,
+    RichTextSectionElement,
     SectionBlock,
     StaticSelectElement,
     UserSelectElement,
@@ -45,6 +48,9 @@ CARD_EVENT = "hib2b_ticket"
 THREAD_EVENT = "hib2b_delivery"
 CARD_DESCRIPTION_LIMIT = 1200
 SECTION_LIMIT = 3000
+LITERAL_PIECE = 2900  # characters of supplier text per rich-text block
+MAX_LITERAL_PIECES = 20  # a thread message: headers + these stay under Slack's 50 blocks
+MAX_SECTIONS = 20
 
 # The card's controls: action_id → label.
 BUTTONS = {
@@ -142,28 +148,33 @@ def card(ticket: CardTicket, zone: str) -> Message:
     status = Status(ticket.status)
     tipo = INCIDENT_BY_KEY[ticket.tipo].label
     description, cut = shorten(ticket.descripcion, CARD_DESCRIPTION_LIMIT)
-    if cut:
-        description += "\n_(texto completo en el hilo)_"
-    portal = slack_escape(ticket.liga_portal) if ticket.liga_portal else "—"
     fields = [
         f"*Tipo de incidente*\n{slack_escape(tipo)}",
         f"*Severidad*\n{severity.label}",
-        f"*Proveedor*\n{slack_escape(ticket.usuario)}",
-        f"*Correo contacto*\n{slack_escape(ticket.correo)}",
-        f"*Liga portal*\n{portal}",
         f"*Recibido*\n{slack_date(ticket.created_at, zone)}",
     ]
+    # What the supplier typed is shown as rich text: literal, so `*Estado:* Cerrado` or
+    # `<!here>` in a description neither formats nor pings, whatever its length after escaping.
+    facts = [
+        ("Proveedor", ticket.usuario),
+        ("Correo contacto", ticket.correo),
+        ("Liga portal", ticket.liga_portal or "—"),
+    ]
+    if ticket.attachments:
+        facts.append((f"Adjuntos ({len(ticket.attachments)})", ", ".join(ticket.attachments)))
     title = f"{code} · {tipo}" + (" · CERRADO" if status is Status.CERRADO else "")
     blocks: list[Block] = [
         HeaderBlock(text=PlainTextObject(text=title[:150], emoji=False)),
         SectionBlock(fields=[MarkdownTextObject(text=field) for field in fields]),
-        SectionBlock(
-            text=MarkdownTextObject(
-                text=f"*Descripción del incidente*\n{slack_escape(description)}"
-            )
-        ),
-        ContextBlock(elements=[MarkdownTextObject(text=_state_line(ticket, zone))]),
+        labelled(facts),
+        SectionBlock(text=MarkdownTextObject(text="*Descripción del incidente*")),
+        *literal(description, pieces=1),
     ]
+    if cut:
+        blocks.append(
+            ContextBlock(elements=[MarkdownTextObject(text="_(texto completo en el hilo)_")])
+        )
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=_state_line(ticket, zone))]))
     if status is Status.CERRADO:
         blocks.append(
             ActionsBlock(
@@ -215,9 +226,6 @@ def _state_line(ticket: CardTicket, zone: str) -> str:
         parts.append(closed + ")")
         if ticket.close_cause:
             parts.append(f"*Causa:* {slack_escape(ticket.close_cause)}")
-    if ticket.attachments:
-        names = ", ".join(slack_escape(name) for name in ticket.attachments)
-        parts.append(f"*Adjuntos ({len(ticket.attachments)}):* {names}")
     return shorten("  ·  ".join(parts), 2900)[0]
 
 
@@ -256,17 +264,37 @@ def _controls(number: int, severity: Severity, status: Status) -> ActionsBlock:
     return ActionsBlock(block_id=f"ticket:{number}", elements=elements)
 
 
+def literal(text: str, pieces: int = MAX_LITERAL_PIECES) -> list[RichTextBlock]:
+    """Supplier text as rich-text blocks: shown exactly as typed (no mrkdwn, no mentions, no
+    links), in pieces that fit, at most `pieces` of them (the caller says where the rest is)."""
+    return [
+        RichTextBlock(
+            elements=[RichTextSectionElement(elements=[RichTextElementParts.Text(text=piece)])]
+        )
+        for piece in chunks(text, LITERAL_PIECE)[:pieces]
+    ]
+
+
+def labelled(facts: list[tuple[str, str]]) -> RichTextBlock:
+    """`Label: value` lines, labels in bold, values literal (they come from the supplier)."""
+    parts: list[RichTextElementParts.Text] = []
+    for index, (label, value) in enumerate(facts):
+        ending = "\n" if index < len(facts) - 1 else ""
+        parts.append(RichTextElementParts.Text(text=f"{label}: ", style={"bold": True}))
+        parts.append(RichTextElementParts.Text(text=shorten(value, 1000)[0] + ending))
+    return RichTextBlock(elements=[RichTextSectionElement(elements=parts)])
+
+
 def is_shortened_on_card(description: str) -> bool:
     return shorten(description, CARD_DESCRIPTION_LIMIT)[1]
 
 
 def full_description(ticket: CardTicket, key: str) -> Message:
     """The whole description, for the card's thread when the card had to shorten it."""
-    pieces = chunks(slack_escape(ticket.descripcion), SECTION_LIMIT - 100)
     blocks: list[Block] = [
-        SectionBlock(text=MarkdownTextObject(text="*Descripción completa del incidente*"))
+        SectionBlock(text=MarkdownTextObject(text="*Descripción completa del incidente*")),
+        *literal(ticket.descripcion),
     ]
-    blocks += [SectionBlock(text=MarkdownTextObject(text=piece)) for piece in pieces]
     return Message(
         text=f"Descripción completa de {ticket_code(ticket.number)}",
         blocks=[block.to_dict() for block in blocks],
@@ -275,14 +303,17 @@ def full_description(ticket: CardTicket, key: str) -> Message:
     )
 
 
-def event_message(number: int, key: str, text: str) -> Message:
-    """One event of the ticket, for the card's thread (text already safe for Slack)."""
-    pieces = chunks(text, SECTION_LIMIT - 100)[:40]
+def event_message(number: int, key: str, text: str, quote: str = "") -> Message:
+    """One event of the ticket, for the card's thread: `text` is ours (mrkdwn, already safe
+    for Slack), `quote` what the supplier wrote (shown literally, in pieces)."""
+    pieces = chunks(text, SECTION_LIMIT - 100)[:MAX_SECTIONS]
+    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=p)) for p in pieces]
+    blocks += literal(quote)
     return Message(
         text=shorten(pieces[0], 300)[0] if pieces else ticket_code(number),
-        blocks=[SectionBlock(text=MarkdownTextObject(text=p)).to_dict() for p in pieces],
+        blocks=[block.to_dict() for block in blocks],
         metadata=thread_metadata(number, key),
-        plain=text,
+        plain="\n".join(part for part in (text, quote) if part),
     )
 
 

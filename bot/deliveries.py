@@ -127,7 +127,9 @@ class Deliveries:
 
     async def thread(self, item: Delivery) -> Delivered:
         ticket, thread = await self._thread(item)
-        message = blocks.event_message(ticket.number, item.key, item.payload["text"])
+        message = blocks.event_message(
+            ticket.number, item.key, item.payload["text"], item.payload.get("quote", "")
+        )
         ts = await self._channel.post_in_thread(thread, message, item.key, item.attempts > 1)
         return Delivered(ts)
 

@@ -15,6 +15,7 @@ import aiosqlite
 
 from bot import files, inbound, workflow
 from bot.attachments import Batch, Limits, Refused
+from bot.blocks import LITERAL_PIECE, MAX_LITERAL_PIECES
 from bot.deliveries import FILE
 from bot.domain import Source, ticket_code
 from bot.form import FormValues, is_email
@@ -29,6 +30,10 @@ from store.models import StoredFile, Ticket
 from store.outbox import NewDelivery
 
 MAX_DESCRIPTION = 10_000
+# The thread shows this much of one email: 20 rich-text pieces, each at least half full (they
+# are cut at line ends); the rest goes as a file.
+THREAD_LIMIT = MAX_LITERAL_PIECES * LITERAL_PIECE // 2
+WHOLE_TEXT = "correo-completo.txt"
 
 
 def _message_id(raw: bytes, mail: inbound.Inbound | None) -> str:
@@ -127,7 +132,8 @@ async def _handle(
         )
         return "no_verificado", number
     kept, notes = await _keep_attachments(services, mail)
-    text = _with_notes(mail.text, notes)
+    text, whole = await _fitting(services, _with_notes(mail.text, notes), THREAD_LIMIT)
+    kept += whole
     names = tuple(f.display_name for f in kept)
     if ticket.status != "cerrado":
         await _act(
@@ -198,7 +204,10 @@ async def _new_ticket(
     if related is not None:
         lines.append(f"Relacionado con {ticket_code(related)} (cerrado).")
     lines.append(_with_notes(mail.text, notes))
-    description = "\n\n".join(line for line in lines if line)[:MAX_DESCRIPTION]
+    description, whole = await _fitting(
+        services, "\n\n".join(line for line in lines if line), MAX_DESCRIPTION
+    )
+    kept += whole
     values = FormValues(
         descripcion=description,
         usuario=(mail.sender_name or mail.sender)[:200],
@@ -248,6 +257,23 @@ async def _keep_attachments(
             )
         )
     return kept, notes
+
+
+async def _fitting(services: Services, text: str, limit: int) -> tuple[str, list[StoredFile]]:
+    """`text` as it fits where it goes (a ticket's description, the thread); when it does not,
+    its start, and the whole of it kept as a text file beside the ticket: nothing is cut
+    silently."""
+    if len(text) <= limit:
+        return text, []
+    data = text.encode("utf-8")
+    saved = await asyncio.to_thread(files.save, services.settings.data_dir, data, "text/plain")
+    whole = StoredFile(0, saved.stored_name, WHOLE_TEXT, "text/plain", saved.size, saved.sha256)
+    cut = (
+        text[: limit - 200].rsplit("\n", 1)[0]
+        if "\n" in text[: limit - 200]
+        else text[: limit - 200]
+    )
+    return f"{cut}\n\n[El correo sigue en el archivo adjunto {WHOLE_TEXT}.]", [whole]
 
 
 def _with_notes(text: str, notes: list[str]) -> str:

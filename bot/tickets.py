@@ -352,7 +352,7 @@ async def _queue_effects(
                 "slack",
                 THREAD,
                 ticket.number,
-                {"text": change.thread},
+                {"text": change.thread, "quote": change.quote},
                 after=card,
             ),
             now,

@@ -55,6 +55,7 @@ class Change:
     fields: dict[str, Any] = field(default_factory=dict)
     detail: dict[str, Any] = field(default_factory=dict)
     thread: str = ""  # posted in the card's thread (mrkdwn)
+    quote: str = ""  # the supplier's own words, shown after `thread` exactly as written
     email: str | None = None  # which email the supplier gets: asignado, respuesta, …
     applied: bool = True  # False: nothing to change (already so); only the answer goes back
 
@@ -381,8 +382,9 @@ def supplier_reply(
 ) -> Change:
     """The supplier answered by email: into the thread; a ticket waiting on them resumes."""
     fields: dict[str, Any] = {}
-    thread = f":incoming_envelope: *Respuesta del proveedor* ({slack_escape(sender)}):\n"
-    thread += _quote(text) if text else "_(sin texto)_"
+    thread = f":incoming_envelope: *Respuesta del proveedor* ({slack_escape(sender)}):"
+    if not text:
+        thread += "\n_(sin texto)_"
     if files:
         thread += "\n:paperclip: Adjuntos: " + ", ".join(slack_escape(name) for name in files)
     if ticket.status == Status.ESPERANDO:
@@ -398,6 +400,7 @@ def supplier_reply(
         fields=fields,
         detail={"de": sender, "texto": text, "adjuntos": list(files)},
         thread=thread,
+        quote=text,
     )
 
 
@@ -405,7 +408,7 @@ def supplier_reopen(ticket: Ticket, sender: str, text: str, now: datetime) -> Ch
     """The supplier answered a recently closed ticket: it is open again."""
     thread = (
         f":arrows_counterclockwise: El proveedor ({slack_escape(sender)}) respondió al "
-        f"ticket cerrado y se reabrió:\n{_quote(text) if text else '_(sin texto)_'}\n"
+        f"ticket cerrado y se reabrió{'' if text else ' (sin texto)'}. "
         + (mention(ticket.assignee) if ticket.assignee else "<!here>")
     )
     return Change(
@@ -414,6 +417,7 @@ def supplier_reopen(ticket: Ticket, sender: str, text: str, now: datetime) -> Ch
         fields=_reopened(ticket),
         detail={"motivo": "El proveedor respondió por correo.", "de": sender, "texto": text},
         thread=thread,
+        quote=text,
         email="reabierto",
     )
 

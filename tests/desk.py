@@ -329,3 +329,49 @@ def slash_command(text: str, user: str = "U0TECH1") -> str:
             "trigger_id": "1.2.3",
         }
     )
+
+
+def formatted_texts(blocks: list[dict]) -> list[str]:
+    """Every text Slack would format (mrkdwn and plain text objects) in these blocks."""
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "rich_text":
+                return  # rich text is literal: it never formats, pings or links
+            if node.get("type") in ("mrkdwn", "plain_text") and isinstance(node.get("text"), str):
+                found.append(node["text"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(blocks)
+    return found
+
+
+def literal_texts(blocks: list[dict]) -> list[str]:
+    """The rich-text blocks' words, each block joined: what the supplier's text looks like."""
+    return [
+        "".join(
+            part.get("text", "")
+            for element in block.get("elements", [])
+            for part in element.get("elements", [])
+        )
+        for block in blocks
+        if block.get("type") == "rich_text"
+    ]
+
+
+def assert_within_block_kit(blocks: list[dict]) -> None:
+    """What Slack would refuse: more than 50 blocks, or any block over its own limits."""
+    from slack_sdk.models.blocks import Block
+
+    assert 0 < len(blocks) <= 50, len(blocks)
+    for block in blocks:
+        parsed = Block.parse(block)
+        assert parsed is not None, block
+        parsed.validate_json()
+        for text in literal_texts([block]):
+            assert len(text) <= 3000

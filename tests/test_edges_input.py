@@ -15,7 +15,15 @@ import pytest
 from bot import clients
 from bot.team import OPERATOR
 from tests.conftest import smtp_env
-from tests.desk import GOOD, Desk, slack_env, slash_command
+from tests.desk import (
+    GOOD,
+    Desk,
+    assert_within_block_kit,
+    formatted_texts,
+    literal_texts,
+    slack_env,
+    slash_command,
+)
 from tests.fakes.slack import FakeSlack
 from tests.fakes.smtp import FakeSmtp
 
@@ -184,3 +192,25 @@ async def test_an_accented_domain_is_delivered_and_an_accented_name_refused(
     assert smtp.inbox.envelopes[-1][1] == ["ana@xn--compaa-7va5a.mx"]
     refused = await desk.submit({**GOOD, "correo": "josé@compañía.mx"})
     assert refused.status == 422 and "sin acentos" in refused.text
+
+
+async def test_any_description_reaches_slack_within_limits_and_never_formats(
+    desk: Desk, fake_slack: FakeSlack
+) -> None:
+    ampersands = "&" * 600 + " *Estado:* Cerrado _x_ ~y~ `z` <!here>"
+    invisible = "fac\u200btura\u202e fdp.exe\u2066 ok\ufeff"
+    worst = ("&<>" * 3_333)[:10_000]
+    for text in (ampersands, invisible, worst):
+        assert (await desk.submit({**GOOD, "descripcion": text})).status == 303
+    cards = await fake_slack.wait_for(
+        lambda: fake_slack.cards() if len(fake_slack.cards()) == 3 else None
+    )
+    for card in cards:
+        assert_within_block_kit(card["blocks"])
+        formatted = "".join(formatted_texts(card["blocks"]))
+        assert "*Estado:* Cerrado" not in formatted and "<!here>" not in formatted
+    assert ampersands in literal_texts(cards[0]["blocks"])
+    assert "factura fdp.exe ok" in literal_texts(cards[1]["blocks"])
+    replies = await fake_slack.wait_for(lambda: fake_slack.replies(cards[2]["ts"]))
+    assert_within_block_kit(replies[0]["blocks"])
+    assert "".join(literal_texts(replies[0]["blocks"])).replace("\n", "") == worst

@@ -13,7 +13,7 @@ from bot import team
 from bot.commands import Commands
 from store import tickets as store
 from tests.conftest import smtp_env
-from tests.desk import Desk, slack_env
+from tests.desk import Desk, assert_within_block_kit, literal_texts, slack_env
 from tests.fakes.dovecot import Dovecot, wait_until
 from tests.fakes.slack import FakeSlack
 from tests.fakes.smtp import FakeSmtp
@@ -190,3 +190,30 @@ async def test_dangerous_attachments_by_email_are_left_out_with_the_reason(
         assert f"«{name}» no se guardó" in posted
     kept = await store.attachments_of(desk.services.db, 1)
     assert [(a.display_name, a.content_type) for a in kept] == [("datos.txt", "text/plain")]
+
+
+async def test_a_huge_reply_is_shown_in_pieces_and_kept_whole_as_a_file(
+    desk: Desk, dovecot: Dovecot, fake_slack: FakeSlack
+) -> None:
+    confirmation_id = (await desk.services.db.fetchone("SELECT message_id FROM sent_messages"))[0]
+    line = "Renglón de la bitácora del portal con el error 500 & <detalle> *importante*.\n"
+    text = line * (500_000 // len(line))
+    reply = _mail("xime@example.com", "RE: [HD-1]", text, In_Reply_To=confirmation_id)
+    await dovecot.deliver(reply.as_bytes())
+    await fake_slack.wait_for(
+        lambda: any("Respuesta del proveedor" in t for t in _thread(fake_slack)), timeout=20
+    )
+    card = fake_slack.cards()[0]
+    [posted] = [
+        m for m in fake_slack.replies(card["ts"]) if "Respuesta del proveedor" in json.dumps(m)
+    ]
+    assert_within_block_kit(posted["blocks"])
+    shown = "".join(literal_texts(posted["blocks"]))
+    assert shown.startswith(line) and "correo-completo.txt" in shown
+    [whole] = await store.attachments_of(desk.services.db, 1)
+    assert whole.display_name == "correo-completo.txt"
+    kept = (desk.settings.data_dir / whole.stored_name).read_text("utf-8")
+    assert kept.replace("\r\n", "\n").strip() == text.strip()
+    await fake_slack.wait_for(
+        lambda: fake_slack.calls_to("files.completeUploadExternal"), timeout=15
+    )

@@ -16,7 +16,16 @@ from bot.janitor import sweep_abandoned_uploads
 from store import outbox as queue
 from store import tickets as store
 from tests import samples
-from tests.desk import GOOD, Desk, block_action, hidden_fields, slack_env, slash_command
+from tests.desk import (
+    GOOD,
+    Desk,
+    block_action,
+    formatted_texts,
+    hidden_fields,
+    literal_texts,
+    slack_env,
+    slash_command,
+)
 from tests.fakes.slack import FakeSlack
 from tests.fakes.smtp import FakeSmtp
 
@@ -186,9 +195,12 @@ async def test_supplier_text_is_escaped_everywhere(
     )
     assert response.status == 303
     [card] = await fake_slack.wait_for(lambda: fake_slack.cards())
-    shown = json.dumps(card["blocks"], ensure_ascii=False) + card["text"]
-    assert "<!channel>" not in shown and "<https://evil" not in shown and "<@U0LEAD>" not in shown
-    assert "&lt;!channel&gt;" in shown and "&amp;" in shown
+    formatted = "".join(formatted_texts(card["blocks"])) + card["text"]
+    assert "<!channel>" not in formatted and "<@U0LEAD>" not in formatted
+    assert "&lt;@U0LEAD&gt;" in card["text"]  # the notification names the supplier, escaped
+    literal = literal_texts(card["blocks"])
+    assert hostile in literal  # shown exactly as typed, where Slack never formats
+    assert any("<@U0LEAD> x Bcc: victim@example.com" in text for text in literal)
     [mail] = await smtp.wait_for(1)
     assert "Bcc" not in mail
     assert [a.addr_spec for a in mail["To"].addresses] == ["xime@example.com"]
@@ -207,7 +219,7 @@ async def test_long_description_is_shortened_on_card_and_whole_in_thread(
     [card] = await fake_slack.wait_for(lambda: fake_slack.cards())
     assert "texto completo en el hilo" in json.dumps(card["blocks"], ensure_ascii=False)
     [reply] = await fake_slack.wait_for(lambda: fake_slack.replies(card["ts"]))
-    whole = "".join(b["text"]["text"] for b in reply["blocks"][1:])
+    whole = "".join(literal_texts(reply["blocks"]))
     assert whole.replace("\n", "") == long_text.strip().replace("\n", "")
     assert reply["metadata"]["event_payload"]["key"] == "hd-1:description"
 

@@ -193,7 +193,7 @@ async def test_spanish_charsets_html_and_attachments(
     await fake_slack.wait_for(lambda: len(thread_texts(fake_slack)) >= 3)
     texts = "\n".join(thread_texts(fake_slack))
     assert "La facturación de Ñandú “ya quedó”." in texts
-    assert "Hola equipo," in texts and "ya funciona &amp; listo." in texts
+    assert "Hola equipo," in texts and "ya funciona & listo." in texts  # literal, not escaped
     assert "texto citado" not in texts
     await fake_slack.wait_for(
         lambda: any(f.get("title") == "captura.png" for f in fake_slack.files.values())
