@@ -4,6 +4,7 @@ fields, one message per field."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -15,7 +16,8 @@ from aiohttp import web
 from bot import clients, files
 from bot.domain import Source, ticket_code
 from bot.form import FormValues, clean, validate
-from bot.tickets import create_from_form, submission
+from bot.services import Services
+from bot.tickets import create_in, submission
 from handlers.upload import (
     Stalled,
     TooLarge,
@@ -99,47 +101,59 @@ async def create_ticket(request: web.Request) -> web.Response:
     if errors:
         return _error(422, "invalid", "Revise los campos indicados.", errors)
 
-    form_id = f"api:{client_key}:{idempotency or uuid.uuid4().hex}"
     if idempotency:
         async with services.db.read() as conn:
             seen = await client_store.idempotent(conn, client_key, idempotency)
-        if seen is not None:
-            if seen[0] != digest:
-                return _error(
-                    422,
-                    "idempotency_key_reused",
-                    "Esa Idempotency-Key ya se usó con otro contenido.",
-                )
-            return await _created(request, seen[1], new=False)
+        if seen is not None:  # a replay: answered before anything is written
+            return await _replayed(request, seen, digest)
 
+    # Each request keeps its files under its own id, so a concurrent one never gets them.
+    form_id = f"api:{client_key}:{uuid.uuid4().hex}"
     address = client_address(
         request.remote, request.headers.get("X-Forwarded-For"), settings.trusted_proxies
     )
     problems = await keep_files(services, form_id, incoming_files, [], address)
     if problems:
-        kept = await uploads.uploads_of(services.db, form_id)
-        for stored in await uploads.remove_uploads(services.db, form_id, [f.id for f in kept]):
-            files.remove(settings.data_dir, stored.stored_name)
+        await _drop_files(services, form_id)
         return _error(422, "invalid", "Revise los archivos.", {"adjuntos": " ".join(problems)})
 
     client = await client_store.get_client(services.db, client_key)
-    created = await create_from_form(
-        services.db,
-        submission(values, client, form_id=form_id, source=Source.PORTAL, client_ip=address),
-        services.now(),
-        services.mail_ctx,
-        services.policies.of(client),
-    )
-    if idempotency:
-        async with services.db.transaction() as conn:
-            if await client_store.idempotent(conn, client_key, idempotency) is None:
+    form = submission(values, client, form_id=form_id, source=Source.PORTAL, client_ip=address)
+    seen = None
+    # The key is taken in the transaction that creates the ticket: of concurrent requests with
+    # one key, exactly one creates it; the others see its record and are answered from it.
+    async with services.db.transaction() as conn:
+        if idempotency:
+            seen = await client_store.idempotent(conn, client_key, idempotency)
+        if seen is None:
+            created = await create_in(
+                conn, form, services.now(), services.mail_ctx, services.policies.of(client)
+            )
+            if idempotency:
                 await client_store.remember_request(
                     conn, client_key, idempotency, digest, created.number, services.now()
                 )
-    if created.new:
-        services.outbox.wake()
-        log.info("%s created through the API by %s", ticket_code(created.number), client_key)
-    return await _created(request, created.number, new=created.new)
+    if seen is not None:
+        await _drop_files(services, form_id)
+        return await _replayed(request, seen, digest)
+    services.outbox.wake()
+    log.info("%s created through the API by %s", ticket_code(created.number), client_key)
+    return await _created(request, created.number, new=True)
+
+
+async def _replayed(request: web.Request, seen: tuple[str, int], digest: str) -> web.Response:
+    if seen[0] != digest:
+        return _error(
+            422, "idempotency_key_reused", "Esa Idempotency-Key ya se usó con otro contenido."
+        )
+    return await _created(request, seen[1], new=False)
+
+
+async def _drop_files(services: Services, form_id: str) -> None:
+    """Files kept for a request that made no ticket: never attached to anything."""
+    kept = await uploads.uploads_of(services.db, form_id)
+    for stored in await uploads.remove_uploads(services.db, form_id, [f.id for f in kept]):
+        await asyncio.to_thread(files.remove, services.settings.data_dir, stored.stored_name)
 
 
 async def _created(request: web.Request, number: int, new: bool) -> web.Response:

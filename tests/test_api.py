@@ -148,6 +148,37 @@ async def test_idempotency_key(api) -> None:
     assert await store.count_tickets(desk.services.db) == 1
 
 
+async def test_one_key_sent_concurrently_with_different_bodies_makes_one_ticket(
+    api: tuple[Desk, str],
+) -> None:
+    desk, key = api
+    headers = {"Idempotency-Key": "pedido-77"}
+
+    def body(n: int) -> aiohttp.FormData:
+        form = aiohttp.FormData()
+        for name, value in {**GOOD, "descripcion": f"Reporte {n % 2}"}.items():
+            form.add_field(name, value)
+        form.add_field("adjuntos", f"archivo {n}".encode(), filename=f"nota-{n}.txt")
+        return form
+
+    answers = await asyncio.gather(
+        *(post(desk, key, data=body(n), headers=headers) for n in range(20))
+    )
+    created = [b for status, b in answers if status == 201 and b["nuevo"]]
+    assert len(created) == 1
+    number = created[0]["numero"]
+    for status, answer in answers:
+        assert (status == 201 and answer["numero"] == number) or (
+            status == 422 and answer["error"]["code"] == "idempotency_key_reused"
+        )
+    assert await store.count_tickets(desk.services.db) == 1
+    [attached] = await store.attachments_of(desk.services.db, number)  # its own file only
+    assert attached.display_name.startswith("nota-")
+    pending = await desk.services.db.fetchall("SELECT * FROM form_uploads")
+    stored = list((desk.settings.data_dir / "uploads").glob("*"))
+    assert pending == [] and len(stored) == 1  # nothing orphaned
+
+
 async def test_a_stalled_body_is_408_and_a_full_desk_is_503(start_desk) -> None:
     desk = await start_desk(HIB2B_BODY_TIMEOUT="0.5s", HIB2B_PENDING_UPLOADS_ADDRESS_MB="1")
     await clients.add(desk.services.db, OPERATOR, "acme", "Acme", [], desk.services.now())
