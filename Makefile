@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test bench system-deps
+.PHONY: run test bench fuzz system-deps
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,3 +35,7 @@ bench: $(BIN)/.installed
 	$(BIN)/python -m bench.commands
 	$(BIN)/python -m bench.sla
 	$(BIN)/python -m bench.loop_lag
+
+# The property suite (tests/test_properties.py) with twenty times the examples CI runs.
+fuzz: $(BIN)/.installed
+	HYPOTHESIS_PROFILE=long $(BIN)/python -m pytest -p no:cacheprovider tests/test_properties.py --timeout=3600

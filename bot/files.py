@@ -29,8 +29,11 @@ ACCEPTED = {
 }
 ACCEPTED_LABEL = "PDF, XML, PNG, JPEG, GIF o texto"
 _TEXT_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
-# Controls, and the bidirectional overrides that make "factura‮fdp.exe" read as a PDF.
-_NAME_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# Controls, zero-width characters, lone surrogates (bytes that were not UTF-8) and the
+# bidirectional overrides that make "factura‮fdp.exe" read as a PDF.
+_NAME_UNSAFE = re.compile(
+    r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\ud800-\udfff]"
+)
 MAX_NAME = 120
 
 
