@@ -194,6 +194,11 @@ def card(ticket: CardTicket, zone: str) -> Message:
     )
 
 
+def detail(ticket: CardTicket, zone: str) -> list[dict]:
+    """The card without its controls, for `/hib2b ver` (an answer only its reader sees)."""
+    return [block for block in card(ticket, zone).blocks if block["type"] != "actions"]
+
+
 def _state_line(ticket: CardTicket, zone: str) -> str:
     status = Status(ticket.status)
     parts = [f"*Estado:* {status.label}"]

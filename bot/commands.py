@@ -228,14 +228,12 @@ class Commands:
     async def _ver(self, call: Call) -> Reply:
         ticket = await self._ticket(call.args, "ver")
         attachments = await store.attachments_of(self.db, ticket.number)
-        return Reply(
-            describe(
-                ticket,
-                [a.display_name for a in attachments],
-                self.services.settings.timezone,
-                call.for_slack,
-            )
-        )
+        zone = self.services.settings.timezone
+        text = describe(ticket, [a.display_name for a in attachments], zone, call.for_slack)
+        if not call.for_slack:
+            return Reply(text)
+        # In Slack, the card itself (without its buttons): the supplier's words stay literal.
+        return Reply(text, blocks=blocks.detail(card_ticket(ticket, attachments), zone))
 
     async def _lista(self, call: Call) -> Reply:
         words = [normalize(word) for word in call.args]

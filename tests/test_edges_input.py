@@ -153,6 +153,7 @@ async def test_only_the_team_reads_tickets_in_slack(start_desk, fake_slack: Fake
         assert "xime" not in json.dumps(answer)
     shown = json.loads((await desk.slack(slash_command("ver hd-1", user="U0TECH1"))).text)
     assert "xime@example.com" in shown["text"]
+    assert GOOD["descripcion"] in literal_texts(shown["blocks"])  # shown as typed, never formatted
     refused = json.loads((await desk.slack(slash_command("sla publicar", user="U0TECH1"))).text)
     assert refused["text"] == "Publicar el estado del SLA en el canal es para los líderes."
     assert not any(
