@@ -114,6 +114,20 @@ class Desk:
             self.http = None
             await self.runner.cleanup()
 
+    async def drained(self, timeout: float = 10.0) -> None:
+        """Wait until the delivery queue has nothing left to send: what a test asserts after
+        this is final, with no sleeping and hoping."""
+        from store import outbox as queue
+
+        deadline = time.monotonic() + timeout
+        while True:
+            counts = await queue.counts(self.services.db)
+            if counts["pending"] == counts["sending"] == 0:
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the queue did not drain: {counts}")
+            await asyncio.sleep(0.02)
+
     async def get(self, path: str, headers: dict[str, str] | None = None) -> Response:
         assert self.http is not None
         async with self.http.get(self.url + path, headers=headers) as response:

@@ -82,6 +82,17 @@ class Service:
         async with aiohttp.ClientSession() as http, http.get(self.url + path) as response:
             return response.status, json.loads(await response.text())
 
+    async def drained(self, timeout: float = 15.0) -> None:
+        """Wait until the service's delivery queue has nothing left to send."""
+        deadline = time.monotonic() + timeout
+        while True:
+            _, body = await self.get_json("/healthz")
+            if body["deliveries"]["pending"] + body["deliveries"]["sending"] == 0:
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the queue did not drain: {body['deliveries']}")
+            await asyncio.sleep(0.05)
+
     def kill(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.kill()

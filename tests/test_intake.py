@@ -234,7 +234,7 @@ async def test_double_submit_gives_one_ticket(
     assert "HD-1" in third.text
     assert await store.count_tickets(desk.services.db) == 1
     await smtp.wait_for(1)
-    await asyncio.sleep(0.3)
+    await desk.drained()
     assert len(smtp.messages) == 1 and len(fake_slack.cards()) == 1
 
 

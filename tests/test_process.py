@@ -74,7 +74,7 @@ async def test_kill_9_with_pending_deliveries_loses_nothing_and_sends_once(
     try:
         await fake_slack.wait_for(lambda: fake_slack.cards(), timeout=15)
         await smtp.wait_for(1, timeout=15)
-        await asyncio.sleep(0.5)
+        await restarted.drained()
         assert len(fake_slack.cards()) == 1 and len(smtp.messages) == 1
     finally:
         assert restarted.stop() == 0
@@ -93,7 +93,7 @@ async def test_kill_9_after_slack_took_the_card_does_not_post_it_twice(
     restarted = await Service(tmp_path, env).start()
     try:
         await fake_slack.wait_for(lambda: fake_slack.calls_to("conversations.history"), timeout=15)
-        await asyncio.sleep(0.5)
+        await restarted.drained()
         assert [c["ts"] for c in fake_slack.cards()] == [card["ts"]]
     finally:
         assert restarted.stop() == 0

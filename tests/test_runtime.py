@@ -117,28 +117,48 @@ async def test_a_write_lock_held_past_busy_timeout_loses_no_card_and_no_reminder
         assert (await service.stop_async())[0] == 0
 
 
-async def test_sigterm_while_slack_stalls_exits_in_time_and_the_card_goes_out_once_later(
+async def test_sigterm_while_slack_and_smtp_hang_exits_in_time_and_sends_once_later(
     tmp_path: Path, fake_slack: FakeSlack, smtp: FakeSmtp
 ) -> None:
-    env = {**slack_env(fake_slack.url), **smtp_env(smtp), "HIB2B_SHUTDOWN_GRACE": "1s"}
-    fake_slack.fail("chat.postMessage", times=1, stall_s=120)
-    service = await Service(tmp_path, env).start()
-    await service.submit()
-    await fake_slack.wait_for(lambda: fake_slack.calls_to("chat.postMessage"))
-    status, seconds = await service.stop_async(timeout=15)
-    assert status == 0 and seconds < 1 + 5, (seconds, service.log())
-    assert fake_slack.cards() == []  # Slack never took it
+    silent: list[asyncio.StreamWriter] = []
 
-    restarted = await Service(tmp_path, env).start()
+    async def never_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        silent.append(writer)  # an SMTP server that accepts and then says nothing, ever
+
+    hung_smtp = await asyncio.start_server(never_answer, "127.0.0.1", 0)
+    hung_port = hung_smtp.sockets[0].getsockname()[1]
+    stalled = {
+        **slack_env(fake_slack.url),
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(hung_port),
+        "SMTP_TLS": "none",
+        "SMTP_TIMEOUT": "120s",
+        "HIB2B_SHUTDOWN_GRACE": "1s",
+    }
+    fake_slack.fail("chat.postMessage", times=1, stall_s=120)
+    service = await Service(tmp_path, stalled).start()
+    try:
+        await service.submit()
+        await fake_slack.wait_for(lambda: fake_slack.calls_to("chat.postMessage"))
+
+        async def smtp_connected() -> bool:
+            return bool(silent)
+
+        await _until(smtp_connected, what="the email lane talking to the silent server")
+        status, seconds = await service.stop_async(timeout=15)
+    finally:
+        hung_smtp.close()
+        for writer in silent:
+            writer.close()
+    assert status == 0 and seconds < 1 + 5, (seconds, service.log())
+    assert fake_slack.cards() == [] and smtp.messages == []  # neither took anything
+
+    healthy = {**slack_env(fake_slack.url), **smtp_env(smtp), "HIB2B_SHUTDOWN_GRACE": "1s"}
+    restarted = await Service(tmp_path, healthy).start()
     try:
         await fake_slack.wait_for(lambda: fake_slack.cards(), timeout=15)
         await smtp.wait_for(1, timeout=15)
-
-        async def queue_empty() -> bool:
-            _, body = await restarted.get_json("/healthz")
-            return body["deliveries"]["pending"] + body["deliveries"]["sending"] == 0
-
-        await _until(queue_empty, what="an empty queue")
+        await restarted.drained()
         assert len(fake_slack.cards()) == 1 and len(smtp.messages) == 1
     finally:
         assert (await restarted.stop_async())[0] == 0

@@ -258,7 +258,7 @@ async def test_what_each_status_refuses(desk: Desk, fake_slack: FakeSlack, smtp:
     assert refused.startswith("HD-1 está cerrado: no se puede responder.")
     response = await desk.slack(view_submission("hib2b_responder", 1, {"texto": "Hola"}))
     assert json.loads(response.text)["response_action"] == "errors"
-    await asyncio.sleep(0.3)
+    await desk.drained()
     assert len(smtp.messages) == 1  # only the confirmation: spam close sends nothing
 
 
@@ -274,7 +274,7 @@ async def test_notes_never_reach_the_supplier(
     await command(desk, "cerrar 1 capacitacion Se explicó cómo cargar la factura.")
     await command(desk, "reabrir 1 volvió a escribir")
     mails = await smtp.wait_for(4)  # confirmation, reply, closing summary, reopened
-    await asyncio.sleep(0.3)
+    await desk.drained()
     assert len(mails) == 4
     assert all("NOTA-SECRETA" not in m.as_string() for m in mails)
     assert all(
@@ -286,7 +286,7 @@ async def test_a_submission_sent_twice_is_applied_once(desk: Desk, smtp: FakeSmt
     submission = view_submission("hib2b_responder", 1, {"texto": "Una sola vez"}, view_id="VSAME")
     await asyncio.gather(desk.slack(submission), desk.slack(submission))
     await smtp.wait_for(2)  # the confirmation and the reply (which also assigns the ticket)
-    await asyncio.sleep(0.3)
+    await desk.drained()
     replies = [m for m in smtp.messages if "Una sola vez" in m.as_string()]
     assert len(replies) == 1
 
@@ -373,5 +373,5 @@ async def test_reply_file_too_large_is_a_modal_error(
         "archivos": "«enorme.pdf»: supera el tamaño permitido."
     }
     await smtp.wait_for(1)
-    await asyncio.sleep(0.2)
+    await desk.drained()
     assert len(smtp.messages) == 1
