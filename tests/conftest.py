@@ -1,11 +1,12 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.desk import Desk, settings_for, slack_env
+from tests.fakes.dovecot import Dovecot
 from tests.fakes.slack import FakeSlack
 from tests.fakes.smtp import FakeSmtp
 
@@ -49,6 +50,28 @@ async def start_desk(
 async def desk(start_desk: StartDesk, fake_slack: FakeSlack, smtp: FakeSmtp) -> Desk:
     """The service in HTTP mode, with the fake Slack and a real SMTP server."""
     return await start_desk(**slack_env(fake_slack.url), **smtp_env(smtp))
+
+
+@pytest.fixture
+def dovecot() -> Iterator[Dovecot]:
+    """Debian's Dovecot as the support mailbox, in a folder of its own."""
+    server = Dovecot().start()
+    yield server
+    server.remove()
+
+
+@pytest.fixture
+async def mail_desk(
+    start_desk: StartDesk, fake_slack: FakeSlack, smtp: FakeSmtp, dovecot: Dovecot
+) -> Desk:
+    """The service reading the mailbox, with HD-1 submitted from the form, carded and mailed."""
+    desk = await start_desk(
+        **slack_env(fake_slack.url), **smtp_env(smtp), **dovecot.env(), HIB2B_TECHNICIANS="U0TECH1"
+    )
+    await desk.submit()
+    await fake_slack.wait_for(lambda: fake_slack.cards())
+    await smtp.wait_for(1)
+    return desk
 
 
 def smtp_env(smtp: FakeSmtp) -> dict[str, str]:

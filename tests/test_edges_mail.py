@@ -12,29 +12,15 @@ import pytest
 from bot import team
 from bot.commands import Commands
 from store import tickets as store
-from tests.conftest import smtp_env
-from tests.desk import Desk, assert_within_block_kit, literal_texts, slack_env
+from tests.desk import Desk, assert_within_block_kit, literal_texts
 from tests.fakes.dovecot import Dovecot, wait_until
 from tests.fakes.slack import FakeSlack
 from tests.fakes.smtp import FakeSmtp
 
-TEAM = {"HIB2B_TECHNICIANS": "U0TECH1"}
-
 
 @pytest.fixture
-def dovecot():
-    server = Dovecot().start()
-    yield server
-    server.remove()
-
-
-@pytest.fixture
-async def desk(start_desk, fake_slack: FakeSlack, smtp: FakeSmtp, dovecot: Dovecot) -> Desk:
-    desk = await start_desk(**slack_env(fake_slack.url), **smtp_env(smtp), **TEAM, **dovecot.env())
-    await desk.submit()  # HD-1 from xime@example.com
-    await fake_slack.wait_for(lambda: fake_slack.cards())
-    await smtp.wait_for(1)
-    return desk
+def desk(mail_desk: Desk) -> Desk:
+    return mail_desk
 
 
 def _mail(sender: str, subject: str, text: str, **headers: str) -> EmailMessage:
@@ -163,24 +149,14 @@ async def test_dangerous_attachments_by_email_are_left_out_with_the_reason(
         "Le mando la factura y un script.",
         In_Reply_To=confirmation_id,
     )
-    reply.add_attachment(
-        b"<html><script>x()</script></html>",
-        maintype="text",
-        subtype="html",
-        filename="factura.pdf",
-    )
-    reply.add_attachment(
-        b"Write-Host hola", maintype="text", subtype="plain", filename="arreglo.ps1"
-    )
-    reply.add_attachment(
-        b'<svg xmlns="http://www.w3.org/2000/svg"/>',
-        maintype="image",
-        subtype="svg+xml",
-        filename="logo.svg",
-    )
-    reply.add_attachment(
-        b"RFC: XAXX010101000\n", maintype="text", subtype="plain", filename="datos.txt"
-    )
+    for data, kind, name in [
+        (b"<html><script>x()</script></html>", "text/html", "factura.pdf"),
+        (b"Write-Host hola", "text/plain", "arreglo.ps1"),
+        (b'<svg xmlns="http://www.w3.org/2000/svg"/>', "image/svg+xml", "logo.svg"),
+        (b"RFC: XAXX010101000\n", "text/plain", "datos.txt"),
+    ]:
+        maintype, subtype = kind.split("/")
+        reply.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
     await dovecot.deliver(reply.as_bytes())
     await fake_slack.wait_for(
         lambda: any("Respuesta del proveedor" in t for t in _thread(fake_slack)), timeout=15

@@ -27,19 +27,8 @@ TEAM = {"HIB2B_TECHNICIANS": "U0TECH1"}
 
 
 @pytest.fixture
-def dovecot():
-    server = Dovecot().start()
-    yield server
-    server.remove()
-
-
-@pytest.fixture
-async def desk(start_desk, fake_slack: FakeSlack, smtp: FakeSmtp, dovecot: Dovecot) -> Desk:
-    desk = await start_desk(**slack_env(fake_slack.url), **smtp_env(smtp), **TEAM, **dovecot.env())
-    await desk.submit()
-    await fake_slack.wait_for(lambda: fake_slack.cards())
-    await smtp.wait_for(1)
-    return desk
+def desk(mail_desk: Desk) -> Desk:
+    return mail_desk
 
 
 def reply_to(original: EmailMessage, text: str, **headers: str) -> EmailMessage:
