@@ -34,7 +34,7 @@ from bot.workflow import Actor, Change, Refused, mention
 from store import clients as client_store
 from store import sla as sla_store
 from store import tickets as store
-from store.db import Database
+from store.db import Database, StorageUnavailable
 from store.models import Ticket
 
 USAGE = """*Comandos de /hib2b* (HD-N también se puede escribir `N`)
@@ -115,6 +115,10 @@ SEVERITY_WORDS = {
 # Sub-commands that show tickets (suppliers' names, addresses, descriptions): team only.
 TEAM_ONLY = frozenset({"ver", "lista", "sla"})
 TEAM_ONLY_ANSWER = "Solo el equipo de soporte puede ver los tickets."
+STORAGE_BUSY = (
+    "No se guardó nada: la base de datos no está disponible en este momento. "
+    "Intente de nuevo en unos minutos."
+)
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|([^>]*))?>|@?([UW][A-Z0-9]{2,})")
 MAX_LIST = 30
 
@@ -211,6 +215,10 @@ class Commands:
             return await getattr(self, "_" + name)(call)
         except Refused as refusal:
             return Reply(refusal.message, refused=True)
+        except StorageUnavailable:
+            # Nothing was changed (the transaction rolled back): say so, rather than leave
+            # Slack to show its own timeout.
+            return Reply(STORAGE_BUSY, refused=True)
 
     async def _rule(self, name: str, call: Call) -> Reply:
         number, now, actor = self._number(call.args, name), self.services.now(), call.actor

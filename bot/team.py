@@ -5,13 +5,14 @@ says; leads add and remove others from Slack (`/hib2b equipo`) or the CLI."""
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 
 from bot.config import Settings
 from bot.domain import Role
 from bot.workflow import Actor, Refused, mention
 from store import team as store
-from store.db import Database
+from store.db import Database, StorageUnavailable
 
 OPERATOR = Actor("operador", Role.LIDER, "Operador")
 
@@ -32,7 +33,10 @@ async def actor_for(db: Database, settings: Settings, user_id: str, name: str = 
     if user_id == OPERATOR.user_id:
         return OPERATOR
     if name:
-        await store.remember_name(db, user_id, name)
+        # The display name is a courtesy: a locked database must not refuse the request for
+        # it (the request's own change then says whether it could be saved).
+        with contextlib.suppress(StorageUnavailable):
+            await store.remember_name(db, user_id, name)
     return Actor(user_id, await role_of(db, settings, user_id), name)
 
 

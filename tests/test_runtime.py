@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import socket
 import sqlite3
@@ -18,9 +19,10 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from store import tickets as store
 from tests import samples
 from tests.conftest import smtp_env
-from tests.desk import GOOD, hidden_fields, run_cli_async, slack_env
+from tests.desk import GOOD, hidden_fields, run_cli_async, slack_env, slash_command
 from tests.fakes.slack import FakeSlack
 from tests.fakes.smtp import FakeSmtp
 from tests.service import Service
@@ -297,3 +299,25 @@ async def test_a_full_disk_answers_503_stores_nothing_and_health_says_failing(
         assert _tickets(small_disk / "data") == 1
     finally:
         assert (await service.stop_async())[0] == 0
+
+
+async def test_a_slack_command_while_the_database_is_locked_says_nothing_was_saved(
+    start_desk, fake_slack: FakeSlack
+) -> None:
+    desk = await start_desk(
+        **slack_env(fake_slack.url), HIB2B_TECHNICIANS="U0TECH1", HIB2B_DB_BUSY_TIMEOUT="0.2s"
+    )
+    await desk.submit()
+    # Off the event loop: the desk must be able to finish what it has in hand meanwhile.
+    operator = sqlite3.connect(desk.settings.db_path, isolation_level=None, check_same_thread=False)
+    await asyncio.to_thread(operator.execute, "BEGIN IMMEDIATE")
+    try:
+        answer = json.loads((await desk.slack(slash_command("tomar 1"))).text)
+    finally:
+        operator.execute("ROLLBACK")
+        operator.close()
+    assert answer["text"].startswith("No se guardó nada: la base de datos no está disponible")
+    taken = json.loads((await desk.slack(slash_command("tomar 1"))).text)
+    assert taken["text"].startswith("Tomó HD-1") or "HD-1" in taken["text"]
+    ticket = await store.get_ticket(desk.services.db, 1)
+    assert ticket is not None and ticket.assignee == "U0TECH1"

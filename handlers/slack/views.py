@@ -15,7 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import blocks as b
 from bot.attachments import Batch, Limits
 from bot.attachments import Refused as NotAccepted
-from bot.commands import Commands, Reply
+from bot.commands import STORAGE_BUSY, Commands, Reply
 from bot.domain import parse_ticket_code
 from bot.failures import DeliveryFailure
 from bot.mail import Attached
@@ -23,6 +23,7 @@ from bot.services import Services
 from bot.workflow import Actor, Refused
 from handlers.slack.actions import actor_of
 from handlers.slack.answers import tell
+from store.db import StorageUnavailable
 
 # Modal → the `/hib2b` line its fields stand for, and the field that shows a refusal.
 LINES = {
@@ -106,7 +107,10 @@ def register(app: AsyncApp, services: Services) -> None:
     @app.view(re.compile(r"^hib2b_"))
     async def submitted(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         actor = await actor_of(services, body["user"])
-        reply, block = await apply(commands, actor, body["view"])
+        try:
+            reply, block = await apply(commands, actor, body["view"])
+        except StorageUnavailable:
+            reply, block = Reply(STORAGE_BUSY, refused=True), b.TEXT
         if reply.refused:
             errors = reply.errors or {block: reply.text}
             await ack(
