@@ -23,9 +23,9 @@ from bot.services import Services
 from bot.tickets import act_in, card_key, create_in, submission
 from bot.workflow import Change
 from store import clients as client_store
+from store import mailbox
 from store import outbox as queue
 from store import tickets as store
-from store.db import to_db
 from store.models import StoredFile, Ticket
 from store.outbox import NewDelivery
 
@@ -49,17 +49,13 @@ async def record_failure(services: Services, raw: bytes, uid: str, error: Except
         mail: inbound.Inbound | None = inbound.parse(raw)
     except (ValueError, LookupError, TypeError):
         mail = None
-    async with services.db.transaction() as conn:
-        await conn.execute(
-            "INSERT OR IGNORE INTO inbound (message_id, mailbox_uid, ticket, outcome, at)"
-            " VALUES (?, ?, NULL, ?, ?)",
-            (
-                _message_id(raw, mail),
-                uid,
-                f"error: {type(error).__name__}: {error}"[:500],
-                to_db(services.now()),
-            ),
-        )
+    await mailbox.record_failure(
+        services.db,
+        _message_id(raw, mail),
+        uid,
+        f"error: {type(error).__name__}: {error}",
+        services.now(),
+    )
 
 
 async def receive(services: Services, raw: bytes, uid: str = "") -> str:
@@ -68,38 +64,19 @@ async def receive(services: Services, raw: bytes, uid: str = "") -> str:
     message_id = _message_id(raw, mail)
     now = services.now()
     async with services.db.transaction() as conn:
-        seen = await (
-            await conn.execute("SELECT outcome FROM inbound WHERE message_id = ?", (message_id,))
-        ).fetchone()
-        if seen is not None:
+        if await mailbox.seen_outcome(conn, message_id) is not None:
             return "repetido"
         outcome, ticket = await _handle(conn, services, mail, now)
-        await conn.execute(
-            "INSERT INTO inbound (message_id, mailbox_uid, ticket, outcome, at)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (message_id, uid, ticket, outcome, to_db(now)),
-        )
+        await mailbox.record(conn, message_id, uid, ticket, outcome, now)
     services.wake_outbox()
     return outcome
-
-
-async def _ticket_of(conn: aiosqlite.Connection, message_ids: tuple[str, ...]) -> int | None:
-    for message_id in message_ids:
-        row = await (
-            await conn.execute(
-                "SELECT ticket FROM sent_messages WHERE message_id = ?", (message_id,)
-            )
-        ).fetchone()
-        if row:
-            return int(row[0])
-    return None
 
 
 async def _handle(
     conn: aiosqlite.Connection, services: Services, mail: inbound.Inbound, now: datetime
 ) -> tuple[str, int | None]:
     if mail.bounce:
-        number = await _ticket_of(conn, mail.bounced)
+        number = await mailbox.ticket_of_sent(conn, mail.bounced)
         if number is None:
             return "rebote_sin_ticket", None
         await _act(conn, services, number, lambda t: workflow.bounced(t, now), now)
@@ -111,7 +88,7 @@ async def _handle(
         return ignored, None  # recorded with the reason; no ticket, no answer (no backscatter)
     if not mail.sender.isascii() or not is_email(mail.sender):
         return "remitente_invalido", None  # nobody to answer: nothing to open
-    number = await _ticket_of(conn, mail.references)
+    number = await mailbox.ticket_of_sent(conn, mail.references)
     verified = number is not None  # a reply to one of our own messages
     if number is None and mail.ticket_in_subject is not None:
         found = await store.locked_ticket(conn, mail.ticket_in_subject)
@@ -191,14 +168,8 @@ async def _new_ticket(
     related: int | None,
 ) -> int:
     """The email channel of the manual: an email about no open ticket opens one."""
-    row = await (
-        await conn.execute(
-            "SELECT client FROM tickets WHERE correo = ? AND client IS NOT NULL"
-            " ORDER BY number DESC LIMIT 1",
-            (mail.sender,),
-        )
-    ).fetchone()
-    client = await client_store.client_in(conn, row[0]) if row else None
+    known = await store.last_client_of(conn, mail.sender)
+    client = await client_store.client_in(conn, known) if known else None
     kept, notes = await _keep_attachments(services, mail)
     lines = [mail.subject or "(sin asunto)"]
     if related is not None:

@@ -17,11 +17,11 @@ from bot.domain import INCIDENT_BY_KEY, Source, Status, ticket_code
 from bot.form import FormValues
 from bot.plans import Policies
 from bot.workflow import Actor, Change, Refused
+from store import mailbox, team, uploads
 from store import outbox as queue
 from store import sla as sla_store
-from store import team, uploads
 from store import tickets as store
-from store.db import Database, to_db
+from store.db import Database
 from store.models import Client, StoredFile, Ticket
 from store.outbox import NewDelivery
 from store.tickets import NewTicket
@@ -243,13 +243,11 @@ async def act(
     request seen before (`request_key`) is not applied again.
     """
     async with db.transaction() as conn:
-        if request_key and await _seen(conn, request_key):
+        if request_key and await store.request_applied(conn, request_key):
             return Outcome("Esa acción ya se aplicó.", applied=False)
         outcome = await act_in(conn, number, actor, decide, now, mail_ctx, policies, attachments)
         if request_key and outcome.applied:
-            await conn.execute(
-                "INSERT INTO applied_requests (key, at) VALUES (?, ?)", (request_key, to_db(now))
-            )
+            await store.remember_request(conn, request_key, now)
     return outcome
 
 
@@ -312,17 +310,7 @@ async def queue_email(
         ),
         now,
     )
-    await conn.execute(
-        "INSERT OR IGNORE INTO sent_messages (message_id, ticket) VALUES (?, ?)",
-        (message.message_id, ticket),
-    )
-
-
-async def _seen(conn: aiosqlite.Connection, key: str) -> bool:
-    row = await (
-        await conn.execute("SELECT 1 FROM applied_requests WHERE key = ?", (key,))
-    ).fetchone()
-    return row is not None
+    await mailbox.remember_sent(conn, message.message_id, ticket)
 
 
 async def _queue_effects(

@@ -28,6 +28,7 @@ from handlers.upload import (
 )
 from handlers.web import SERVICES, client_address, keep_files
 from store import clients as client_store
+from store import tickets as ticket_store
 from store import uploads
 
 log = logging.getLogger("hib2b.api")
@@ -159,10 +160,8 @@ async def _drop_files(services: Services, form_id: str) -> None:
 async def _created(request: web.Request, number: int, new: bool) -> web.Response:
     services = request.app[SERVICES]
     async with services.db.read() as conn:
-        row = await (
-            await conn.execute("SELECT created_at FROM tickets WHERE number = ?", (number,))
-        ).fetchone()
-    body = {"ticket": ticket_code(number), "numero": number, "creado": row[0], "nuevo": new}
+        created_at = await ticket_store.created_at(conn, number)
+    body = {"ticket": ticket_code(number), "numero": number, "creado": created_at, "nuevo": new}
     return web.json_response(
         body, status=201, headers={"Location": f"/api/v1/tickets/{ticket_code(number)}"}
     )

@@ -211,3 +211,34 @@ async def open_tickets(
         sql += " AND assignee IS NULL"
     rows = await db.fetchall(sql + " ORDER BY number", tuple(params))
     return [Ticket.from_row(row) for row in rows]
+
+
+async def request_applied(conn: aiosqlite.Connection, key: str) -> bool:
+    """Whether a Slack request (by its key) was already applied."""
+    row = await (
+        await conn.execute("SELECT 1 FROM applied_requests WHERE key = ?", (key,))
+    ).fetchone()
+    return row is not None
+
+
+async def remember_request(conn: aiosqlite.Connection, key: str, at: datetime) -> None:
+    await conn.execute("INSERT INTO applied_requests (key, at) VALUES (?, ?)", (key, to_db(at)))
+
+
+async def created_at(conn: aiosqlite.Connection, number: int) -> str | None:
+    row = await (
+        await conn.execute("SELECT created_at FROM tickets WHERE number = ?", (number,))
+    ).fetchone()
+    return row[0] if row else None
+
+
+async def last_client_of(conn: aiosqlite.Connection, correo: str) -> str | None:
+    """The client of the latest ticket from `correo` that had one (an email names no portal)."""
+    row = await (
+        await conn.execute(
+            "SELECT client FROM tickets WHERE correo = ? AND client IS NOT NULL"
+            " ORDER BY number DESC LIMIT 1",
+            (correo,),
+        )
+    ).fetchone()
+    return row[0] if row else None

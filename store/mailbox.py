@@ -1,0 +1,62 @@
+"""What the support mailbox has seen, and the Message-IDs we sent (so replies find a ticket)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import aiosqlite
+
+from store.db import Database, to_db
+
+
+async def remember_sent(conn: aiosqlite.Connection, message_id: str, ticket: int) -> None:
+    await conn.execute(
+        "INSERT OR IGNORE INTO sent_messages (message_id, ticket) VALUES (?, ?)",
+        (message_id, ticket),
+    )
+
+
+async def ticket_of_sent(conn: aiosqlite.Connection, message_ids: tuple[str, ...]) -> int | None:
+    """The ticket of the first of `message_ids` that is one of ours."""
+    for message_id in message_ids:
+        row = await (
+            await conn.execute(
+                "SELECT ticket FROM sent_messages WHERE message_id = ?", (message_id,)
+            )
+        ).fetchone()
+        if row:
+            return int(row[0])
+    return None
+
+
+async def seen_outcome(conn: aiosqlite.Connection, message_id: str) -> str | None:
+    row = await (
+        await conn.execute("SELECT outcome FROM inbound WHERE message_id = ?", (message_id,))
+    ).fetchone()
+    return row[0] if row else None
+
+
+async def record(
+    conn: aiosqlite.Connection,
+    message_id: str,
+    uid: str,
+    ticket: int | None,
+    outcome: str,
+    at: datetime,
+) -> None:
+    await conn.execute(
+        "INSERT INTO inbound (message_id, mailbox_uid, ticket, outcome, at) VALUES (?, ?, ?, ?, ?)",
+        (message_id, uid, ticket, outcome, to_db(at)),
+    )
+
+
+async def record_failure(
+    db: Database, message_id: str, uid: str, reason: str, at: datetime
+) -> None:
+    """A message that could not be processed, kept once with the reason for an operator."""
+    async with db.transaction() as conn:
+        await conn.execute(
+            "INSERT OR IGNORE INTO inbound (message_id, mailbox_uid, ticket, outcome, at)"
+            " VALUES (?, ?, NULL, ?, ?)",
+            (message_id, uid, reason[:500], to_db(at)),
+        )
