@@ -118,7 +118,7 @@ class Database:
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         async with self.lock:
             try:
-                await self.conn.execute("BEGIN IMMEDIATE")
+                await self._begin()
                 try:
                     yield self.conn
                 except BaseException:
@@ -136,6 +136,25 @@ class Database:
                     await asyncio.shield(self.conn.execute("ROLLBACK"))
                 raise StorageUnavailable(str(error)) from error
             self.write_failure = None
+
+    async def _begin(self) -> None:
+        """BEGIN IMMEDIATE, cancel-safe: a cancelled wait (on another process's lock) leaves
+        the statement running in SQLite's thread, and a transaction it opens later must not
+        outlive this unit, or the next one would find the connection inside it."""
+        begin = asyncio.ensure_future(self.conn.execute("BEGIN IMMEDIATE"))
+        try:
+            await asyncio.shield(begin)
+        except asyncio.CancelledError:
+            await asyncio.shield(self._settle(begin))
+            raise
+
+    async def _settle(self, begin: asyncio.Future[aiosqlite.Cursor]) -> None:
+        try:
+            await begin
+        except sqlite3.Error:
+            return  # it never began
+        if self.conn.in_transaction:
+            await self.conn.execute("ROLLBACK")
 
     async def heartbeat(self, at: datetime) -> None:
         """A real write (it needs room in the WAL), so a full disk or a lost lock shows here

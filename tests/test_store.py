@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
@@ -80,3 +81,32 @@ async def test_conectividad_defaults_to_critico_and_queues_card_and_mail(db: Dat
     assert keys == ["hd-1:card", "hd-1:mail:creado"]
     again = await create_from_form(db, report("x"), NOW, CTX, SLA)
     assert again.number == 1 and not again.new
+
+
+async def test_a_transaction_cancelled_while_waiting_for_the_lock_leaves_no_transaction_open(
+    tmp_path,
+) -> None:
+    import asyncio
+    import sqlite3
+
+    db = await Database.open(tmp_path / "hib2b.sqlite3", busy_timeout_s=1.0)
+    other = sqlite3.connect(
+        tmp_path / "hib2b.sqlite3", isolation_level=None, check_same_thread=False
+    )
+    await asyncio.to_thread(other.execute, "BEGIN IMMEDIATE")
+
+    async def write() -> None:
+        async with db.transaction() as conn:
+            await conn.execute("INSERT INTO heartbeat (id, at) VALUES (1, 'x')")
+
+    waiting = asyncio.create_task(write())
+    await asyncio.sleep(0.1)  # it is now inside BEGIN IMMEDIATE, waiting on the other process
+    waiting.cancel()
+    other.execute("ROLLBACK")  # the lock is free: the abandoned BEGIN may now succeed
+    other.close()
+    with contextlib.suppress(asyncio.CancelledError):
+        await waiting
+    async with db.transaction() as conn:  # would fail "within a transaction" if left open
+        await conn.execute("INSERT INTO heartbeat (id, at) VALUES (1, 'y')")
+    assert (await db.fetchone("SELECT at FROM heartbeat"))[0] == "y"
+    await db.close()
