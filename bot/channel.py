@@ -218,7 +218,10 @@ class SlackChannel:
             if shared:
                 return file_id
         else:
-            data = await asyncio.to_thread(path.read_bytes)
+            try:
+                data = await asyncio.to_thread(path.read_bytes)
+            except FileNotFoundError as error:
+                raise PermanentFailure(f"the attachment's file is gone: {path.name}") from error
             reserved = await self._call(
                 "files_getUploadURLExternal", filename=title, length=len(data)
             )

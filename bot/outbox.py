@@ -26,7 +26,7 @@ import aiosqlite
 from bot.failures import PermanentFailure, TemporaryFailure
 from bot.supervisor import Worker
 from store import outbox as queue
-from store.db import Database, StorageUnavailable
+from store.db import STORAGE_ERRNOS, Database, StorageUnavailable
 from store.models import Delivery
 
 log = logging.getLogger("hib2b.outbox")
@@ -147,9 +147,16 @@ class Outbox:
             )
             await queue.mark_failed(self._db, item.id, failure.reason)
             return True
-        except (StorageUnavailable, sqlite3.Error, OSError):
-            # The database or the disk, not the row: the supervisor restarts the lane, which
-            # puts this row back in the queue.
+        except (StorageUnavailable, sqlite3.OperationalError):
+            # The database, not the row: the supervisor restarts the lane, which puts this row
+            # back in the queue.
+            raise
+        except OSError as error:
+            if error.errno not in STORAGE_ERRNOS:
+                await queue.mark_failed(
+                    self._db, item.id, f"error: {type(error).__name__}: {error}"
+                )
+                return True  # this row's own trouble (a file gone): it must not stop the lane
             raise
         except Exception as error:
             # A bug in rendering or sending this row: retrying will not cure it. Recorded on the

@@ -35,7 +35,7 @@ class Signer:
         if len(parts) != 3 or not is_number(parts[1]):
             return None
         payload, issued, mac = parts
-        if not hmac.compare_digest(mac, self._mac(purpose, payload, issued)):
+        if not mac.isascii() or not hmac.compare_digest(mac, self._mac(purpose, payload, issued)):
             return None
         age = now.timestamp() - int(issued)
         if age < -60 or age > max_age.total_seconds():

@@ -427,11 +427,13 @@ def unverified_mail(ticket: Ticket, sender: str, text: str, left_out: int) -> Ch
     team for what it is, and nothing else — no resume, no reopen, no email, no mention."""
     thread = (
         f":grey_question: *Correo de un remitente no verificado* ({slack_escape(sender)}); "
-        "no cambia el ticket:\n" + (_quote(text) if text else "_(sin texto)_")
+        "no cambia el ticket." + ("" if text else " _(sin texto)_")
     )
     if left_out:
         thread += f"\n_{left_out} adjunto(s) no se guardaron: el remitente no es el del ticket._"
-    return Change("correo_no_verificado", "", detail={"de": sender, "texto": text}, thread=thread)
+    return Change(
+        "correo_no_verificado", "", detail={"de": sender, "texto": text}, thread=thread, quote=text
+    )
 
 
 def bounced(ticket: Ticket, now: datetime) -> Change:

@@ -51,14 +51,14 @@ async def create_ticket(request: web.Request) -> web.Response:
     scheme, _, key = request.headers.get("Authorization", "").partition(" ")
     client_key = (
         await clients.client_for_api_key(services.db, key.strip())
-        if (scheme.lower() == "bearer")
+        if scheme.lower() == "bearer" and _printable(key)
         else None
     )
     if client_key is None:
         return _error(401, "unauthorized", "Falta la clave de API o no es válida.")
     idempotency = request.headers.get("Idempotency-Key", "").strip()
-    if len(idempotency) > MAX_IDEMPOTENCY_KEY:
-        return _error(400, "bad_request", "Idempotency-Key admite hasta 200 caracteres.")
+    if len(idempotency) > MAX_IDEMPOTENCY_KEY or not _printable(idempotency):
+        return _error(400, "bad_request", "Idempotency-Key: hasta 200 caracteres ASCII visibles.")
 
     incoming_files: list = []
     if request.content_type == "application/json":
@@ -140,6 +140,12 @@ async def create_ticket(request: web.Request) -> web.Response:
     services.outbox.wake()
     log.info("%s created through the API by %s", ticket_code(created.number), client_key)
     return await _created(request, created.number, new=True)
+
+
+def _printable(text: str) -> bool:
+    """Header values as HTTP means them: visible ASCII (a byte outside it arrives as a lone
+    surrogate, which neither SQLite nor a hash can take)."""
+    return all(" " <= ch <= "~" for ch in text)
 
 
 async def _replayed(request: web.Request, seen: tuple[str, int], digest: str) -> web.Response:

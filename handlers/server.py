@@ -92,5 +92,11 @@ async def slack_events(request: web.Request) -> web.Response:
     # Bolt answers a non-numeric timestamp with a 500; it is a forged or broken request.
     if not is_number(request.headers.get("X-Slack-Request-Timestamp", ""), 12):
         return web.Response(status=401, text="invalid request")
+    if not request.headers.get("X-Slack-Signature", "").isascii():
+        return web.Response(status=401, text="invalid request")
+    try:
+        (await request.read()).decode("utf-8")
+    except UnicodeDecodeError:
+        return web.Response(status=400, text="invalid request")
     bolt_request = await to_bolt_request(request)
     return await to_aiohttp_response(await request.app[BOLT].async_dispatch(bolt_request))

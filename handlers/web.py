@@ -4,7 +4,6 @@ privacy notice; and `/healthz` for operators."""
 from __future__ import annotations
 
 import asyncio
-import errno
 import ipaddress
 import logging
 from dataclasses import dataclass, replace
@@ -38,7 +37,7 @@ from handlers.upload import (
 )
 from store import clients as client_store
 from store import uploads
-from store.db import StorageUnavailable
+from store.db import STORAGE_ERRNOS, StorageUnavailable
 from store.models import Client, StoredFile
 from store.tickets import ticket_by_form
 
@@ -91,7 +90,7 @@ def client_address(
     address = remote or ""
     if not forwarded_for or not _is_trusted(address, trusted):
         return address
-    hops = [hop.strip() for hop in forwarded_for.split(",") if hop.strip()]
+    hops = [hop.strip() for hop in forwarded_for.split(",") if _is_ip(hop.strip())]
     for hop in reversed(hops):
         if not _is_trusted(hop, trusted):
             return hop
@@ -420,9 +419,6 @@ async def home(request: web.Request) -> web.Response:
     raise web.HTTPFound("/soporte")
 
 
-_STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO})
-
-
 @web.middleware
 async def storage_trouble(request: web.Request, handler: Handler) -> web.StreamResponse:
     """A full disk, a database that cannot be written or the upload quota: a Spanish 503
@@ -438,7 +434,7 @@ async def storage_trouble(request: web.Request, handler: Handler) -> web.StreamR
     except StorageUnavailable:
         text = STORAGE_TROUBLE
     except OSError as error:
-        if error.errno not in _STORAGE_ERRNOS:
+        if error.errno not in STORAGE_ERRNOS:
             raise
         services.db.note_write_failure(f"{error.strerror} ({error.filename or 'archivo'})")
         log.error("cannot store an upload: %s", error)

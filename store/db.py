@@ -14,6 +14,7 @@ remembers it until a later commit succeeds: that is what `/healthz` calls `faili
 from __future__ import annotations
 
 import asyncio
+import errno
 import sqlite3
 import time
 from collections.abc import AsyncIterator
@@ -33,6 +34,10 @@ _STORAGE_ERRORS = (
     "database is locked",
     "unable to open database",
 )
+
+
+# The disk's own troubles (full, quota, read-only, failing): a retry later may succeed.
+STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO})
 
 
 class StorageUnavailable(Exception):

@@ -5,10 +5,12 @@ accented domains."""
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import json
 from email.utils import getaddresses
+from urllib.parse import quote
 
 import pytest
 
@@ -20,6 +22,7 @@ from tests.desk import (
     Desk,
     assert_within_block_kit,
     formatted_texts,
+    hidden_fields,
     literal_texts,
     slack_env,
     slash_command,
@@ -215,3 +218,42 @@ async def test_any_description_reaches_slack_within_limits_and_never_formats(
     replies = await fake_slack.wait_for(lambda: fake_slack.replies(cards[2]["ts"]))
     assert_within_block_kit(replies[0]["blocks"])
     assert "".join(literal_texts(replies[0]["blocks"])).replace("\n", "") == worst
+
+
+async def _status_of_raw(desk: Desk, head: bytes, body: bytes = b"") -> int:
+    """Send bytes no HTTP library would (non-ASCII headers); the answer's status."""
+    port = int(desk.url.rsplit(":", 1)[1])
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(head + f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode() + body)
+    await writer.drain()
+    async with asyncio.timeout(10):
+        answer = await reader.read(200)
+    writer.close()
+    return int(answer.split(b" ", 2)[1])
+
+
+async def test_non_ascii_in_tokens_keys_and_headers_is_refused_not_crashed(
+    start_desk, fake_slack: FakeSlack
+) -> None:
+    desk = await start_desk(**slack_env(fake_slack.url), HIB2B_TRUSTED_PROXIES="127.0.0.1/32")
+    assert (await desk.get("/soporte/gracias?t=a.1.%C3%A9")).status == 404
+    assert (await desk.get("/estado", headers={"Authorization": "Bearer a.1.é"})).status == 401
+    forged = await desk.submit(token="x.1700000000.ñ")
+    assert forged.status == 403
+    api = b"POST /api/v1/tickets HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    assert await _status_of_raw(desk, api + b"Authorization: Bearer \xff\xfe\r\n", b"{}") == 401
+    await clients.add(desk.services.db, OPERATOR, "acme", "Acme", [], desk.services.now())
+    key = await clients.issue_api_key(desk.services.db, OPERATOR, "acme", desk.services.now())
+    keyed = api + f"Authorization: Bearer {key}\r\n".encode()
+    assert await _status_of_raw(desk, keyed + b"Idempotency-Key: \xed\xa0\x80\r\n", b"{}") == 400
+    slack = b"POST /slack/events HTTP/1.1\r\nHost: x\r\nX-Slack-Request-Timestamp: 1\r\n"
+    assert await _status_of_raw(desk, slack + b"X-Slack-Signature: v0=\xc3\xa9\r\n", b"a") == 401
+    assert await _status_of_raw(desk, slack + b"X-Slack-Signature: v0=ab\r\n", b"\xff") == 400
+    page = await desk.get("/soporte")
+    token = hidden_fields(page.text)["form_token"]
+    form = "&".join(f"{k}={quote(v)}" for k, v in {**GOOD, "form_token": token}.items())
+    proxied = (
+        b"POST /soporte HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: \xff, 10.0.0.\xc3\r\n"
+        b"Content-Type: application/x-www-form-urlencoded\r\n"
+    )
+    assert await _status_of_raw(desk, proxied, form.encode()) == 303

@@ -321,3 +321,22 @@ async def test_a_slack_command_while_the_database_is_locked_says_nothing_was_sav
     assert taken["text"].startswith("Tomó HD-1") or "HD-1" in taken["text"]
     ticket = await store.get_ticket(desk.services.db, 1)
     assert ticket is not None and ticket.assignee == "U0TECH1"
+
+
+async def test_a_row_whose_file_is_gone_fails_alone_and_the_lane_goes_on(
+    start_desk, fake_slack: FakeSlack
+) -> None:
+    desk = await start_desk(**slack_env(fake_slack.url))
+    fake_slack.fail("*", times=100_000, status=503)  # Slack down while the file disappears
+    assert (await desk.submit(files=[("factura.pdf", samples.PDF)])).status == 303
+    for stored in (desk.settings.data_dir / "uploads").glob("*"):
+        stored.unlink()
+    assert (await desk.submit()).status == 303
+    fake_slack.faults.clear()
+    await fake_slack.wait_for(lambda: len(fake_slack.cards()) == 2, timeout=15)
+    await desk.drained()
+    rows = await desk.services.db.fetchall("SELECT key, status, last_error FROM outbox")
+    failed = {row[0]: row[2] for row in rows if row[1] == "failed"}
+    assert list(failed) == ["hd-1:file:1"] and "gone" in failed["hd-1:file:1"]
+    lanes = {v.name: v.restarts for v in desk.services.supervisor.views()}
+    assert lanes["outbox-slack"] == 0
