@@ -9,6 +9,7 @@ should anything still hang. Whatever was not delivered stays queued for the next
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import logging
 import os
@@ -34,8 +35,13 @@ def serve(settings: Settings) -> int:
         lock = datadir.lock(settings.data_dir)
     except datadir.AlreadyRunning as running:
         return _fail(str(running))
+    except OSError as error:
+        return _fail(f"cannot use the data folder {settings.data_dir}: {error.strerror or error}")
     try:
-        changed = datadir.make_private(settings.data_dir, settings.db_path)
+        try:
+            changed = datadir.make_private(settings.data_dir, settings.db_path)
+        except OSError as error:
+            return _fail(f"cannot make {settings.data_dir} private: {error.strerror or error}")
         if changed:
             log.warning("made %d files and folders of %s private", changed, settings.data_dir)
         try:
@@ -84,21 +90,31 @@ async def _run(settings: Settings, listener: socket.socket) -> int:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stopping.set)
     runner = web.AppRunner(create_app(settings), shutdown_timeout=grace)
-    await runner.setup()  # opens the database and starts the workers
-    site = web.SockSite(runner, listener, shutdown_timeout=grace)
-    await site.start()
-    log.info(
-        "listening on http://%s:%s (form: %s/soporte)",
-        settings.host,
-        settings.port,
-        settings.public_url,
-    )
-    await stopping.wait()
+    # Starting (the database, the workers, Socket Mode's connection) may itself hang on a dead
+    # Slack: a stop asked for meanwhile must still end the process in time.
+    setup = asyncio.ensure_future(runner.setup())
+    stop_asked = asyncio.ensure_future(stopping.wait())
+    await asyncio.wait({setup, stop_asked}, return_when=asyncio.FIRST_COMPLETED)
+    if setup.done():
+        setup.result()  # a failed start raises here (StorageUnavailable: one line)
+        site = web.SockSite(runner, listener, shutdown_timeout=grace)
+        await site.start()
+        log.info(
+            "listening on http://%s:%s (form: %s/soporte)",
+            settings.host,
+            settings.port,
+            settings.public_url,
+        )
+        await stop_asked
     log.info("stopping: requests in flight get %.0fs", grace)
     backstop = threading.Timer(grace + BACKSTOP_MARGIN_S, _give_up)
     backstop.daemon = True
     backstop.start()
     try:
+        if not setup.done():
+            setup.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await setup
         await runner.cleanup()
     finally:
         backstop.cancel()

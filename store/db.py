@@ -80,15 +80,24 @@ class Database:
 
     @classmethod
     async def open(cls, path: Path, busy_timeout_s: float = BUSY_TIMEOUT_S) -> Database:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        conn = await aiosqlite.connect(path, isolation_level=None)
-        conn.row_factory = sqlite3.Row
-        await conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
-        await conn.execute("PRAGMA journal_mode = WAL")
-        await conn.execute("PRAGMA synchronous = NORMAL")
-        await conn.execute("PRAGMA foreign_keys = ON")
-        db = cls(conn, path)
-        await db.migrate()
+        """Open and migrate; a file that cannot be opened or written raises StorageUnavailable
+        (with the connection's thread ended, so nothing keeps the process alive)."""
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = await aiosqlite.connect(path, isolation_level=None)
+        except (OSError, sqlite3.Error) as error:
+            raise StorageUnavailable(f"{path}: {error}") from error
+        try:
+            conn.row_factory = sqlite3.Row
+            await conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
+            await conn.execute("PRAGMA journal_mode = WAL")
+            await conn.execute("PRAGMA synchronous = NORMAL")
+            await conn.execute("PRAGMA foreign_keys = ON")
+            db = cls(conn, path)
+            await db.migrate()
+        except (sqlite3.Error, StorageUnavailable) as error:
+            await conn.close()
+            raise StorageUnavailable(f"{path}: {error}") from error
         return db
 
     async def close(self) -> None:

@@ -340,3 +340,68 @@ async def test_a_row_whose_file_is_gone_fails_alone_and_the_lane_goes_on(
     assert list(failed) == ["hd-1:file:1"] and "gone" in failed["hd-1:file:1"]
     lanes = {v.name: v.restarts for v in desk.services.supervisor.views()}
     assert lanes["outbox-slack"] == 0
+
+
+@pytest.fixture
+def read_only_disk(tmp_path: Path) -> Iterator[Path]:
+    folder = tmp_path / "solo-lectura"
+    folder.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(folder)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert mounted.returncode == 0, f"the test needs root to mount a tmpfs: {mounted.stderr}"
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+async def test_a_read_only_data_folder_or_database_is_one_line_at_start(
+    tmp_path: Path, read_only_disk: Path
+) -> None:
+    on_ro = Service(tmp_path, {"HIB2B_DATA_DIR": str(read_only_disk)})
+    assert await asyncio.to_thread(on_ro.spawn().wait, 15) == 1
+    [line] = on_ro.log().strip().splitlines()
+    assert line.startswith(f"hib2b: cannot use the data folder {read_only_disk}")
+
+    database = read_only_disk / "hib2b.sqlite3"
+    db_on_ro = Service(tmp_path, {"HIB2B_DB": str(database)})
+    assert await asyncio.to_thread(db_on_ro.spawn().wait, 15) == 1
+    [line] = db_on_ro.log().strip().splitlines()
+    assert line.startswith("hib2b: the database cannot be written:") and str(database) in line
+
+
+async def test_sigterm_while_starting_against_a_silent_slack_exits_in_time(
+    tmp_path: Path,
+) -> None:
+    connections: list[asyncio.StreamWriter] = []
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connections.append(writer)  # Slack's API reached, and never answering
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    env = {
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_APP_TOKEN": "xapp-test",  # Socket Mode connects while the service starts
+        "SLACK_API_URL": f"http://127.0.0.1:{port}/api/",
+        "HIB2B_CHANNEL": "C0SUPPORT",
+        "HIB2B_SHUTDOWN_GRACE": "1s",
+    }
+    service = Service(tmp_path, env)
+    service.spawn()
+    try:
+
+        async def connecting() -> bool:
+            return bool(connections)
+
+        await _until(connecting, what="the service calling Slack while it starts")
+        status, seconds = await service.stop_async(timeout=15)
+    finally:
+        server.close()
+        for writer in connections:
+            writer.close()
+    assert status == 0 and seconds < 1 + 5, (seconds, service.log())
