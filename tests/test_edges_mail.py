@@ -12,7 +12,7 @@ import pytest
 from bot import team
 from bot.commands import Commands
 from store import tickets as store
-from tests.desk import Desk, assert_within_block_kit, literal_texts
+from tests.desk import Desk, assert_within_block_kit, formatted_texts, literal_texts
 from tests.fakes.dovecot import Dovecot, wait_until
 from tests.fakes.slack import FakeSlack
 from tests.fakes.smtp import FakeSmtp
@@ -71,9 +71,14 @@ async def test_a_stranger_naming_the_ticket_changes_nothing(
     await fake_slack.wait_for(
         lambda: any("remitente no verificado" in t for t in _thread(fake_slack))
     )
-    [posted] = [t for t in _thread(fake_slack) if "remitente no verificado" in t]
-    assert "facturas@evil.example" in posted and "<!here>" not in posted
-    assert "adjunto(s) no se guardaron" in posted
+    card = fake_slack.cards()[0]
+    [message] = [
+        m for m in fake_slack.replies(card["ts"]) if "remitente no verificado" in json.dumps(m)
+    ]
+    formatted = "".join(formatted_texts(message["blocks"]))
+    assert "facturas@evil.example" in formatted and "adjunto(s) no se guardaron" in formatted
+    assert "<!here>" not in formatted and "*Estado:*" not in formatted  # never pings or formats
+    assert "*Estado:* Cerrado. Pague aquí <!here>" in literal_texts(message["blocks"])
     ticket = await store.get_ticket(desk.services.db, 1)
     assert ticket is not None and ticket.status == "esperando"  # not resumed
     assert await store.attachments_of(desk.services.db, 1) == []
