@@ -63,11 +63,15 @@ def inspect(data: bytes) -> Verdict:
     return Verdict(None, f"tipo de archivo no permitido (se aceptan {ACCEPTED_LABEL})")
 
 
-# XML vocabularies a browser runs or renders as a page: never accepted as "XML".
-_ACTIVE_ROOTS = {
-    "svg": "las imágenes SVG no están permitidas",
-    "html": "las páginas HTML no están permitidas",
+# XML a browser would run or render as a page, wherever it stands in the document (a `<script>`
+# in the XHTML namespace runs inside any XML): refused, like a stylesheet instruction.
+_ACTIVE_NAMESPACES = {
+    "http://www.w3.org/1999/xhtml": "contiene HTML",
+    "http://www.w3.org/2000/svg": "contiene una imagen SVG",
+    "http://www.w3.org/1999/XSL/Transform": "contiene una hoja XSL",
+    "http://www.w3.org/1998/Math/MathML": "contiene MathML",
 }
+_STYLESHEET = re.compile(rb"<\?xml-stylesheet", re.IGNORECASE)
 
 
 def _inspect_xml(data: bytes) -> Verdict:
@@ -78,9 +82,18 @@ def _inspect_xml(data: bytes) -> Verdict:
         return Verdict(None, "el XML contiene entidades o referencias externas no permitidas")
     except (ParseError, ValueError):
         return Verdict(None, "el XML está mal formado")
-    local = root.tag.rsplit("}", 1)[-1].lower()
-    if local in ("svg", "html") or root.tag.endswith("}stylesheet") or local == "transform":
-        return Verdict(None, _ACTIVE_ROOTS["svg" if local == "svg" else "html"])
+    if _STYLESHEET.search(data):
+        return Verdict(None, "el XML pide una hoja de estilo externa, que no se permite")
+    for element in root.iter():
+        tag = element.tag if isinstance(element.tag, str) else ""
+        namespace = tag[1:].split("}", 1)[0] if tag.startswith("{") else ""
+        local = tag.rsplit("}", 1)[-1].lower()
+        if namespace in _ACTIVE_NAMESPACES:
+            return Verdict(None, f"el XML {_ACTIVE_NAMESPACES[namespace]}, que no se permite")
+        if local in ("svg", "html"):
+            return Verdict(
+                None, f"el XML es una página o imagen ({local.upper()}), que no se permite"
+            )
     return Verdict("application/xml")
 
 
