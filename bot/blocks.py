@@ -42,15 +42,18 @@ from bot.domain import (
     Status,
     ticket_code,
 )
-from bot.text import chunks, shorten, slack_escape
+from bot.text import chunks, filled_chunks, shorten, slack_escape
 
 CARD_EVENT = "hib2b_ticket"
 THREAD_EVENT = "hib2b_delivery"
 CARD_DESCRIPTION_LIMIT = 1200
 SECTION_LIMIT = 3000
 LITERAL_PIECE = 2900  # characters of supplier text per rich-text block
-MAX_LITERAL_PIECES = 20  # a thread message: headers + these stay under Slack's 50 blocks
-MAX_SECTIONS = 20
+# Slack refuses a message whose blocks hold more than about 13,000 characters in all
+# (`msg_blocks_too_long`), far below 50 blocks of 3,000: a message carries at most 4 pieces.
+MAX_LITERAL_PIECES = 4
+LITERAL_LIMIT = 11_000  # what one message shows of a supplier's text (pieces are filled)
+MAX_SECTIONS = 4
 
 # The card's controls: action_id → label.
 BUTTONS = {
@@ -276,7 +279,7 @@ def literal(text: str, pieces: int = MAX_LITERAL_PIECES) -> list[RichTextBlock]:
         RichTextBlock(
             elements=[RichTextSectionElement(elements=[RichTextElementParts.Text(text=piece)])]
         )
-        for piece in chunks(text, LITERAL_PIECE)[:pieces]
+        for piece in filled_chunks(text, LITERAL_PIECE)[:pieces]
     ]
 
 

@@ -15,7 +15,7 @@ import aiosqlite
 
 from bot import files, inbound, workflow
 from bot.attachments import Batch, Limits, Refused
-from bot.blocks import LITERAL_PIECE, MAX_LITERAL_PIECES
+from bot.blocks import LITERAL_LIMIT
 from bot.deliveries import FILE
 from bot.domain import Source, ticket_code
 from bot.form import FormValues, is_email
@@ -30,9 +30,8 @@ from store.models import StoredFile, Ticket
 from store.outbox import NewDelivery
 
 MAX_DESCRIPTION = 10_000
-# The thread shows this much of one email: 20 rich-text pieces, each at least half full (they
-# are cut at line ends); the rest goes as a file.
-THREAD_LIMIT = MAX_LITERAL_PIECES * LITERAL_PIECE // 2
+# The thread shows this much of one email; the whole of a longer one goes as a file.
+THREAD_LIMIT = LITERAL_LIMIT
 WHOLE_TEXT = "correo-completo.txt"
 
 

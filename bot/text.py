@@ -34,6 +34,20 @@ def shorten(text: str, limit: int, marker: str = "…") -> tuple[str, bool]:
     return cut.rstrip() + marker, True
 
 
+def filled_chunks(text: str, size: int) -> list[str]:
+    """`text` in pieces of at most `size` characters, each nearly full (cut at a space in its
+    last tenth when there is one): joined again they are `text` exactly."""
+    pieces: list[str] = []
+    while len(text) > size:
+        cut = text.rfind(" ", size - size // 10, size)
+        cut = size if cut <= 0 else cut + 1
+        pieces.append(text[:cut])
+        text = text[cut:]
+    if text:
+        pieces.append(text)
+    return pieces
+
+
 def chunks(text: str, size: int) -> list[str]:
     """`text` in pieces of at most `size` characters, split at line ends where possible."""
     pieces: list[str] = []

@@ -382,7 +382,10 @@ def assert_within_block_kit(blocks: list[dict]) -> None:
     """What Slack would refuse: more than 50 blocks, or any block over its own limits."""
     from slack_sdk.models.blocks import Block
 
+    from tests.fakes.slack import BLOCKS_TEXT_LIMIT, _block_text_length
+
     assert 0 < len(blocks) <= 50, len(blocks)
+    assert _block_text_length(blocks) <= BLOCKS_TEXT_LIMIT
     for block in blocks:
         parsed = Block.parse(block)
         assert parsed is not None, block
