@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from store.db import StorageUnavailable
 log = logging.getLogger("hib2b.imap")
 DONE_FLAG = "$Hib2bDone"
 FAILED_FLAG = "$Hib2bError"  # processing raised: left for a person, not retried in a loop
+_SIZE = re.compile(r"RFC822\.SIZE (\d+)", re.IGNORECASE)
 CONNECTION_ERRORS = (OSError, TimeoutError, aioimaplib.AioImapException, ssl.SSLError)
 
 Handler = Callable[[bytes, str], Awaitable[str]]
@@ -46,6 +48,8 @@ class MailboxReader:
         self._settings = settings
         self._handle = handle
         self._failed = failed
+        # The biggest message worth reading: every attachment at its limit, base64-encoded.
+        self._max_bytes = settings.max_total_bytes * 2 + 5 * 1024 * 1024
         self.status = MailboxStatus()
 
     def _tls(self) -> ssl.SSLContext:
@@ -127,6 +131,14 @@ class MailboxReader:
         _ok(found, "search")
         uids = [uid for line in found.lines[:-1] for uid in line.decode().split() if uid.isdigit()]
         for uid in uids:
+            size = await self._size(client, uid)
+            if size > self._max_bytes:
+                # Read whole, it would only be refused: left for a person, with the reason.
+                error = ValueError(f"message of {size} bytes is over {self._max_bytes}")
+                await self._failed(b"", uid, error)
+                self.status.failed += 1
+                _ok(await client.uid("store", uid, "+FLAGS", f"({FAILED_FLAG})"), "store")
+                continue
             fetched = await client.uid("fetch", uid, "(BODY.PEEK[])")
             _ok(fetched, "fetch")
             raw = next((bytes(line) for line in fetched.lines if isinstance(line, bytearray)), None)
@@ -153,6 +165,18 @@ class MailboxReader:
             self.status.processed += 1
             log.info("mailbox message %s: %s", uid, outcome)
         return len(uids)
+
+    async def _size(self, client: aioimaplib.IMAP4, uid: str) -> int:
+        fetched = await client.uid("fetch", uid, "(RFC822.SIZE)")
+        _ok(fetched, "fetch")
+        for line in fetched.lines:
+            text = (
+                bytes(line).decode(errors="replace") if isinstance(line, bytes | bytearray) else ""
+            )
+            found = _SIZE.search(text)
+            if found:
+                return int(found.group(1))
+        return 0
 
 
 def _ok(response: aioimaplib.Response, what: str) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parseaddr
 
@@ -20,6 +21,7 @@ from bot.deliveries import FILE
 from bot.domain import Source, ticket_code
 from bot.form import FormValues, is_email
 from bot.services import Services
+from bot.text import shorten
 from bot.tickets import act_in, card_key, create_in, submission
 from bot.workflow import Change
 from store import clients as client_store
@@ -44,72 +46,116 @@ def _message_id(raw: bytes, mail: inbound.Inbound | None) -> str:
 async def record_failure(services: Services, raw: bytes, uid: str, error: Exception) -> None:
     """A message that could not be processed is remembered with the reason, so an operator
     finds it (`inbound` table, and the `$Hib2bError` flag on the server)."""
-    try:
-        mail: inbound.Inbound | None = inbound.parse(raw)
-    except (ValueError, LookupError, TypeError):
-        mail = None
+    mail: inbound.Inbound | None = None
+    if raw:
+        try:
+            mail = await asyncio.to_thread(inbound.parse, raw)
+        except (ValueError, LookupError, TypeError):
+            mail = None
+    message_id = _message_id(raw, mail) if raw else f"<sin-leer.{uid}@hib2b>"
     await mailbox.record_failure(
         services.db,
-        _message_id(raw, mail),
+        message_id,
         uid,
         f"error: {type(error).__name__}: {error}",
         services.now(),
     )
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """What a message brings, made ready before its transaction: parsing, checking and writing
+    files take time, and nothing slow may run while the database is held."""
+
+    reply_text: str  # for the thread: the new text, with notes on files left out
+    reply_files: list[StoredFile]
+    description: str  # for a new ticket
+    ticket_files: list[StoredFile]
+
+    @property
+    def written(self) -> list[StoredFile]:
+        return list({f.stored_name: f for f in self.reply_files + self.ticket_files}.values())
+
+
 async def receive(services: Services, raw: bytes, uid: str = "") -> str:
     """Process one message; returns what was done (recorded as the message's outcome)."""
-    mail = inbound.parse(raw)
+    mail = await asyncio.to_thread(inbound.parse, raw)  # big HTML mail takes seconds to read
     message_id = _message_id(raw, mail)
+    prepared = await _prepare(services, mail)
     now = services.now()
-    async with services.db.transaction() as conn:
-        if await mailbox.seen_outcome(conn, message_id) is not None:
-            return "repetido"
-        outcome, ticket = await _handle(conn, services, mail, now)
-        await mailbox.record(conn, message_id, uid, ticket, outcome, now)
+    used: list[StoredFile] = []
+    try:
+        async with services.db.transaction() as conn:
+            if await mailbox.seen_outcome(conn, message_id) is not None:
+                return "repetido"
+            outcome, ticket, used = await _handle(conn, services, mail, prepared, now)
+            await mailbox.record(conn, message_id, uid, ticket, outcome, now)
+    finally:
+        kept = {f.stored_name for f in used}
+        for file in prepared.written:
+            if file.stored_name not in kept:
+                await asyncio.to_thread(files.remove, services.settings.data_dir, file.stored_name)
     services.wake_outbox()
     return outcome
 
 
+async def _prepare(services: Services, mail: inbound.Inbound) -> Prepared:
+    if mail.bounce or mail.automatic or _ignored(services, mail):
+        return Prepared("", [], "", [])  # nothing of it will be kept
+    kept, notes = await _keep_attachments(services, mail)
+    with_notes = _with_notes(mail.text, notes)
+    reply_text, reply_whole = await _fitting(services, with_notes, THREAD_LIMIT)
+    opening = "\n\n".join(line for line in (mail.subject or "(sin asunto)", with_notes) if line)
+    description, ticket_whole = await _fitting(services, opening, MAX_DESCRIPTION - 100)
+    return Prepared(reply_text, kept + reply_whole, description, kept + ticket_whole)
+
+
 async def _handle(
-    conn: aiosqlite.Connection, services: Services, mail: inbound.Inbound, now: datetime
-) -> tuple[str, int | None]:
+    conn: aiosqlite.Connection,
+    services: Services,
+    mail: inbound.Inbound,
+    prepared: Prepared,
+    now: datetime,
+) -> tuple[str, int | None, list[StoredFile]]:
+    """What the message does: its outcome, its ticket, and the prepared files it kept."""
     if mail.bounce:
         number = await mailbox.ticket_of_sent(conn, mail.bounced)
         if number is None:
-            return "rebote_sin_ticket", None
+            return "rebote_sin_ticket", None, []
         await _act(conn, services, number, lambda t: workflow.bounced(t, now), now)
-        return "rebote", number
+        return "rebote", number, []
     if mail.automatic:
-        return "automatico", None
+        return "automatico", None, []
     ignored = _ignored(services, mail)
     if ignored:
-        return ignored, None  # recorded with the reason; no ticket, no answer (no backscatter)
+        return ignored, None, []  # recorded with the reason; no ticket, no answer (backscatter)
     if not mail.sender.isascii() or not is_email(mail.sender):
-        return "remitente_invalido", None  # nobody to answer: nothing to open
+        return "remitente_invalido", None, []  # nobody to answer: nothing to open
     number = await mailbox.ticket_of_sent(conn, mail.references)
     verified = number is not None  # a reply to one of our own messages
     if number is None and mail.ticket_in_subject is not None:
         found = await store.locked_ticket(conn, mail.ticket_in_subject)
         number = found.number if found else None
     if number is None:
-        return "nuevo", await _new_ticket(conn, services, mail, now, related=None)
+        created = await _new_ticket(conn, services, mail, prepared, now, related=None)
+        return "nuevo", created, prepared.ticket_files
     ticket = await store.locked_ticket(conn, number)
     assert ticket is not None
     if not verified and mail.sender != ticket.correo.lower():
         # Ticket numbers are sequential: `[HD-N]` in a subject proves nothing about who wrote.
         left_out = len(mail.attachments)
+        shown, cut = shorten(mail.text, THREAD_LIMIT - 200)
+        if cut:
+            shown += "\n[Correo recortado: de un remitente no verificado no se guarda completo.]"
         await _act(
             conn,
             services,
             number,
-            lambda t: workflow.unverified_mail(t, mail.sender, mail.text, left_out),
+            lambda t: workflow.unverified_mail(t, mail.sender, shown, left_out),
             now,
         )
-        return "no_verificado", number
-    kept, notes = await _keep_attachments(services, mail)
-    text, whole = await _fitting(services, _with_notes(mail.text, notes), THREAD_LIMIT)
-    kept += whole
+        return "no_verificado", number, []
+    text, kept = prepared.reply_text, prepared.reply_files
     names = tuple(f.display_name for f in kept)
     if ticket.status != "cerrado":
         await _act(
@@ -120,7 +166,7 @@ async def _handle(
             now,
         )
         await _attach(conn, number, kept, now)
-        return "respuesta", number
+        return "respuesta", number, kept
     window = services.settings.reopen_window
     if ticket.closed_at is not None and now - ticket.closed_at <= window:
         await _act(
@@ -131,8 +177,9 @@ async def _handle(
             now,
         )
         await _attach(conn, number, kept, now)
-        return "reabierto", number
-    return "nuevo_relacionado", await _new_ticket(conn, services, mail, now, related=number)
+        return "reabierto", number, kept
+    created = await _new_ticket(conn, services, mail, prepared, now, related=number)
+    return "nuevo_relacionado", created, prepared.ticket_files
 
 
 def _ignored(services: Services, mail: inbound.Inbound) -> str:
@@ -163,21 +210,16 @@ async def _new_ticket(
     conn: aiosqlite.Connection,
     services: Services,
     mail: inbound.Inbound,
+    prepared: Prepared,
     now: datetime,
     related: int | None,
 ) -> int:
     """The email channel of the manual: an email about no open ticket opens one."""
     known = await store.last_client_of(conn, mail.sender)
     client = await client_store.client_in(conn, known) if known else None
-    kept, notes = await _keep_attachments(services, mail)
-    lines = [mail.subject or "(sin asunto)"]
+    description = prepared.description
     if related is not None:
-        lines.append(f"Relacionado con {ticket_code(related)} (cerrado).")
-    lines.append(_with_notes(mail.text, notes))
-    description, whole = await _fitting(
-        services, "\n\n".join(line for line in lines if line), MAX_DESCRIPTION
-    )
-    kept += whole
+        description = f"Relacionado con {ticket_code(related)} (cerrado).\n\n{description}"
     values = FormValues(
         descripcion=description,
         usuario=(mail.sender_name or mail.sender)[:200],
@@ -197,7 +239,7 @@ async def _new_ticket(
         now,
         services.mail_ctx,
         services.policies.of(client),
-        files=kept,
+        files=list(prepared.ticket_files),
     )
     if related is not None:
         await store.update_ticket(conn, created.number, {"related_to": related})

@@ -12,7 +12,14 @@ import pytest
 from bot import team
 from bot.commands import Commands
 from store import tickets as store
-from tests.desk import Desk, assert_within_block_kit, formatted_texts, literal_texts
+from tests.conftest import smtp_env
+from tests.desk import (
+    Desk,
+    assert_within_block_kit,
+    formatted_texts,
+    literal_texts,
+    slack_env,
+)
 from tests.fakes.dovecot import Dovecot, wait_until
 from tests.fakes.slack import FakeSlack
 from tests.fakes.smtp import FakeSmtp
@@ -198,3 +205,33 @@ async def test_a_huge_reply_is_shown_in_pieces_and_kept_whole_as_a_file(
     await fake_slack.wait_for(
         lambda: fake_slack.calls_to("files.completeUploadExternal"), timeout=15
     )
+
+
+async def test_a_message_too_big_to_be_worth_reading_is_left_for_a_person(
+    start_desk, fake_slack: FakeSlack, smtp: FakeSmtp, dovecot: Dovecot
+) -> None:
+    desk = await start_desk(
+        **slack_env(fake_slack.url),
+        **smtp_env(smtp),
+        **dovecot.env(),
+        HIB2B_MAX_FILE_MB="1",
+        HIB2B_MAX_TOTAL_MB="1",  # so anything over 7 MiB is not read
+    )
+    huge = _mail("xime@example.com", "Mi factura", "Adjunto todo.")
+    huge.add_attachment(
+        b"%PDF-1.4\n" + b"x" * (8 * 1024 * 1024),
+        maintype="application",
+        subtype="pdf",
+        filename="enorme.pdf",
+    )
+    await dovecot.deliver(huge.as_bytes())
+    await dovecot.deliver(_mail("ana@proveedor.mx", "Ayuda", "No puedo entrar.").as_bytes())
+
+    async def both() -> bool:
+        return len(await _outcome(desk, 2)) == 2
+
+    await wait_until(both)
+    outcomes = await _outcome(desk, 2)
+    assert outcomes[0][0].startswith("error: ValueError: message of") and outcomes[0][1] is None
+    assert outcomes[1] == ("nuevo", 1)  # the reader went on to the next message
+    assert desk.services.mailbox is not None and desk.services.mailbox.failed == 1
