@@ -148,5 +148,18 @@ def save(data_dir: Path, data: bytes, content_type: str) -> Saved:
     return Saved(relative.as_posix(), len(data), hashlib.sha256(data).hexdigest())
 
 
+def probe(folder: Path) -> None:
+    """Write, sync and delete a small file in `folder`: raises OSError when it cannot."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f".sonda-{uuid.uuid4().hex}"
+    try:
+        with open(target, "wb") as handle:
+            handle.write(b"\0" * 4096)
+            handle.flush()
+            os.fsync(handle.fileno())
+    finally:
+        target.unlink(missing_ok=True)
+
+
 def remove(data_dir: Path, stored_name: str) -> None:
     (data_dir / stored_name).unlink(missing_ok=True)

@@ -35,6 +35,7 @@ _SIGNATURE = re.compile(
 _AUTO_PRECEDENCE = {"bulk", "junk", "list", "auto_reply"}
 _BOUNCE_SENDERS = re.compile(r"^(mailer-daemon|postmaster)@", re.IGNORECASE)
 _DMARC_FAIL = re.compile(r"\bdmarc\s*=\s*fail\b", re.IGNORECASE)
+_DMARC_NONE = re.compile(r"\bp\s*=\s*none\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -84,11 +85,19 @@ def parse(raw: bytes) -> Inbound:
         bounce=bounce,
         bounced=_bounced_ids(message) if bounce else (),
         spam=_is_spam(message),
-        dmarc_fail=any(
-            _DMARC_FAIL.search(str(value))
-            for value in message.get_all("Authentication-Results", [])
-        ),
+        dmarc_fail=_dmarc_failed(message),
     )
+
+
+def _dmarc_failed(message: EmailMessage) -> bool:
+    """Only the topmost `Authentication-Results` counts: our own mail server adds it last (a
+    sender can write any such header further down). A domain whose policy is `p=none` asks
+    for nothing to be refused, and forwarding often breaks DMARC: that mail is read."""
+    results = message.get_all("Authentication-Results", [])
+    if not results:
+        return False
+    top = str(results[0])
+    return bool(_DMARC_FAIL.search(top)) and not _DMARC_NONE.search(top)
 
 
 def _is_spam(message: EmailMessage) -> bool:

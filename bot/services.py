@@ -4,6 +4,7 @@ mail sender, signer. Started and stopped by the web application's `cleanup_ctx`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import secrets
@@ -15,7 +16,7 @@ from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import health, janitor, watch
+from bot import files, health, janitor, watch
 from bot.channel import Channel, LogChannel, SlackChannel
 from bot.config import Settings
 from bot.deliveries import Deliveries
@@ -27,7 +28,7 @@ from bot.ratelimit import RateLimiter
 from bot.supervisor import Supervisor, Worker
 from bot.tokens import Signer
 from store import outbox as queue
-from store.db import Database, StorageUnavailable
+from store.db import STORAGE_ERRNOS, Database, StorageUnavailable
 
 log = logging.getLogger("hib2b")
 HEARTBEAT_S = 5.0
@@ -102,6 +103,7 @@ class Services:
         self._db: Database | None = None
         self._outbox: Outbox | None = None
         self.supervisor = Supervisor(restart_base_s=settings.restart_base.total_seconds())
+        self.files = FilesHealth(settings.data_dir / "uploads")
         self.mailbox: MailboxStatus | None = None  # set when the support mailbox is read
 
     @property
@@ -164,7 +166,7 @@ class Services:
         )
         start("janitor", lambda worker: janitor.run(db, self.settings.data_dir, self.now, worker))
         every = min(HEARTBEAT_S, interval)
-        start("storage", lambda worker: heartbeat(db, self.now, every, worker))
+        start("storage", lambda worker: heartbeat(db, self.files, self.now, every, worker))
 
     async def snapshot(self, details: bool = False) -> health.Snapshot:
         db = self.db
@@ -181,7 +183,7 @@ class Services:
             workers=tuple(self.supervisor.views()),
             deliveries=counts,
             oldest_waiting_s=round((self.now() - oldest).total_seconds(), 1) if oldest else 0.0,
-            storage_error=db.write_failure,
+            storage_error=db.write_failure or self.files.failure,
             mailbox_connected=self.mailbox.connected if self.mailbox is not None else None,
             mailbox_error=self.mailbox.last_error if self.mailbox is not None else "",
             failed_deliveries=failed,
@@ -198,21 +200,46 @@ class Services:
             await self._db.close()
 
 
-async def heartbeat(
-    db: Database, now: Callable[[], datetime], every_s: float, worker: Worker
-) -> None:
-    """The storage's worker: proves every few seconds that the database can be written, so
-    `/healthz` turns `failing` on a full disk and back to `ok` once it has room again."""
-    while True:
-        was_writable = db.writable
+class FilesHealth:
+    """Whether attachments can be written: a full disk may hold the files but not the database
+    (or the other way round), so each has its own verdict, each cleared by its own success."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.failure: str | None = None
+
+    def failed(self, error: OSError) -> None:
+        self.failure = f"{error.strerror or error} ({Path(error.filename or '').name or 'archivo'})"
+
+    async def probe(self) -> None:
+        """Write, sync and delete a small file where attachments go: ENOSPC shows here."""
         try:
-            await db.heartbeat(now())
-        except StorageUnavailable as error:
-            # Recorded on the database (`/healthz` says failing); said once, not every beat.
-            if was_writable:
-                log.error("the database cannot be written: %s", error)
+            await asyncio.to_thread(files.probe, self.folder)
+        except OSError as error:
+            if error.errno not in STORAGE_ERRNOS:
+                raise
+            self.failed(error)
         else:
-            if not was_writable:
-                log.warning("the database can be written again")
+            self.failure = None
+
+
+async def heartbeat(
+    db: Database, disk: FilesHealth, now: Callable[[], datetime], every_s: float, worker: Worker
+) -> None:
+    """The storage's worker: proves every few seconds that the database and the attachments'
+    folder can be written, so `/healthz` turns `failing` on a full disk and back to `ok` once
+    there is room again."""
+    while True:
+        was_writable = db.writable and disk.failure is None
+        # A failure is recorded on the database itself (db.write_failure): /healthz says so.
+        with contextlib.suppress(StorageUnavailable):
+            await db.heartbeat(now())
+        await disk.probe()
+        writable = db.writable and disk.failure is None
+        if was_writable and not writable:
+            log.error("storage cannot be written: %s", db.write_failure or disk.failure)
+        elif writable and not was_writable:
+            log.warning("storage can be written again")
+        if writable:
             worker.ok()
         await asyncio.sleep(every_s)

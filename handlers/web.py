@@ -436,7 +436,7 @@ async def storage_trouble(request: web.Request, handler: Handler) -> web.StreamR
     except OSError as error:
         if error.errno not in STORAGE_ERRNOS:
             raise
-        services.db.note_write_failure(f"{error.strerror} ({error.filename or 'archivo'})")
+        services.files.failed(error)
         log.error("cannot store an upload: %s", error)
         text = STORAGE_TROUBLE
     headers = {"Retry-After": "120"}
