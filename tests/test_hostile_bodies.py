@@ -8,7 +8,9 @@ from pathlib import Path
 
 import aiohttp
 
+from bot import clients
 from bot.config import MIB
+from bot.team import OPERATOR
 from tests import samples
 from tests.desk import GOOD, Desk
 
@@ -70,17 +72,23 @@ async def test_the_same_file_twice_is_kept_once_and_written_once(start_desk) -> 
 
 async def test_the_api_refuses_too_many_parts_as_json(start_desk) -> None:
     desk = await start_desk()
+    await clients.add(desk.services.db, OPERATOR, "acme", "Acme", [], desk.services.now())
+    key = await clients.issue_api_key(desk.services.db, OPERATOR, "acme", desk.services.now())
     body = _multipart(GOOD, [(f"{n}.txt", b"x") for n in range(60)])
     assert desk.http is not None
-    async with desk.http.post(
-        desk.url + "/api/v1/tickets",
-        data=body,
-        headers={
-            "Content-Type": f"multipart/form-data; boundary={BOUNDARY}",
-            "Authorization": "Bearer nadie",
-        },
-    ) as response:
-        assert response.status == 401  # no key: refused before reading the body at all
+    for authorization, status in (("Bearer nadie", 401), (f"Bearer {key}", 413)):
+        async with desk.http.post(
+            desk.url + "/api/v1/tickets",
+            data=body,
+            headers={
+                "Content-Type": f"multipart/form-data; boundary={BOUNDARY}",
+                "Authorization": authorization,
+            },
+        ) as response:
+            answer = await response.json()
+        assert response.status == status
+    assert answer["error"]["code"] == "too_many_parts"
+    assert _stored(desk) == []
 
 
 async def test_a_body_that_stalls_is_answered_408_and_dropped(start_desk) -> None:
