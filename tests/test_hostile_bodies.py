@@ -137,7 +137,9 @@ async def test_a_broken_multipart_body_is_a_400_not_a_traceback(start_desk) -> N
         assert response.status == 400
 
 
-async def test_hostile_bodies_are_refused_while_a_supplier_submits_at_the_same_time(start_desk) -> None:
+async def test_hostile_bodies_are_refused_while_a_supplier_submits_at_the_same_time(
+    start_desk,
+) -> None:
     desk = await start_desk()
     token = await desk.form_token()
     flood = _multipart({"form_token": token}, [("", b"")] * 20_000)
