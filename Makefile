@@ -35,6 +35,7 @@ bench: $(BIN)/.installed
 	$(BIN)/python -m bench.commands
 	$(BIN)/python -m bench.sla
 	$(BIN)/python -m bench.loop_lag
+	$(BIN)/python -m bench.ratelimit
 
 # The property suite (tests/test_properties.py) with twenty times the examples CI runs.
 fuzz: $(BIN)/.installed
