@@ -244,13 +244,12 @@ async def test_hib2b_estado_shows_the_workers_on_the_server(tmp_path: Path) -> N
     assert gone.returncode == 1 and gone.stderr.startswith("hib2b: no service answers at")
 
 
-@pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 4 MiB filesystem of its own (tmpfs), so the disk really fills."""
-    folder = tmp_path / "disk"
+@contextlib.contextmanager
+def _tmpfs(folder: Path, options: str) -> Iterator[Path]:
+    """A small filesystem of its own (tmpfs), so a disk really fills or really refuses."""
     folder.mkdir()
     mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=4m,mode=0700", "tmpfs", str(folder)],
+        ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)],
         capture_output=True,
         text=True,
         check=False,
@@ -260,6 +259,18 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
         yield folder
     finally:
         subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    with _tmpfs(tmp_path / "disk", "size=4m,mode=0700") as folder:
+        yield folder
+
+
+@pytest.fixture
+def read_only_disk(tmp_path: Path) -> Iterator[Path]:
+    with _tmpfs(tmp_path / "solo-lectura", "ro,size=1m") as folder:
+        yield folder
 
 
 async def test_a_full_disk_answers_503_stores_nothing_and_health_says_failing(
@@ -340,23 +351,6 @@ async def test_a_row_whose_file_is_gone_fails_alone_and_the_lane_goes_on(
     assert list(failed) == ["hd-1:file:1"] and "gone" in failed["hd-1:file:1"]
     lanes = {v.name: v.restarts for v in desk.services.supervisor.views()}
     assert lanes["outbox-slack"] == 0
-
-
-@pytest.fixture
-def read_only_disk(tmp_path: Path) -> Iterator[Path]:
-    folder = tmp_path / "solo-lectura"
-    folder.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(folder)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert mounted.returncode == 0, f"the test needs root to mount a tmpfs: {mounted.stderr}"
-    try:
-        yield folder
-    finally:
-        subprocess.run(["umount", "-l", str(folder)], check=False)
 
 
 async def test_a_read_only_data_folder_or_database_is_one_line_at_start(
