@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,8 @@ class Service:
         }
         self.process: subprocess.Popen[bytes] | None = None
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = folder / f"service-{self.port}.log"
+        # Its own log, whatever the port: a port freed by one test service may be given again.
+        self.log_path = folder / f"service-{uuid.uuid4().hex[:8]}.log"
 
     def spawn(self) -> subprocess.Popen[bytes]:
         with open(self.log_path, "ab") as log:
