@@ -82,10 +82,15 @@ class Database:
     async def open(cls, path: Path, busy_timeout_s: float = BUSY_TIMEOUT_S) -> Database:
         """Open and migrate; a file that cannot be opened or written raises StorageUnavailable
         (with the connection's thread ended, so nothing keeps the process alive)."""
+        pending = aiosqlite.connect(path, isolation_level=None)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            conn = await aiosqlite.connect(path, isolation_level=None)
+            conn = await pending
         except (OSError, sqlite3.Error) as error:
+            # aiosqlite ends its thread after a failed connect, but answers the stop on the
+            # event loop: wait for it, or it meets a closed loop and prints a traceback.
+            if pending._thread.is_alive():
+                await asyncio.to_thread(pending._thread.join, 5)
             raise StorageUnavailable(f"{path}: {error}") from error
         try:
             conn.row_factory = sqlite3.Row

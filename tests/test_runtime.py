@@ -364,7 +364,7 @@ async def test_a_read_only_data_folder_or_database_is_one_line_at_start(
     database = read_only_disk / "hib2b.sqlite3"
     db_on_ro = Service(tmp_path, {"HIB2B_DB": str(database)})
     assert await asyncio.to_thread(db_on_ro.spawn().wait, 15) == 1
-    [line] = db_on_ro.log().strip().splitlines()
+    [line] = db_on_ro.log().strip().splitlines() or [""]
     assert line.startswith("hib2b: the database cannot be written:") and str(database) in line
 
 
