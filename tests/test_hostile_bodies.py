@@ -152,3 +152,39 @@ async def test_hostile_bodies_are_refused_while_a_supplier_submits_at_the_same_t
 
     statuses = await asyncio.gather(*(one_flood() for _ in range(5)), desk.submit())
     assert statuses[:5] == [413] * 5 and statuses[5].status == 303
+
+
+DANGEROUS = [
+    ("arreglo.bat", b"@echo off\r\ndel C:\\*.*"),
+    ("script.ps1", b"Remove-Item -Recurse C:\\"),
+    ("factura.js", b"WScript.CreateObject('WScript.Shell').Run('calc')"),
+    ("app.hta", b"<html><script>x()</script></html>"),
+    ("pagina.html", b"<html><body>hola</body></html>"),
+    ("logo.svg", b'<svg xmlns="http://www.w3.org/2000/svg" onload="x()"/>'),
+    ("factura.pdf", b"<html><body>HTML con nombre de PDF</body></html>"),
+    ("estado.pdf", b"Texto plano con nombre de PDF"),
+]
+
+
+async def test_dangerous_files_never_reach_the_ticket_by_the_form_or_the_api(start_desk) -> None:
+    desk = await start_desk()
+    incomplete = {k: v for k, v in GOOD.items() if k != "descripcion"}
+    shown = await desk.submit(fields=incomplete, files=DANGEROUS)
+    assert shown.status == 422
+    for name, _ in DANGEROUS:
+        assert f"«{name}» no se adjuntó" in shown.text
+    assert _stored(desk) == []
+    await clients.add(desk.services.db, OPERATOR, "acme", "Acme", [], desk.services.now())
+    key = await clients.issue_api_key(desk.services.db, OPERATOR, "acme", desk.services.now())
+    assert desk.http is not None
+    async with desk.http.post(
+        desk.url + "/api/v1/tickets",
+        data=_multipart(GOOD, DANGEROUS),
+        headers={
+            "Content-Type": f"multipart/form-data; boundary={BOUNDARY}",
+            "Authorization": f"Bearer {key}",
+        },
+    ) as response:
+        answer = await response.json()
+    assert response.status == 422 and "arreglo.bat" in answer["error"]["fields"]["adjuntos"]
+    assert _stored(desk) == [] and await desk.services.db.fetchall("SELECT * FROM tickets") == []

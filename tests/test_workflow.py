@@ -375,3 +375,19 @@ async def test_reply_file_too_large_is_a_modal_error(
     await smtp.wait_for(1)
     await desk.drained()
     assert len(smtp.messages) == 1
+
+
+async def test_a_script_attached_to_a_reply_in_slack_is_refused_like_a_suppliers(
+    start_desk, fake_slack: FakeSlack, smtp: FakeSmtp
+) -> None:
+    desk = await start_desk(**slack_env(fake_slack.url), **smtp_env(smtp), **TEAM)
+    await desk.submit()
+    script = fake_slack.shared_file("arreglo.bat", b"@echo off\r\ndel *.*", "text/plain")
+    response = await desk.slack(
+        view_submission("hib2b_responder", 1, {"texto": "Ejecute esto", "archivos": [script]})
+    )
+    [error] = json.loads(response.text)["errors"].values()
+    assert error.startswith("«arreglo.bat» no se puede enviar: un archivo .bat no se acepta")
+    await smtp.wait_for(1)
+    await desk.drained()
+    assert len(smtp.messages) == 1  # the supplier got nothing
