@@ -17,6 +17,8 @@ from typing import Any
 import aiohttp
 
 from tests.desk import send_form
+from tests.fakes.slack import FakeSlack
+from tests.fakes.smtp import FakeSmtp
 
 
 def free_port() -> int:
@@ -94,6 +96,13 @@ class Service:
             if time.monotonic() > deadline:
                 raise AssertionError(f"the queue did not drain: {body['deliveries']}")
             await asyncio.sleep(0.05)
+
+    async def delivered_once(self, fake_slack: FakeSlack, smtp: FakeSmtp) -> None:
+        """After a restart: the card and the confirmation arrive, and nothing twice."""
+        await fake_slack.wait_for(lambda: fake_slack.cards(), timeout=15)
+        await smtp.wait_for(1, timeout=15)
+        await self.drained()
+        assert len(fake_slack.cards()) == 1 and len(smtp.messages) == 1
 
     def kill(self) -> None:
         if self.process is not None and self.process.poll() is None:

@@ -72,10 +72,7 @@ async def test_kill_9_with_pending_deliveries_loses_nothing_and_sends_once(
     smtp.inbox.refuse = None
     restarted = await Service(tmp_path, env).start()
     try:
-        await fake_slack.wait_for(lambda: fake_slack.cards(), timeout=15)
-        await smtp.wait_for(1, timeout=15)
-        await restarted.drained()
-        assert len(fake_slack.cards()) == 1 and len(smtp.messages) == 1
+        await restarted.delivered_once(fake_slack, smtp)
     finally:
         assert restarted.stop() == 0
 

@@ -119,49 +119,57 @@ async def test_a_write_lock_held_past_busy_timeout_loses_no_card_and_no_reminder
         assert (await service.stop_async())[0] == 0
 
 
+class SilentServer:
+    """A TCP server that accepts connections and never says a word: a hung Slack or SMTP."""
+
+    def __init__(self) -> None:
+        self.connections: list[asyncio.StreamWriter] = []
+        self._server: asyncio.Server | None = None
+        self.port = 0
+
+    async def __aenter__(self) -> SilentServer:
+        async def accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            self.connections.append(writer)
+
+        self._server = await asyncio.start_server(accept, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._server is not None
+        self._server.close()
+        for writer in self.connections:
+            writer.close()
+
+    async def reached(self) -> bool:
+        return bool(self.connections)
+
+
 async def test_sigterm_while_slack_and_smtp_hang_exits_in_time_and_sends_once_later(
     tmp_path: Path, fake_slack: FakeSlack, smtp: FakeSmtp
 ) -> None:
-    silent: list[asyncio.StreamWriter] = []
-
-    async def never_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        silent.append(writer)  # an SMTP server that accepts and then says nothing, ever
-
-    hung_smtp = await asyncio.start_server(never_answer, "127.0.0.1", 0)
-    hung_port = hung_smtp.sockets[0].getsockname()[1]
-    stalled = {
-        **slack_env(fake_slack.url),
-        "SMTP_HOST": "127.0.0.1",
-        "SMTP_PORT": str(hung_port),
-        "SMTP_TLS": "none",
-        "SMTP_TIMEOUT": "120s",
-        "HIB2B_SHUTDOWN_GRACE": "1s",
-    }
     fake_slack.fail("chat.postMessage", times=1, stall_s=120)
-    service = await Service(tmp_path, stalled).start()
-    try:
+    async with SilentServer() as hung_smtp:
+        stalled = {
+            **slack_env(fake_slack.url),
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": str(hung_smtp.port),
+            "SMTP_TLS": "none",
+            "SMTP_TIMEOUT": "120s",
+            "HIB2B_SHUTDOWN_GRACE": "1s",
+        }
+        service = await Service(tmp_path, stalled).start()
         await service.submit()
         await fake_slack.wait_for(lambda: fake_slack.calls_to("chat.postMessage"))
-
-        async def smtp_connected() -> bool:
-            return bool(silent)
-
-        await _until(smtp_connected, what="the email lane talking to the silent server")
+        await _until(hung_smtp.reached, what="the email lane talking to the silent server")
         status, seconds = await service.stop_async(timeout=15)
-    finally:
-        hung_smtp.close()
-        for writer in silent:
-            writer.close()
     assert status == 0 and seconds < 1 + 5, (seconds, service.log())
     assert fake_slack.cards() == [] and smtp.messages == []  # neither took anything
 
     healthy = {**slack_env(fake_slack.url), **smtp_env(smtp), "HIB2B_SHUTDOWN_GRACE": "1s"}
     restarted = await Service(tmp_path, healthy).start()
     try:
-        await fake_slack.wait_for(lambda: fake_slack.cards(), timeout=15)
-        await smtp.wait_for(1, timeout=15)
-        await restarted.drained()
-        assert len(fake_slack.cards()) == 1 and len(smtp.messages) == 1
+        await restarted.delivered_once(fake_slack, smtp)
     finally:
         assert (await restarted.stop_async())[0] == 0
 
@@ -371,31 +379,16 @@ async def test_a_read_only_data_folder_or_database_is_one_line_at_start(
 async def test_sigterm_while_starting_against_a_silent_slack_exits_in_time(
     tmp_path: Path,
 ) -> None:
-    connections: list[asyncio.StreamWriter] = []
-
-    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        connections.append(writer)  # Slack's API reached, and never answering
-
-    server = await asyncio.start_server(silent, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    env = {
-        "SLACK_BOT_TOKEN": "xoxb-test",
-        "SLACK_APP_TOKEN": "xapp-test",  # Socket Mode connects while the service starts
-        "SLACK_API_URL": f"http://127.0.0.1:{port}/api/",
-        "HIB2B_CHANNEL": "C0SUPPORT",
-        "HIB2B_SHUTDOWN_GRACE": "1s",
-    }
-    service = Service(tmp_path, env)
-    service.spawn()
-    try:
-
-        async def connecting() -> bool:
-            return bool(connections)
-
-        await _until(connecting, what="the service calling Slack while it starts")
+    async with SilentServer() as slack:
+        env = {
+            "SLACK_BOT_TOKEN": "xoxb-test",
+            "SLACK_APP_TOKEN": "xapp-test",  # Socket Mode connects while the service starts
+            "SLACK_API_URL": f"http://127.0.0.1:{slack.port}/api/",
+            "HIB2B_CHANNEL": "C0SUPPORT",
+            "HIB2B_SHUTDOWN_GRACE": "1s",
+        }
+        service = Service(tmp_path, env)
+        service.spawn()
+        await _until(slack.reached, what="the service calling Slack while it starts")
         status, seconds = await service.stop_async(timeout=15)
-    finally:
-        server.close()
-        for writer in connections:
-            writer.close()
     assert status == 0 and seconds < 1 + 5, (seconds, service.log())
