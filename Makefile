@@ -28,6 +28,7 @@ system-deps:
 
 test: $(BIN)/.installed system-deps
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
 bench: $(BIN)/.installed

@@ -37,7 +37,7 @@ HOSTILE = [("identical", 1000, b"a", "a.txt")] * 2 + [("empty", 20_000, b"", "")
 
 def _serve(port: int, folder: str) -> None:
     """The child: the real application plus a lag probe and a route to read it."""
-    from handlers.server import create_app
+    from bot.wiring import create_app
 
     lags: list[float] = []
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 
 from bench.report import publish
-from bot.ratelimit import RateLimiter
+from handlers.ratelimit import RateLimiter
 
 
 def hits_per_second(addresses: int, hits: int) -> float:

@@ -26,12 +26,13 @@ import holidays
 import pytz
 
 from bench.report import publish
-from bot import sla_report
-from bot.blocks import slack_date
+from bot.cases import reports
+from bot.cases.plans import Policies
 from bot.config import load_settings
-from bot.plans import Policies
-from bot.sla import BusinessCalendar
-from bot.watch import watch_once
+from bot.delivery.watcher import watch_once
+from bot.domain.calendar import BusinessCalendar
+from bot.render import sla as sla_report
+from bot.render.card import slack_date
 from store.db import Database, to_db
 from tests.desk import Desk, settings_for, slack_env, slash_command
 from tests.fakes.slack import FakeSlack
@@ -211,7 +212,7 @@ async def bench_report() -> dict:
         for _ in range(5):
             started = time.perf_counter()
             message = sla_report.render(
-                await sla_report.gather(db, policy, NOW),
+                await reports.gather(db, policy, NOW),
                 partial(slack_date, zone="America/Mexico_City"),
             )
             times.append((time.perf_counter() - started) * 1000)

@@ -22,7 +22,7 @@ from aiohttp import web
 
 from bot import datadir
 from bot.config import Settings
-from handlers.server import create_app
+from bot.wiring import create_app
 from store.db import StorageUnavailable
 
 log = logging.getLogger("hib2b")

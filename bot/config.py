@@ -18,9 +18,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
 
-from bot.sla import parse_days, parse_hours
+from bot.domain.attachments import Limits
+from bot.domain.calendar import parse_days, parse_hours
+from bot.domain.text import MIB
 
-MIB = 1024 * 1024
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 _DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s)?")
 _SLACK_ID = re.compile(r"[UW][A-Z0-9]{2,}")
@@ -98,6 +99,11 @@ class Settings:
         if not self.slack_bot_token:
             return "local"
         return "socket" if self.slack_app_token else "http"
+
+    @property
+    def upload_limits(self) -> Limits:
+        """The attachment limits every way in applies (form, API, email, Slack)."""
+        return Limits(self.max_files, self.max_file_bytes, self.max_total_bytes)
 
     @property
     def mail_dir(self) -> Path:

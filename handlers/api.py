@@ -4,7 +4,6 @@ fields, one message per field."""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import logging
@@ -13,11 +12,10 @@ from importlib import resources
 
 from aiohttp import web
 
-from bot import clients, files
-from bot.domain import Source, ticket_code
-from bot.form import FormValues, clean, validate
-from bot.services import Services
-from bot.tickets import create_in, submission
+from bot.desk import Replayed
+from bot.domain.form import FormValues, clean, validate
+from bot.domain.terms import ticket_code
+from handlers.keys import DESK
 from handlers.upload import (
     Stalled,
     TooLarge,
@@ -26,10 +24,7 @@ from handlers.upload import (
     read_body,
     read_submission,
 )
-from handlers.web import SERVICES, client_address, keep_files
-from store import clients as client_store
-from store import tickets as ticket_store
-from store import uploads
+from handlers.web import client_address
 
 log = logging.getLogger("hib2b.api")
 MAX_JSON = 256 * 1024
@@ -46,11 +41,11 @@ def _error(
 
 
 async def create_ticket(request: web.Request) -> web.Response:
-    services = request.app[SERVICES]
-    settings = services.settings
+    desk = request.app[DESK]
+    settings = desk.settings
     scheme, _, key = request.headers.get("Authorization", "").partition(" ")
     client_key = (
-        await clients.client_for_api_key(services.db, key.strip())
+        await desk.intake.api_client(key.strip())
         if scheme.lower() == "bearer" and _printable(key)
         else None
     )
@@ -103,41 +98,26 @@ async def create_ticket(request: web.Request) -> web.Response:
         return _error(422, "invalid", "Revise los campos indicados.", errors)
 
     if idempotency:
-        async with services.db.read() as conn:
-            seen = await client_store.idempotent(conn, client_key, idempotency)
+        seen = await desk.intake.replayed(client_key, idempotency, digest)
         if seen is not None:  # a replay: answered before anything is written
-            return await _replayed(request, seen, digest)
+            return await _replayed(request, seen)
 
     # Each request keeps its files under its own id, so a concurrent one never gets them.
     form_id = f"api:{client_key}:{uuid.uuid4().hex}"
     address = client_address(
         request.remote, request.headers.get("X-Forwarded-For"), settings.trusted_proxies
     )
-    problems = await keep_files(services, form_id, incoming_files, [], address)
+    problems = await desk.intake.keep(form_id, incoming_files, [], address)
     if problems:
-        await _drop_files(services, form_id)
+        await desk.intake.drop(form_id)
         return _error(422, "invalid", "Revise los archivos.", {"adjuntos": " ".join(problems)})
 
-    client = await client_store.get_client(services.db, client_key)
-    form = submission(values, client, form_id=form_id, source=Source.PORTAL, client_ip=address)
-    seen = None
-    # The key is taken in the transaction that creates the ticket: of concurrent requests with
-    # one key, exactly one creates it; the others see its record and are answered from it.
-    async with services.db.transaction() as conn:
-        if idempotency:
-            seen = await client_store.idempotent(conn, client_key, idempotency)
-        if seen is None:
-            created = await create_in(
-                conn, form, services.now(), services.mail_ctx, services.policies.of(client)
-            )
-            if idempotency:
-                await client_store.remember_request(
-                    conn, client_key, idempotency, digest, created.number, services.now()
-                )
-    if seen is not None:
-        await _drop_files(services, form_id)
-        return await _replayed(request, seen, digest)
-    services.outbox.wake()
+    outcome = await desk.intake.submit_api(
+        values, client_key, idempotency, digest, form_id, address
+    )
+    if isinstance(outcome, Replayed):
+        return await _replayed(request, outcome)
+    created = outcome
     log.info("%s created through the API by %s", ticket_code(created.number), client_key)
     return await _created(request, created.number, new=True)
 
@@ -148,25 +128,17 @@ def _printable(text: str) -> bool:
     return all(" " <= ch <= "~" for ch in text)
 
 
-async def _replayed(request: web.Request, seen: tuple[str, int], digest: str) -> web.Response:
-    if seen[0] != digest:
+async def _replayed(request: web.Request, seen: Replayed) -> web.Response:
+    if not seen.same:
         return _error(
             422, "idempotency_key_reused", "Esa Idempotency-Key ya se usó con otro contenido."
         )
-    return await _created(request, seen[1], new=False)
-
-
-async def _drop_files(services: Services, form_id: str) -> None:
-    """Files kept for a request that made no ticket: never attached to anything."""
-    kept = await uploads.uploads_of(services.db, form_id)
-    for stored in await uploads.remove_uploads(services.db, form_id, [f.id for f in kept]):
-        await asyncio.to_thread(files.remove, services.settings.data_dir, stored.stored_name)
+    return await _created(request, seen.number, new=False)
 
 
 async def _created(request: web.Request, number: int, new: bool) -> web.Response:
-    services = request.app[SERVICES]
-    async with services.db.read() as conn:
-        created_at = await ticket_store.created_at(conn, number)
+    desk = request.app[DESK]
+    created_at = await desk.intake.created_at(number)
     body = {"ticket": ticket_code(number), "numero": number, "creado": created_at, "nuevo": new}
     return web.json_response(
         body, status=201, headers={"Location": f"/api/v1/tickets/{ticket_code(number)}"}

@@ -1,45 +1,33 @@
-"""The composition root: one aiohttp application serving the form, Slack's requests and health,
-with the desk's services started and stopped by `cleanup_ctx`."""
+"""The one aiohttp application: the supplier's pages, the portal's API, Slack's requests (HTTP
+or Socket Mode) and health, every route answered through the desk's facade."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
-from collections.abc import AsyncIterator, Callable
-from datetime import datetime
+from collections.abc import AsyncIterator
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-from slack_bolt.async_app import AsyncApp
 
-from bot import replies
-from bot.config import MIB, Settings
-from bot.imap import MailboxReader
-from bot.services import Services, utc_now
-from bot.text import is_number
+from bot.config import MIB
+from bot.desk import Desk
+from bot.domain.text import is_number
 from handlers import api
 from handlers import web as web_routes
+from handlers.keys import BOLT, DESK
 from handlers.slack import build_bolt_app
 
-log = logging.getLogger("hib2b")
 
-BOLT = web.AppKey("bolt", AsyncApp)
-
-
-def create_app(settings: Settings, now: Callable[[], datetime] = utc_now) -> web.Application:
-    services = Services(settings, now)
+def create_web_app(desk: Desk) -> web.Application:
+    settings = desk.settings
     app = web.Application(client_max_size=2 * MIB)
-    app[web_routes.SERVICES] = services
+    app[DESK] = desk
     web_routes.register(app)
     api.register(app)
-    app.cleanup_ctx.append(_services_ctx)
-    if settings.imap_host:
-        app.cleanup_ctx.append(_mailbox_ctx)
     if settings.mode != "local":
-        bolt = build_bolt_app(services)
-        app[BOLT] = bolt
+        app[BOLT] = build_bolt_app(desk)
         if settings.mode == "http":
             app.router.add_post("/slack/events", slack_events)
         else:
@@ -47,38 +35,8 @@ def create_app(settings: Settings, now: Callable[[], datetime] = utc_now) -> web
     return app
 
 
-async def _services_ctx(app: web.Application) -> AsyncIterator[None]:
-    services = app[web_routes.SERVICES]
-    await services.start()
-    log.info(
-        "desk started in %s mode; database %s", services.settings.mode, services.settings.db_path
-    )
-    yield
-    await services.stop()
-
-
-async def _mailbox_ctx(app: web.Application) -> AsyncIterator[None]:
-    services = app[web_routes.SERVICES]
-
-    async def handle(raw: bytes, uid: str) -> str:
-        return await replies.receive(services, raw, uid)
-
-    async def failed(raw: bytes, uid: str, error: Exception) -> None:
-        await replies.record_failure(services, raw, uid, error)
-
-    reader = MailboxReader(services.settings, handle, failed)
-    services.mailbox = reader.status
-    # Stopped with the other workers (the services' context ends after this one).
-    services.supervisor.start(
-        "mailbox",
-        reader.run,
-        stale_after_s=3 * services.settings.imap_poll.total_seconds() + 60,
-    )
-    yield
-
-
 async def _socket_mode_ctx(app: web.Application) -> AsyncIterator[None]:
-    settings = app[web_routes.SERVICES].settings
+    settings = app[DESK].settings
     handler = AsyncSocketModeHandler(app[BOLT], settings.slack_app_token)
     await handler.connect_async()
     yield

@@ -16,6 +16,7 @@ from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from bot.config import MIB, Settings
+from bot.domain.attachments import IncomingFile
 
 CHUNK = 64 * 1024
 MAX_TEXT_FIELD = 256 * 1024  # bytes; descripcion's 10,000 characters fit many times over
@@ -31,14 +32,6 @@ class TooManyParts(TooLarge):
 
 class Stalled(Exception):
     """The client sent nothing for `HIB2B_BODY_TIMEOUT`: answered 408."""
-
-
-@dataclass
-class IncomingFile:
-    filename: str
-    data: bytes | None  # None: over a limit, so not kept
-    size: int
-    problem: str = ""  # why it was not kept
 
 
 @dataclass

@@ -3,9 +3,9 @@ privacy notice; and `/healthz` for operators."""
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 import logging
+import time
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from importlib import resources
@@ -16,34 +16,20 @@ import jinja2
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from bot import files
-from bot import health as health_rules
-from bot.attachments import Batch, Limits, Refused
-from bot.clients import normal_host
 from bot.config import MIB, Network
-from bot.domain import INCIDENT_TYPES, ticket_code
-from bot.form import MAX_DESCRIPCION, FormValues, clean, validate
-from bot.services import Services
-from bot.text import is_number
-from bot.tickets import create_from_form, submission
-from bot.tokens import new_form_id
-from handlers.upload import (
-    IncomingFile,
-    Stalled,
-    TooLarge,
-    TooManyParts,
-    limits_for,
-    read_submission,
-)
-from store import clients as client_store
-from store import uploads
-from store.db import STORAGE_ERRNOS, StorageUnavailable
+from bot.desk import STORAGE_ERRNOS, Desk, StorageUnavailable, UploadsFull
+from bot.domain.form import MAX_DESCRIPCION, FormValues, clean, validate
+from bot.domain.terms import INCIDENT_TYPES, ticket_code
+from bot.domain.text import is_number, normal_host
+from bot.domain.tokens import new_form_id
+from handlers.keys import DESK
+from handlers.ratelimit import RateLimiter
+from handlers.upload import Stalled, TooLarge, TooManyParts, limits_for, read_submission
 from store.models import Client, StoredFile
-from store.tickets import ticket_by_form
 
 log = logging.getLogger("hib2b.web")
 
-SERVICES = web.AppKey("services", Services)
+LIMITER = web.AppKey("limiter", RateLimiter)
 FORM_MAX_AGE = timedelta(hours=24)
 THANKS_MAX_AGE = timedelta(days=90)
 STORAGE_TROUBLE = (
@@ -117,11 +103,11 @@ class FormClient:
 async def form_client(request: web.Request) -> FormClient:
     """By `/soporte/<clave>`, else by the host name the supplier used (behind our proxy,
     `X-Forwarded-Host`, which counts only from `HIB2B_TRUSTED_PROXIES`)."""
-    services = request.app[SERVICES]
-    settings = services.settings
+    desk = request.app[DESK]
+    settings = desk.settings
     key = request.match_info.get("clave")
     if key is not None:
-        client = await client_store.get_client(services.db, key.lower())
+        client = await desk.intake.client_named(key)
         host = client.hosts[0] if client and client.hosts else ""
         return FormClient(client, client is None, f"https://{host}" if host else "")
     host = request.host
@@ -129,7 +115,7 @@ async def form_client(request: web.Request) -> FormClient:
     if forwarded and _is_trusted(request.remote or "", settings.trusted_proxies):
         host = forwarded.split(",")[0]
     host = normal_host(host)
-    client = await client_store.client_by_host(services.db, host)
+    client = await desk.intake.client_at(host)
     if client is not None:
         return FormClient(client, False, f"https://{host}")
     own = normal_host(urlsplit(settings.public_url).netloc)
@@ -146,10 +132,10 @@ def _is_ip(host: str) -> bool:
 
 
 def _render(request: web.Request, template: str, status: int = 200, **values: Any) -> web.Response:
-    services = request.app[SERVICES]
+    desk = request.app[DESK]
     page = _pages.get_template(template).render(
-        privacy_url=services.settings.privacy_url,
-        support_address=services.settings.support_address,
+        privacy_url=desk.settings.privacy_url,
+        support_address=desk.settings.support_address,
         form_url="/soporte",
         **values,
     )
@@ -182,8 +168,8 @@ async def _form_page(
     kept: list[StoredFile],
     status: int = 200,
 ) -> web.Response:
-    services = request.app[SERVICES]
-    settings = services.settings
+    desk = request.app[DESK]
+    settings = desk.settings
     origin = await form_client(request)
     if not values.liga_portal and origin.portal and not errors:
         values = replace(values, liga_portal=origin.portal)
@@ -199,7 +185,7 @@ async def _form_page(
         kept=kept,
         incident_types=INCIDENT_TYPES,
         max_descripcion=MAX_DESCRIPCION,
-        form_token=services.signer.sign("form", form_id, services.now()),
+        form_token=desk.signer.sign("form", form_id, desk.now()),
         max_files=settings.max_files,
         max_file_mb=settings.max_file_bytes // MIB,
         max_total_mb=settings.max_total_bytes // MIB,
@@ -213,12 +199,12 @@ async def show_form(request: web.Request) -> web.Response:
 
 
 async def submit_form(request: web.Request) -> web.StreamResponse:
-    services = request.app[SERVICES]
-    settings = services.settings
+    desk = request.app[DESK]
+    settings = desk.settings
     address = client_address(
         request.remote, request.headers.get("X-Forwarded-For"), settings.trusted_proxies
     )
-    wait = services.limiter.hit(address)
+    wait = request.app[LIMITER].hit(address)
     if wait:
         return _message(
             request,
@@ -255,15 +241,15 @@ async def submit_form(request: web.Request) -> web.StreamResponse:
     if incoming.fields.get("sitio_web", "").strip():
         return web.Response(status=400, text="Solicitud rechazada.")
     token = incoming.fields.get("form_token", "")
-    now = services.now()
-    form_id = services.signer.verify("form", token, now, FORM_MAX_AGE)
+    now = desk.now()
+    form_id = desk.signer.verify("form", token, now, FORM_MAX_AGE)
     values = clean(incoming.fields)
     if form_id is None:
-        expired_id = services.signer.verify("form", token, now, timedelta(days=3650))
+        expired_id = desk.signer.verify("form", token, now, timedelta(days=3650))
         if expired_id is None:
             return web.Response(status=403, text="Formulario no válido. Abra /soporte de nuevo.")
         # A tab left open too long: nothing the supplier typed is lost; one more click sends it.
-        kept = await uploads.uploads_of(services.db, expired_id)
+        kept = await desk.intake.kept(expired_id)
         return await _form_page(
             request,
             expired_id,
@@ -273,102 +259,38 @@ async def submit_form(request: web.Request) -> web.StreamResponse:
             status=422,
         )
 
-    async with services.db.read() as conn:
-        existing = await ticket_by_form(conn, form_id)
+    existing = await desk.intake.ticket_of_form(form_id)
     if existing is not None:
-        raise web.HTTPSeeOther(_thanks_url(services, existing.number))
+        raise web.HTTPSeeOther(_thanks_url(desk, existing))
 
     errors = validate(values)
     drop = [int(v) for v in incoming.lists.get("quitar", []) if is_number(v)]
-    for removed in await uploads.remove_uploads(services.db, form_id, drop):
-        files.remove(settings.data_dir, removed.stored_name)
-    kept = await uploads.uploads_of(services.db, form_id)
-    problems = await keep_files(services, form_id, incoming.files, kept, address)
+    if drop:
+        await desk.intake.drop(form_id, drop)
+    kept = await desk.intake.kept(form_id)
+    problems = await desk.intake.keep(form_id, incoming.files, kept, address)
     if problems:
         errors["adjuntos"] = "\n".join(problems)
     if errors:
-        kept = await uploads.uploads_of(services.db, form_id)
+        kept = await desk.intake.kept(form_id)
         return await _form_page(request, form_id, values, errors, kept, status=422)
 
     origin = await form_client(request)
     client = origin.client
-    created = await create_from_form(
-        services.db,
-        submission(values, client, form_id=form_id, client_ip=address, triage=origin.triage),
-        services.now(),
-        services.mail_ctx,
-        services.policies.of(client),
-    )
+    created = await desk.intake.submit(values, client, form_id, address, origin.triage)
     if created.new:
-        services.outbox.wake()
         log.info("%s created from the form (%s)", ticket_code(created.number), address)
-    raise web.HTTPSeeOther(_thanks_url(services, created.number))
+    raise web.HTTPSeeOther(_thanks_url(desk, created.number))
 
 
-class UploadsFull(Exception):
-    """The files kept for unsent forms are at their quota: try later (503), nothing written."""
-
-
-async def keep_files(
-    services: Services,
-    form_id: str,
-    incoming: list[IncomingFile],
-    kept: list[StoredFile],
-    address: str,
-) -> list[str]:
-    """Check each new file; keep the good ones for this form. Returns the problems, in Spanish.
-
-    Hashing, the content check and the write (with its fsync) run in threads: a 10 MB XML must
-    not hold the event loop. A file already kept for this form is recognised by its hash before
-    anything is written."""
-    settings = services.settings
-    arriving = sum(upload.size for upload in incoming if upload.data is not None)
-    if arriving:
-        in_all, from_address = await uploads.pending_bytes(services.db, address)
-        if (
-            in_all + arriving > settings.pending_uploads_bytes
-            or from_address + arriving > settings.pending_uploads_per_address_bytes
-        ):
-            raise UploadsFull
-    problems = []
-    batch = Batch(
-        Limits.of(settings),
-        count=len(kept),
-        total=sum(f.size for f in kept),
-        hashes={f.sha256 for f in kept},
-    )
-    for upload in incoming:
-        outcome = await asyncio.to_thread(
-            batch.consider, upload.filename, upload.data, upload.size, upload.problem
-        )
-        if outcome is None:
-            continue  # the same file sent twice: kept once, nothing written
-        if isinstance(outcome, Refused):
-            problems.append(outcome.sentence())
-            continue
-        saved = await asyncio.to_thread(
-            files.save, settings.data_dir, outcome.data, outcome.content_type
-        )
-        await uploads.add_upload(
-            services.db,
-            form_id,
-            StoredFile(
-                0, saved.stored_name, outcome.name, outcome.content_type, saved.size, saved.sha256
-            ),
-            services.now(),
-            address,
-        )
-    return problems
-
-
-def _thanks_url(services: Services, number: int) -> str:
-    return "/soporte/gracias?t=" + services.signer.sign("gracias", str(number), services.now())
+def _thanks_url(desk: Desk, number: int) -> str:
+    return "/soporte/gracias?t=" + desk.signer.sign("gracias", str(number), desk.now())
 
 
 async def thanks(request: web.Request) -> web.Response:
-    services = request.app[SERVICES]
-    payload = services.signer.verify(
-        "gracias", request.query.get("t", ""), services.now(), THANKS_MAX_AGE
+    desk = request.app[DESK]
+    payload = desk.signer.verify(
+        "gracias", request.query.get("t", ""), desk.now(), THANKS_MAX_AGE
     )
     if payload is None or not is_number(payload):
         return _message(
@@ -394,13 +316,12 @@ async def stylesheet(request: web.Request) -> web.Response:
 
 async def health(request: web.Request) -> web.Response:
     """Public: states, counts and ages only (error texts may name people)."""
-    snapshot = await request.app[SERVICES].snapshot()
-    return web.json_response(health_rules.public(snapshot), headers={"Cache-Control": "no-store"})
+    body = await request.app[DESK].health()
+    return web.json_response(body, headers={"Cache-Control": "no-store"})
 
 
 async def ready(request: web.Request) -> web.Response:
-    snapshot = await request.app[SERVICES].snapshot()
-    is_ready = health_rules.ready(snapshot)
+    is_ready = await request.app[DESK].ready()
     return web.json_response(
         {"ready": is_ready}, status=200 if is_ready else 503, headers={"Cache-Control": "no-store"}
     )
@@ -408,11 +329,11 @@ async def ready(request: web.Request) -> web.Response:
 
 async def details(request: web.Request) -> web.Response:
     """For `hib2b estado` on the server: it signs with the desk's own secret key."""
-    services = request.app[SERVICES]
+    desk = request.app[DESK]
     token = request.headers.get("Authorization", "").removeprefix("Bearer ")
-    if services.signer.verify(ESTADO, token, services.now(), ESTADO_MAX_AGE) is None:
+    if desk.signer.verify(ESTADO, token, desk.now(), ESTADO_MAX_AGE) is None:
         return web.json_response({"error": "unauthorized"}, status=401)
-    return web.json_response(health_rules.details(await services.snapshot(details=True)))
+    return web.json_response(await desk.health_details())
 
 
 async def home(request: web.Request) -> web.Response:
@@ -423,7 +344,7 @@ async def home(request: web.Request) -> web.Response:
 async def storage_trouble(request: web.Request, handler: Handler) -> web.StreamResponse:
     """A full disk, a database that cannot be written or the upload quota: a Spanish 503
     (JSON on the API) asking to try again, never a traceback; nothing was half-stored."""
-    services = request.app[SERVICES]
+    desk = request.app[DESK]
     try:
         return await handler(request)
     except UploadsFull:
@@ -436,7 +357,7 @@ async def storage_trouble(request: web.Request, handler: Handler) -> web.StreamR
     except OSError as error:
         if error.errno not in STORAGE_ERRNOS:
             raise
-        services.files.failed(error)
+        desk.disk_failed(error)
         log.error("cannot store an upload: %s", error)
         text = STORAGE_TROUBLE
     headers = {"Retry-After": "120"}
@@ -448,6 +369,8 @@ async def storage_trouble(request: web.Request, handler: Handler) -> web.StreamR
 
 
 def register(app: web.Application) -> None:
+    settings = app[DESK].settings
+    app[LIMITER] = RateLimiter(settings.form_rate_limit, 60.0, time.monotonic)
     app.middlewares.append(storage_trouble)
     # `gracias` first: it is a reserved word where a client key would stand.
     app.router.add_get("/soporte/gracias", thanks)

@@ -143,3 +143,13 @@ class Client:
         values["created_at"] = from_db(values["created_at"])
         values["plan"] = json.loads(values["plan"]) if values["plan"] else None
         return cls(**values, hosts=hosts)
+
+
+@dataclass(frozen=True)
+class NewDelivery:
+    key: str
+    lane: str
+    kind: str
+    ticket: int | None
+    payload: dict[str, Any]
+    after: str | None = None  # key of a delivery that must be done first

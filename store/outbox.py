@@ -3,24 +3,13 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import aiosqlite
 
 from store.db import Database, to_db
-from store.models import Delivery
-
-
-@dataclass(frozen=True)
-class NewDelivery:
-    key: str
-    lane: str
-    kind: str
-    ticket: int | None
-    payload: dict[str, Any]
-    after: str | None = None  # key of a delivery that must be done first
+from store.models import Delivery, NewDelivery
 
 
 async def enqueue(conn: aiosqlite.Connection, item: NewDelivery, now: datetime) -> None:

@@ -22,9 +22,7 @@ import aiohttp
 from aiohttp import web
 
 from bot.config import Settings, load_settings
-from bot.services import Services
-from handlers.server import create_app
-from handlers.web import SERVICES
+from bot.wiring import RUNTIME, Runtime, create_app
 
 SIGNING_SECRET = "test-signing-secret-0123456789abcdef"
 
@@ -96,8 +94,8 @@ class Desk:
         self.http: aiohttp.ClientSession | None = None
 
     @property
-    def services(self) -> Services:
-        return self.app[SERVICES]
+    def services(self) -> Runtime:
+        return self.app[RUNTIME]
 
     async def start(self) -> Desk:
         await self.runner.setup()

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot import workflow
+from bot.cases.plans import Policies
+from bot.cases.tickets import FormSubmission
 from bot.config import load_settings
-from bot.domain import Role
-from bot.mail import MailContext
-from bot.plans import Policies
-from bot.tickets import FormSubmission
+from bot.domain import change
+from bot.domain.terms import Role
+from bot.render.email import MailContext
 
 POLICIES = Policies(load_settings({}))
 SLA = POLICIES.default
@@ -20,7 +20,7 @@ CTX = MailContext(
     "soporte@portalhib2b.com",
     "America/Mexico_City",
 )
-TECH = workflow.Actor("U0TECH1", Role.TECNICO)
+TECH = change.Actor("U0TECH1", Role.TECNICO)
 
 
 def report(form_id: str, tipo: str = "conectividad") -> FormSubmission:

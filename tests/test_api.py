@@ -12,8 +12,8 @@ import jsonschema
 import pytest
 from openapi_spec_validator import validate as validate_spec
 
-from bot import clients
-from bot.team import OPERATOR
+from bot.cases import clients
+from bot.cases.team import OPERATOR
 from store import tickets as store
 from tests import samples
 from tests.conftest import smtp_env

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.attachments import Accepted, Batch, Limits, Refused, judge
+from bot.domain.attachments import Accepted, Batch, Limits, Rejected, judge
 from tests import samples
 
 CFDI = samples.CFDI.encode() if isinstance(samples.CFDI, str) else samples.CFDI
@@ -75,10 +75,10 @@ def test_a_batch_counts_limits_and_recognises_the_same_file() -> None:
     assert isinstance(first, Accepted) and first.name == "a.pdf"
     assert batch.consider("copia.pdf", samples.PDF, len(samples.PDF)) is None  # same bytes
     big = batch.consider("grande.pdf", None, 10_000, over="file")
-    assert isinstance(big, Refused) and big.sentence() == (
+    assert isinstance(big, Rejected) and big.sentence() == (
         "«grande.pdf» no se adjuntó: supera el máximo de 0 MB por archivo."  # MB, rounded down
     )
     second = batch.consider("b.txt", b"texto", 5)
     assert isinstance(second, Accepted)
     third = batch.consider("c.txt", b"otro texto", 10)
-    assert isinstance(third, Refused) and "hasta 2 archivos" in third.reason
+    assert isinstance(third, Rejected) and "hasta 2 archivos" in third.reason

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import clients
-from bot.team import OPERATOR
+from bot.cases import clients
+from bot.cases.team import OPERATOR
 from store import tickets as store
 from tests.conftest import smtp_env
 from tests.desk import GOOD, Desk, run_cli_async, slack_env, slash_command, view_submission

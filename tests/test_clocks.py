@@ -9,12 +9,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import clocks, workflow
-from bot.channel import LogChannel
-from bot.deliveries import Deliveries
-from bot.mail import FileSender
-from bot.tickets import FormSubmission, act, create_from_form
-from bot.watch import watch_once
+from bot.cases.tickets import FormSubmission, act, create_from_form
+from bot.delivery.senders import Deliveries
+from bot.delivery.slack import LogChannel
+from bot.delivery.smtp import FileSender
+from bot.delivery.watcher import watch_once
+from bot.domain import clocks, workflow
 from store import outbox as queue
 from store import sla as sla_store
 from store import tickets as store

@@ -9,7 +9,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from bot.outbox import retry_delay
+from bot.delivery.queue import retry_delay
 from store import outbox as queue
 from store import tickets as store
 from tests import samples

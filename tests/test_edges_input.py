@@ -14,8 +14,8 @@ from urllib.parse import quote
 
 import pytest
 
-from bot import clients
-from bot.team import OPERATOR
+from bot.cases import clients
+from bot.cases.team import OPERATOR
 from tests.conftest import smtp_env
 from tests.desk import (
     GOOD,

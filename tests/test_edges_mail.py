@@ -9,8 +9,8 @@ from email.utils import make_msgid
 
 import pytest
 
-from bot import team
-from bot.commands import Commands
+from bot.cases import team
+from bot.desk import Asked
 from store import tickets as store
 from tests.conftest import smtp_env
 from tests.desk import (
@@ -44,7 +44,7 @@ def _mail(sender: str, subject: str, text: str, **headers: str) -> EmailMessage:
 
 async def _as_technician(desk: Desk, line: str) -> None:
     actor = await team.actor_for(desk.services.db, desk.settings, "U0TECH1")
-    reply = await Commands(desk.services).run(actor, line, for_slack=False)
+    reply = await desk.services.desk.ask_line(Asked(actor, for_slack=False), line)
     assert not reply.refused, reply.text
 
 

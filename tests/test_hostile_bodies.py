@@ -8,9 +8,9 @@ from pathlib import Path
 
 import aiohttp
 
-from bot import clients
+from bot.cases import clients
+from bot.cases.team import OPERATOR
 from bot.config import MIB
-from bot.team import OPERATOR
 from tests import samples
 from tests.desk import GOOD, Desk
 

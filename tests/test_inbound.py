@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot import inbound
+from bot.domain import inbound
 
 
 def _raw(*headers: str) -> bytes:

@@ -12,7 +12,7 @@ from email.message import EmailMessage
 
 from slack_sdk.models.blocks import Block
 
-from bot.janitor import sweep_abandoned_uploads
+from bot.delivery.janitor import sweep_abandoned_uploads
 from store import outbox as queue
 from store import tickets as store
 from tests import samples

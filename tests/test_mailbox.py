@@ -11,10 +11,9 @@ from email.utils import make_msgid
 
 import pytest
 
-from bot import replies
 from bot.config import load_settings
-from bot.imap import MailboxReader
-from bot.supervisor import Supervisor
+from bot.delivery.supervisor import Supervisor
+from handlers.mail.reader import MailboxReader
 from store import tickets as store
 from tests import samples
 from tests.conftest import smtp_env
@@ -164,7 +163,7 @@ async def test_spanish_charsets_html_and_attachments(
         "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=windows-1252\r\n"
         "Content-Transfer-Encoding: 8bit\r\n\r\n"
     ).encode() + ("La facturación de Ñandú “ya quedó”.\r\n").encode("cp1252")
-    assert await replies.receive(desk.services, legacy) == "respuesta"
+    assert await desk.services.desk.receive_mail(legacy) == "respuesta"
     html = EmailMessage()
     html["From"] = "xime@example.com"
     html["Subject"] = "Re: [HD-1]"
@@ -176,9 +175,9 @@ async def test_spanish_charsets_html_and_attachments(
     )
     with_file = reply_to(confirmation, "Va la captura.")
     with_file.add_attachment(samples.png(), maintype="image", subtype="png", filename="captura.png")
-    assert await replies.receive(desk.services, html.as_bytes()) == "respuesta"
-    assert await replies.receive(desk.services, with_file.as_bytes()) == "respuesta"
-    assert await replies.receive(desk.services, with_file.as_bytes()) == "repetido"
+    assert await desk.services.desk.receive_mail(html.as_bytes()) == "respuesta"
+    assert await desk.services.desk.receive_mail(with_file.as_bytes()) == "respuesta"
+    assert await desk.services.desk.receive_mail(with_file.as_bytes()) == "repetido"
     await fake_slack.wait_for(lambda: len(thread_texts(fake_slack)) >= 3)
     texts = "\n".join(thread_texts(fake_slack))
     assert "La facturación de Ñandú “ya quedó”." in texts
@@ -206,12 +205,12 @@ async def test_replies_to_closed_tickets(
         await desk.slack(slash_command(f"cerrar {number} acceso Listo"))
     await smtp.wait_for(4)
     reopened = reply_to(confirmations[0], "Sigue fallando.")
-    assert await replies.receive(desk.services, reopened.as_bytes()) == "reabierto"
+    assert await desk.services.desk.receive_mail(reopened.as_bytes()) == "reabierto"
     ticket = await store.get_ticket(desk.services.db, 1)
     assert ticket is not None and ticket.status == "nuevo"
     await asyncio.sleep(2.1)  # past the reopen window
     late = reply_to(confirmations[1], "Otra duda distinta.")
-    assert await replies.receive(desk.services, late.as_bytes()) == "nuevo_relacionado"
+    assert await desk.services.desk.receive_mail(late.as_bytes()) == "nuevo_relacionado"
     new = await store.get_ticket(desk.services.db, 3)
     assert new is not None and new.related_to == 2 and "Relacionado con HD-2" in new.descripcion
 
@@ -304,10 +303,10 @@ async def _status_says(desk: Desk, text: str) -> bool:
 
 async def test_a_failure_is_recorded_with_its_reason(desk: Desk) -> None:
     raw = b"From: a@example.com\r\nMessage-ID: <roto.1@example.com>\r\n\r\nx\r\n"
-    await replies.record_failure(desk.services, raw, "7", ValueError("no sé procesar esto"))
+    await desk.services.desk.mail_failed(raw, "7", ValueError("no sé procesar esto"))
     row = await desk.services.db.fetchone(
         "SELECT message_id, mailbox_uid, outcome FROM inbound WHERE mailbox_uid = '7'"
     )
     assert tuple(row) == ("<roto.1@example.com>", "7", "error: ValueError: no sé procesar esto")
     # Recorded as seen: were it read again, it would not be applied.
-    assert await replies.receive(desk.services, raw) == "repetido"
+    assert await desk.services.desk.receive_mail(raw) == "repetido"

@@ -17,9 +17,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot import blocks, clients
-from bot.deliveries import card_ticket
-from bot.team import OPERATOR
+from bot.cases import clients
+from bot.cases.team import OPERATOR
+from bot.render.card import card, card_ticket, full_description, is_shortened_on_card
 from store import tickets as store
 from tests.desk import GOOD, Desk, assert_within_block_kit, hidden_fields, slack_env
 
@@ -61,10 +61,10 @@ async def _check_ticket(desk: Desk, number: int) -> None:
     ticket = await store.get_ticket(desk.services.db, number)
     assert ticket is not None
     files = await store.attachments_of(desk.services.db, number)
-    card = blocks.card(card_ticket(ticket, files), desk.settings.timezone)
-    assert_within_block_kit(card.blocks)
-    if blocks.is_shortened_on_card(ticket.descripcion):
-        whole = blocks.full_description(card_ticket(ticket, files), "k")
+    shown = card(card_ticket(ticket, files), desk.settings.timezone)
+    assert_within_block_kit(shown.blocks)
+    if is_shortened_on_card(ticket.descripcion):
+        whole = full_description(card_ticket(ticket, files), "k")
         assert_within_block_kit(whole.blocks)
     rows = await desk.services.db.fetchall(
         "SELECT payload FROM outbox WHERE ticket = ? AND lane = 'email'", (number,)

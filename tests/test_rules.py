@@ -6,13 +6,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot import files
 from bot.config import ConfigError, load_settings, parse_duration
-from bot.domain import INCIDENT_BY_KEY, Severity, parse_ticket_code
-from bot.form import FormValues, clean, validate
-from bot.ratelimit import RateLimiter
-from bot.text import header_safe, shorten, slack_escape
-from bot.tokens import Signer
+from bot.domain import content
+from bot.domain.form import FormValues, clean, validate
+from bot.domain.terms import INCIDENT_BY_KEY, Severity, parse_ticket_code
+from bot.domain.text import header_safe, shorten, slack_escape
+from bot.domain.tokens import Signer
+from handlers.ratelimit import RateLimiter
 from tests import samples
 
 
@@ -131,7 +131,7 @@ def test_form_cleaning_and_messages() -> None:
     ],
 )
 def test_accepted_files_by_content(data: bytes, kind: str) -> None:
-    assert files.inspect(data).content_type == kind
+    assert content.inspect(data).content_type == kind
 
 
 @pytest.mark.parametrize(
@@ -146,16 +146,16 @@ def test_accepted_files_by_content(data: bytes, kind: str) -> None:
     ],
 )
 def test_refused_files(data: bytes, problem: str) -> None:
-    verdict = files.inspect(data)
+    verdict = content.inspect(data)
     assert verdict.content_type is None and problem in (verdict.problem or "")
 
 
 def test_display_names_are_safe() -> None:
-    assert files.display_name("C:\\Users\\x\\factura.xml") == "factura.xml"
-    assert files.display_name("../../etc/passwd") == "passwd"
-    assert files.display_name("factura\u202efdp.exe") == "facturafdp.exe"
-    assert files.display_name("..") == "archivo"
-    long = files.display_name("a" * 300 + ".pdf")
+    assert content.display_name("C:\\Users\\x\\factura.xml") == "factura.xml"
+    assert content.display_name("../../etc/passwd") == "passwd"
+    assert content.display_name("factura\u202efdp.exe") == "facturafdp.exe"
+    assert content.display_name("..") == "archivo"
+    long = content.display_name("a" * 300 + ".pdf")
     assert len(long) == 120 and long.endswith(".pdf")
 
 

@@ -12,7 +12,7 @@ import holidays
 import pytest
 import pytz
 
-from bot.sla import BusinessCalendar
+from bot.domain.calendar import BusinessCalendar
 
 MX = ZoneInfo("America/Mexico_City")
 H = dt.timedelta(hours=1)

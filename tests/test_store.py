@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import tickets
-from bot.tickets import create_from_form
+from bot.cases import tickets
+from bot.cases.tickets import create_from_form
 from store import outbox as queue
 from store import tickets as store
 from store.db import Database, migrations

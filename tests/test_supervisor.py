@@ -7,10 +7,11 @@ import asyncio
 import itertools
 import math
 
-from bot import health
-from bot.outbox import MAX_RETRY_AFTER_S, retry_delay
-from bot.ratelimit import RateLimiter
-from bot.supervisor import RESTARTING, RUNNING, STOPPED, Supervisor, Worker, WorkerView
+from bot.delivery import health
+from bot.delivery.queue import MAX_RETRY_AFTER_S, retry_delay
+from bot.delivery.supervisor import RESTARTING, RUNNING, STOPPED, Supervisor, Worker, WorkerView
+from bot.render import health as render_health
+from handlers.ratelimit import RateLimiter
 
 
 async def _until(predicate, timeout: float = 5.0) -> None:
@@ -126,7 +127,7 @@ def test_public_health_has_no_error_texts() -> None:
         "restarts": 0,
         "last_ok_age_s": 1.0,
     }
-    detailed = health.plain(health.details(snapshot))
+    detailed = render_health.plain(health.details(snapshot))
     assert "ana@proveedor.mx" in detailed and "hd-1:card: x@y.mx" in detailed
 
 

@@ -251,7 +251,8 @@ async def test_what_each_status_refuses(desk: Desk, fake_slack: FakeSlack, smtp:
             },
         )
     )
-    assert json.loads(response.text)["errors"] == {"texto": "Escriba la causa raíz."}
+    # Shown on the input it concerns: the cause's detail, required when the cause is «Otra».
+    assert json.loads(response.text)["errors"] == {"causa_texto": "Escriba la causa raíz."}
     assert await command(desk, "cerrar 1 spam") == "HD-1 cerrado. No se envía correo al proveedor."
     assert await command(desk, "cerrar 1 spam") == "HD-1 ya está cerrado."
     refused = await command(desk, "responder 1 Hola")

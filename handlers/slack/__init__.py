@@ -1,23 +1,24 @@
-"""Slack listeners: one module per listener kind, each with `register(app, services)`."""
+"""Slack listeners: one module per listener kind, each with `register(app, desk)`."""
 
 from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.services import Services, slack_client
+from bot.desk import Desk
 from handlers.slack import actions, commands, views
 
 
-def build_bolt_app(services: Services) -> AsyncApp:
-    settings = services.settings
+def build_bolt_app(desk: Desk) -> AsyncApp:
+    settings = desk.settings
     app = AsyncApp(
-        client=slack_client(settings),
+        client=AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url),
         signing_secret=settings.slack_signing_secret or "",
         # Socket Mode delivers over an authenticated websocket: there is nothing to sign.
         request_verification_enabled=settings.mode == "http",
         process_before_response=False,
     )
-    actions.register(app, services)
-    commands.register(app, services)
-    views.register(app, services)
+    actions.register(app, desk)
+    commands.register(app, desk)
+    views.register(app, desk)
     return app

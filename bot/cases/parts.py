@@ -1,0 +1,50 @@
+"""What every use case runs with: the settings, the clock, the database, the email context,
+the support plans, and a way to tell the delivery queue that there is something to send.
+
+Built by the composition root (`bot.wiring`); the database is attached when the runtime starts,
+after the listeners that hold these parts were registered."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from bot.cases.plans import Policies
+from bot.config import Settings
+from bot.render.email import MailContext
+from store.db import Database
+
+
+def mail_context(settings: Settings) -> MailContext:
+    return MailContext(
+        mail_from=settings.mail_from,
+        reply_to=settings.mail_reply_to,
+        support_address=settings.support_address,
+        timezone=settings.timezone,
+        privacy_url=settings.privacy_link,
+    )
+
+
+class Parts:
+    def __init__(self, settings: Settings, now: Callable[[], datetime]) -> None:
+        self.settings = settings
+        self.now = now
+        self.mail_ctx = mail_context(settings)
+        self.policies = Policies(settings)
+        self._db: Database | None = None
+        self._wake: Callable[[], None] = lambda: None
+
+    def attach(self, db: Database, wake: Callable[[], None] | None = None) -> None:
+        self._db = db
+        if wake is not None:
+            self._wake = wake
+
+    @property
+    def db(self) -> Database:
+        if self._db is None:
+            raise RuntimeError("the desk has not started: no database yet")
+        return self._db
+
+    def wake_outbox(self) -> None:
+        """New deliveries were queued: send them now rather than at the next poll."""
+        self._wake()

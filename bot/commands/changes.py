@@ -1,0 +1,202 @@
+"""Requests that change a ticket: each is one workflow rule, applied by `bot.cases.tickets` in
+one transaction with everything it causes; and a ticket a technician opens for a supplier."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bot.cases.parts import Parts
+from bot.cases.tickets import act, create_from_form, submission
+from bot.commands.reply import Asked, Reply
+from bot.domain import requests as r
+from bot.domain import workflow
+from bot.domain.attachments import Accepted
+from bot.domain.change import Change, Refused
+from bot.domain.form import clean, validate
+from bot.domain.terms import Severity, Source, ticket_code
+from store import clients as client_store
+from store import tickets as store
+from store.models import Ticket
+
+Decide = Callable[[Ticket], Change]
+
+
+async def _apply(
+    parts: Parts,
+    asked: Asked,
+    number: int,
+    decide: Decide,
+    attachments: tuple[Accepted, ...] = (),
+) -> Reply:
+    """One rule on one ticket; a refusal propagates (the dispatcher answers it)."""
+    outcome = await act(
+        parts.db,
+        number,
+        asked.actor,
+        decide,
+        parts.now(),
+        parts.mail_ctx,
+        parts.policies,
+        request_key=asked.key,
+        attachments=attachments,
+    )
+    if outcome.applied:
+        parts.wake_outbox()
+    return Reply(outcome.answer)
+
+
+async def claim(parts: Parts, asked: Asked, request: r.Claim) -> Reply:
+    actor, now = asked.actor, parts.now()
+    target = request.target or actor.user_id
+    name = request.target_name if request.target else actor.name
+    return await _apply(
+        parts, asked, request.number, lambda t: workflow.claim(t, actor, target, now, name)
+    )
+
+
+async def release(parts: Parts, asked: Asked, request: r.Release) -> Reply:
+    actor, now = asked.actor, parts.now()
+    return await _apply(parts, asked, request.number, lambda t: workflow.release(t, actor, now))
+
+
+async def reply(parts: Parts, asked: Asked, request: r.Reply) -> Reply:
+    """Email the supplier (the reply modal, with its files, and `responder HD-N texto`)."""
+    actor, now, text = asked.actor, parts.now(), request.text
+    names = tuple(f.name for f in request.files)
+    return await _apply(
+        parts,
+        asked,
+        request.number,
+        lambda t: workflow.reply(t, actor, text, now, names),
+        attachments=request.files,
+    )
+
+
+async def note(parts: Parts, asked: Asked, request: r.Note) -> Reply:
+    actor, now = asked.actor, parts.now()
+    return await _apply(
+        parts, asked, request.number, lambda t: workflow.note(t, actor, request.text, now)
+    )
+
+
+async def call(parts: Parts, asked: Asked, request: r.Call) -> Reply:
+    actor, now = asked.actor, parts.now()
+    return await _apply(
+        parts, asked, request.number, lambda t: workflow.call(t, actor, request.text, now)
+    )
+
+
+async def set_severity(parts: Parts, asked: Asked, request: r.SetSeverity) -> Reply:
+    actor, now = asked.actor, parts.now()
+    return await _apply(
+        parts,
+        asked,
+        request.number,
+        lambda t: workflow.set_severity(t, actor, request.severity, request.reason, now),
+    )
+
+
+async def wait(parts: Parts, asked: Asked, request: r.Wait) -> Reply:
+    actor, now = asked.actor, parts.now()
+    return await _apply(
+        parts, asked, request.number, lambda t: workflow.wait(t, actor, request.reason, now)
+    )
+
+
+async def resume(parts: Parts, asked: Asked, request: r.Resume) -> Reply:
+    actor, now = asked.actor, parts.now()
+    return await _apply(parts, asked, request.number, lambda t: workflow.resume(t, actor, now))
+
+
+async def close(parts: Parts, asked: Asked, request: r.Close) -> Reply:
+    """The close modal and `cerrar HD-N …` both end here."""
+    original = request.duplicate_of
+    exists = original is not None and await store.get_ticket(parts.db, original) is not None
+    actor, now = asked.actor, parts.now()
+    return await _apply(
+        parts,
+        asked,
+        request.number,
+        lambda t: workflow.close(
+            t,
+            actor,
+            kind=request.kind,
+            cause=request.cause,
+            cause_text=request.cause_text,
+            summary=request.summary,
+            duplicate_of=original,
+            original_exists=exists,
+            now=now,
+        ),
+    )
+
+
+async def reopen(parts: Parts, asked: Asked, request: r.Reopen) -> Reply:
+    actor, now = asked.actor, parts.now()
+    return await _apply(
+        parts, asked, request.number, lambda t: workflow.reopen(t, actor, request.reason, now)
+    )
+
+
+async def accept(parts: Parts, asked: Asked, request: r.Accept) -> Reply:
+    actor, now = asked.actor, parts.now()
+    return await _apply(parts, asked, request.number, lambda t: workflow.accept(t, actor, now))
+
+
+async def open_ticket(parts: Parts, asked: Asked, request: r.OpenTicket) -> Reply:
+    """A ticket a technician opens for a supplier who phoned or wrote (the modal and the
+    command line). The supplier gets the same confirmation as from the form."""
+    actor, fields = asked.actor, request.fields
+    if actor.role is None:
+        raise Refused("Solo el equipo de soporte puede abrir tickets desde aquí.")
+    values = clean(fields)
+    errors = validate(values)
+    source = fields.get("origen", "")
+    if source not in (Source.TELEFONO, Source.CORREO):
+        errors["origen"] = "Indique si el proveedor llamó (telefono) o escribió (correo)."
+    severity = fields.get("severidad") or None
+    if severity and severity not in {s.value for s in Severity}:
+        errors["severidad"] = "La severidad debe ser bajo, medio-alto o critico."
+    client = None
+    if fields.get("cliente"):
+        client = await client_store.get_client(parts.db, fields["cliente"])
+        if client is None:
+            errors["cliente"] = f"No existe el cliente `{fields['cliente']}`."
+    if errors:
+        return Reply(" ".join(errors.values()), refused=True, errors=errors)
+    created = await create_from_form(
+        parts.db,
+        submission(
+            values,
+            client,
+            form_id=asked.key,
+            client_ip="",
+            source=Source(source),
+            severity=severity,
+            opened_by=actor.user_id,
+            contact_now=source == Source.TELEFONO,
+        ),
+        parts.now(),
+        parts.mail_ctx,
+        parts.policies.of(client),
+    )
+    parts.wake_outbox()
+    return Reply(
+        f"Creé {ticket_code(created.number)}; el proveedor recibirá la confirmación por correo."
+    )
+
+
+HANDLERS = {
+    r.Claim: claim,
+    r.Release: release,
+    r.Reply: reply,
+    r.Note: note,
+    r.Call: call,
+    r.SetSeverity: set_severity,
+    r.Wait: wait,
+    r.Resume: resume,
+    r.Close: close,
+    r.Reopen: reopen,
+    r.Accept: accept,
+    r.OpenTicket: open_ticket,
+}

@@ -1,0 +1,293 @@
+"""The `/hib2b` grammar: one typed line in, one request out. Pure.
+
+Spanish names with English aliases; case and accents do not matter; `HD-N` may be written
+`hd-n` or `N`; free text is the rest of the line, line breaks kept. A line that does not say
+enough raises `Refused` with the usage of that sub-command."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+
+from bot.domain import requests as r
+from bot.domain.change import Refused
+from bot.domain.requests import Form, Listing
+from bot.domain.terms import (
+    CAUSES,
+    INCIDENT_BY_KEY,
+    SUSPENDIDO,
+    VIGENTE,
+    CloseKind,
+    Severity,
+    parse_ticket_code,
+    ticket_code,
+)
+
+USAGE = """*Comandos de /hib2b* (HD-N también se puede escribir `N`)
+• `ayuda`: esta ayuda
+• `ver HD-N`: el ticket, solo para usted
+• `lista [abiertos|mios|sin-asignar|vencidos]`: tickets abiertos
+• `sla [HD-N|publicar]`: el estado del SLA; un ticket explicado; publicarlo en el canal
+• `tomar HD-N [@persona]`: tomarlo (un líder puede asignarlo a otra persona)
+• `soltar HD-N`: dejarlo sin asignar
+• `responder HD-N [texto]`: correo al proveedor (sin texto abre el formulario)
+• `nota HD-N texto`: nota interna, nunca se envía al proveedor
+• `llamada HD-N texto`: registrar una llamada con el proveedor
+• `severidad HD-N bajo|medio-alto|critico [motivo]`
+• `esperar HD-N [motivo]` / `reanudar HD-N`: en espera del proveedor, y de vuelta
+• `cerrar HD-N`: abre el formulario de cierre (o `cerrar HD-N causa resumen…`,
+  `cerrar HD-N spam`, `cerrar HD-N duplicado HD-M`)
+• `reabrir HD-N motivo`
+• `nuevo`: abrir un ticket para un proveedor que llamó o escribió (o, en la terminal,
+  `nuevo telefono|correo correo@proveedor usuario tipo descripción…`)
+• `equipo agregar|quitar|lista [@persona] [tecnico|lider]` (líderes)
+• `cliente lista|ver|alta|suspender|reactivar|plan|aceptar …` (líderes)"""
+
+NEW_USAGE = "Use `nuevo telefono|correo correo@proveedor usuario tipo descripción…`"
+LIST_FILTERS = {
+    "abiertos": Listing.OPEN,
+    "open": Listing.OPEN,
+    "mios": Listing.MINE,
+    "mine": Listing.MINE,
+    "sin-asignar": Listing.UNASSIGNED,
+    "sin": Listing.UNASSIGNED,
+    "unassigned": Listing.UNASSIGNED,
+    "vencidos": Listing.BREACHED,
+    "overdue": Listing.BREACHED,
+}
+SEVERITY_WORDS = {
+    "bajo": Severity.BAJO,
+    "low": Severity.BAJO,
+    "medio-alto": Severity.MEDIO_ALTO,
+    "medio": Severity.MEDIO_ALTO,
+    "medioalto": Severity.MEDIO_ALTO,
+    "critico": Severity.CRITICO,
+    "critical": Severity.CRITICO,
+}
+_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|([^>]*))?>|@?([UW][A-Z0-9]{2,})")
+
+
+def normalize(word: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", word.lower())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def parse_mention(word: str) -> tuple[str, str] | None:
+    """`<@U123|ana>` (Slack, should_escape), `<@U123>`, `@U123` or `U123` → (id, name)."""
+    match = _MENTION.fullmatch(word.strip())
+    if not match:
+        return None
+    return (match.group(1) or match.group(3), match.group(2) or "")
+
+
+class Line:
+    """The words after the sub-command, and the text as typed (line breaks kept)."""
+
+    def __init__(self, verb: str, text: str) -> None:
+        self.verb = verb
+        self.text = text
+        self.args = text.split()
+
+    def rest(self, skip: int) -> str:
+        """The text after `skip` words."""
+        text = self.text
+        for _ in range(skip):
+            parts = text.strip().split(None, 1)
+            text = parts[1] if len(parts) > 1 else ""
+        return text.strip()
+
+    def number(self, at: int = 0) -> int:
+        number = parse_ticket_code(self.args[at]) if len(self.args) > at else None
+        if number is None:
+            raise Refused(f"Indique el ticket: `/hib2b {self.verb} HD-N`.")
+        return number
+
+    def word(self, at: int, default: str = "") -> str:
+        return normalize(self.args[at]) if len(self.args) > at else default
+
+
+def _ver(line: Line) -> r.Request:
+    return r.Show(line.number())
+
+
+def _lista(line: Line) -> r.Request:
+    words = [normalize(word) for word in line.args]
+    client = words.pop() if words and words[-1] not in LIST_FILTERS else None
+    which = LIST_FILTERS.get(words[0] if words else "abiertos")
+    if which is None:
+        raise Refused("Use `lista abiertos`, `lista mios`, `lista sin-asignar` o `lista vencidos`.")
+    return r.ListTickets(which, client)
+
+
+def _sla(line: Line) -> r.Request:
+    """`sla`, `sla HD-N`, `sla acme`, `sla publicar [acme]`."""
+    words = [normalize(word) for word in line.args]
+    publish = bool(words) and words[0] in ("publicar", "publish")
+    words = words[1:] if publish else words
+    if words and not publish and parse_ticket_code(words[0]) is not None:
+        return r.SlaStatus(number=parse_ticket_code(words[0]))
+    return r.SlaStatus(client=words[0] if words else None, publish=publish)
+
+
+def _tomar(line: Line) -> r.Request:
+    number = line.number()
+    if len(line.args) < 2:
+        return r.Claim(number)
+    found = parse_mention(line.args[1])
+    if found is None:
+        raise Refused("Indique a la persona con @nombre: `/hib2b tomar HD-N @persona`.")
+    return r.Claim(number, target=found[0], target_name=found[1])
+
+
+def _responder(line: Line) -> r.Request:
+    number, text = line.number(), line.rest(1)
+    return r.Reply(number, text) if text else r.OpenForm(Form.REPLY, number)
+
+
+def _severidad(line: Line) -> r.Request:
+    number = line.number()
+    level = SEVERITY_WORDS.get(line.word(1))
+    if level is None:
+        raise Refused("Indique la severidad: `severidad HD-N bajo|medio-alto|critico [motivo]`.")
+    return r.SetSeverity(number, level, line.rest(2))
+
+
+def _cerrar(line: Line) -> r.Request:
+    number = line.number()
+    if len(line.args) < 2:
+        return r.OpenForm(Form.CLOSE, number)
+    first = line.word(1)
+    if first == CloseKind.SPAM:
+        return r.Close(number, CloseKind.SPAM, "otra", "Spam", cause_text="Spam")
+    if first == CloseKind.DUPLICADO:
+        original = parse_ticket_code(line.args[2]) if len(line.args) > 2 else None
+        return r.Close(
+            number,
+            CloseKind.DUPLICADO,
+            "otra",
+            f"Duplicado de {ticket_code(original or 0)}",
+            cause_text="Duplicado",
+            duplicate_of=original,
+        )
+    return r.Close(number, CloseKind.RESUELTO, first, line.rest(2))
+
+
+def _equipo(line: Line) -> r.Request:
+    verb = line.word(0, "lista")
+    if verb in ("lista", "list"):
+        return r.TeamList()
+    person = parse_mention(line.args[1]) if len(line.args) > 1 else None
+    if person is None:
+        raise Refused("Indique a la persona: `/hib2b equipo agregar @persona tecnico`.")
+    if verb in ("agregar", "add"):
+        role = line.word(2, "tecnico")
+        role = {"technician": "tecnico", "lead": "lider"}.get(role, role)
+        return r.TeamAdd(person[0], person[1], role)
+    if verb in ("quitar", "remove"):
+        return r.TeamRemove(person[0])
+    raise Refused("Use `equipo agregar`, `equipo quitar` o `equipo lista`.")
+
+
+def _nuevo(line: Line) -> r.Request:
+    if not line.args:
+        return r.OpenForm(Form.NEW)
+    if len(line.args) < 5:
+        raise Refused(f"{NEW_USAGE}.")
+    source, correo, usuario, tipo = line.args[:4]
+    return r.OpenTicket(
+        {
+            "origen": normalize(source),
+            "correo": correo,
+            "usuario": usuario,
+            "tipo": tipo,
+            "descripcion": line.rest(4),
+        }
+    )
+
+
+def _cliente(line: Line) -> r.Request:
+    args, verb = line.args, line.word(0, "lista")
+    if verb in ("lista", "list"):
+        return r.ClientList()
+    if verb in ("aceptar", "accept"):
+        line.verb = "cliente aceptar"
+        return r.Accept(line.number(1))
+    if len(args) < 2:
+        raise Refused("Indique el cliente: `/hib2b cliente ver acme`.")
+    key = args[1]
+    if verb in ("ver", "show"):
+        return r.ClientShow(key.lower())
+    if verb in ("alta", "add"):
+        if len(args) < 4:
+            raise Refused("Use `cliente alta clave host[,host] Nombre del cliente`.")
+        return r.ClientAdd(key, tuple(args[2].split(",")), line.rest(3))
+    if verb in ("suspender", "suspend"):
+        return r.ClientStatus(key, SUSPENDIDO)
+    if verb in ("reactivar", "reactivate"):
+        return r.ClientStatus(key, VIGENTE)
+    if verb == "plan":
+        return r.ClientPlan(key, tuple(args[2:]))
+    raise Refused("Use `cliente lista|ver|alta|suspender|reactivar|plan|aceptar`.")
+
+
+Rule = Callable[[Line], r.Request]
+
+
+def _text_rule(build: Callable[[int, str], r.Request]) -> Rule:
+    """A rule on `HD-N` with the rest of the line as its text."""
+    return lambda line: build(line.number(), line.rest(1))
+
+
+def _plain_rule(build: Callable[[int], r.Request]) -> Rule:
+    return lambda line: build(line.number())
+
+
+# Sub-command (Spanish name) → its English alias and how its line becomes a request.
+GRAMMAR: dict[str, tuple[str, Rule]] = {
+    "ayuda": ("help", lambda line: r.Help()),
+    "ver": ("show", _ver),
+    "lista": ("list", _lista),
+    "sla": ("sla", _sla),
+    "tomar": ("claim", _tomar),
+    "soltar": ("release", _plain_rule(r.Release)),
+    "responder": ("reply", _responder),
+    "nota": ("note", _text_rule(r.Note)),
+    "llamada": ("call", _text_rule(r.Call)),
+    "severidad": ("severity", _severidad),
+    "esperar": ("wait", _text_rule(r.Wait)),
+    "reanudar": ("resume", _plain_rule(r.Resume)),
+    "cerrar": ("close", _cerrar),
+    "reabrir": ("reopen", _text_rule(r.Reopen)),
+    "equipo": ("team", _equipo),
+    "cliente": ("client", _cliente),
+    "nuevo": ("new", _nuevo),
+}
+ALIASES = {alias: name for name, (alias, _) in GRAMMAR.items()} | {name: name for name in GRAMMAR}
+
+
+def parse(text: str) -> r.Request:
+    """One `/hib2b` line (without `/hib2b`) → its request."""
+    parts = text.strip().split(None, 1)
+    if not parts:
+        return r.Help()
+    name = ALIASES.get(normalize(parts[0]))
+    if name is None:
+        return r.Help(unknown=parts[0])
+    return GRAMMAR[name][1](Line(name, parts[1] if len(parts) > 1 else ""))
+
+
+def form_hint(form: Form, number: int) -> str:
+    """What to type instead of a modal, where no modal can open (the command line)."""
+    code = ticket_code(number)
+    hints = {
+        Form.REPLY: f"Escriba el texto: `responder {code} texto`.",
+        Form.NOTE: f"Escriba la nota: `nota {code} texto`.",
+        Form.CALL: f"Escriba de qué se habló: `llamada {code} texto`.",
+        Form.REOPEN: f"Escriba el motivo: `reabrir {code} motivo`.",
+        Form.ASSIGN: f"Indique a la persona: `tomar {code} @persona`.",
+        Form.CLOSE: "Indique la causa y el resumen: `cerrar HD-N causa resumen…` "
+        f"(causas: {', '.join(CAUSES)}), `cerrar HD-N spam` o `cerrar HD-N duplicado HD-M`.",
+        Form.NEW: f"{NEW_USAGE} (tipos: {', '.join(INCIDENT_BY_KEY)}).",
+    }
+    return hints[form]

@@ -1,0 +1,138 @@
+"""Requests that only read: help, a ticket, lists, the SLA, and the modals a control opens
+(checked first, so nobody fills in a form that will be refused)."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from bot.cases import reports
+from bot.cases.parts import Parts
+from bot.commands.parse import USAGE, form_hint
+from bot.commands.reply import Asked, Reply
+from bot.domain import requests as r
+from bot.domain.change import Refused
+from bot.domain.requests import Form, Listing
+from bot.domain.terms import Status, ticket_code
+from bot.render import answers, modals, sla
+from bot.render.card import card_ticket, detail, slack_date
+from bot.render.email import local_time
+from store import clients as client_store
+from store import sla as sla_store
+from store import tickets as store
+from store.models import Client, Ticket
+
+
+async def help_(parts: Parts, asked: Asked, request: r.Help) -> Reply:
+    if request.unknown:
+        return Reply(f"No conozco «{answers.safe(request.unknown, asked.for_slack)}». {USAGE}")
+    return Reply(USAGE)
+
+
+async def show(parts: Parts, asked: Asked, request: r.Show) -> Reply:
+    ticket = await ticket_of(parts, request.number)
+    attachments = await store.attachments_of(parts.db, ticket.number)
+    zone = parts.settings.timezone
+    names = [a.display_name for a in attachments]
+    text = answers.describe(ticket, names, zone, asked.for_slack)
+    if not asked.for_slack:
+        return Reply(text)
+    # In Slack, the card itself (without its buttons): the supplier's words stay literal.
+    return Reply(text, blocks=detail(card_ticket(ticket, attachments), zone))
+
+
+async def list_tickets(parts: Parts, asked: Asked, request: r.ListTickets) -> Reply:
+    client = await _client(parts, request.client)
+    if request.which is Listing.BREACHED:
+        tickets = await sla_store.breached_tickets(parts.db, parts.now())
+    else:
+        tickets = await store.open_tickets(
+            parts.db,
+            assignee=asked.actor.user_id if request.which is Listing.MINE else None,
+            unassigned=request.which is Listing.UNASSIGNED,
+        )
+    title = answers.LIST_TITLES[request.which]
+    if client is not None:
+        tickets = [t for t in tickets if t.client == client.key]
+        title += f" de {client.name}"
+    return Reply(answers.ticket_list(title, tickets, asked.for_slack))
+
+
+async def sla_status(parts: Parts, asked: Asked, request: r.SlaStatus) -> Reply:
+    zone, now, policies = parts.settings.timezone, parts.now(), parts.policies
+    if request.publish and not asked.actor.is_lead:
+        raise Refused("Publicar el estado del SLA en el canal es para los líderes.")
+    slack_when = partial(slack_date, zone=zone)
+    when = slack_when if asked.for_slack else partial(local_time, zone=zone)
+    if request.number is not None:
+        ticket = await ticket_of(parts, request.number)
+        async with parts.db.read() as conn:
+            audit = await store.audit_in(conn, ticket.number)
+            reminders = await sla_store.reminders_of(conn, ticket.number)
+            policy = await policies.for_ticket(conn, ticket)
+        return Reply(sla.explain(ticket, audit, reminders, policy, now, when))
+    client = await _client(parts, request.client)
+    policy = policies.for_plan(client.plan) if client else policies.default
+    report = await reports.gather(parts.db, policy, now, client.key if client else None)
+    title = f"SLA de {client.name}" if client else "SLA de la mesa de ayuda"
+    message = sla.render(report, slack_when if request.publish else when, title)
+    if request.publish:
+        return Reply("Publiqué el estado del SLA en el canal de soporte.", publish=message)
+    return Reply(message.text if asked.for_slack else message.plain, blocks=message.blocks)
+
+
+async def open_form(parts: Parts, asked: Asked, request: r.OpenForm) -> Reply:
+    """A modal (Slack), or what to type instead (the command line), once it is clear the
+    person may use it."""
+    actor, form, context = asked.actor, request.form, asked.context
+    hint = form_hint(form, request.number)
+    if form is Form.NEW:
+        if actor.role is None:
+            raise Refused("Solo el equipo de soporte puede abrir tickets desde aquí.")
+        known = [(c.key, c.name) for c in await client_store.all_clients(parts.db)]
+        return Reply(hint, modals.new_ticket_modal(known, context))
+    ticket = await ticket_of(parts, request.number)
+    if actor.role is None:
+        raise Refused("Solo el equipo de soporte puede cambiar tickets.")
+    card = card_ticket(ticket, [])
+    if form is Form.NOTE:  # notes are allowed on closed tickets too
+        return Reply(hint, modals.note_modal(card, context))
+    if form is Form.REOPEN:
+        if ticket.status != Status.CERRADO:
+            raise Refused(f"{ticket_code(ticket.number)} está abierto.")
+        return Reply(hint, modals.reopen_modal(card, context))
+    if ticket.status == Status.CERRADO:
+        raise Refused(f"{ticket_code(ticket.number)} está cerrado.")
+    if form is Form.ASSIGN and not actor.is_lead:
+        raise Refused("Solo un líder puede asignar tickets a otra persona.")
+    build = {
+        Form.REPLY: modals.reply_modal,
+        Form.CLOSE: modals.close_modal,
+        Form.CALL: modals.call_modal,
+        Form.ASSIGN: modals.assign_modal,
+    }[form]
+    return Reply(hint, build(card, context))
+
+
+async def ticket_of(parts: Parts, number: int) -> Ticket:
+    ticket = await store.get_ticket(parts.db, number)
+    if ticket is None:
+        raise Refused(f"No existe el ticket {ticket_code(number)}.")
+    return ticket
+
+
+async def _client(parts: Parts, key: str | None) -> Client | None:
+    if key is None:
+        return None
+    client = await client_store.get_client(parts.db, key)
+    if client is None:
+        raise Refused(f"No existe el cliente `{key}`.")
+    return client
+
+
+HANDLERS = {
+    r.Help: help_,
+    r.Show: show,
+    r.ListTickets: list_tickets,
+    r.SlaStatus: sla_status,
+    r.OpenForm: open_form,
+}

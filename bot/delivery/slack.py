@@ -1,0 +1,299 @@
+"""The support channel as the delivery queue sees it: Slack's Web API, or the log in local mode.
+
+Every post carries message `metadata` naming the ticket (and, in threads, the delivery key), so a
+delivery retried after a crash first looks for what it may already have posted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.delivery.failures import PermanentFailure, TemporaryFailure
+from bot.render.card import CARD_EVENT, THREAD_EVENT, Message
+
+log = logging.getLogger("hib2b.channel")
+
+# Errors a later try may cure; any other (a bad token, channel or block, a missing scope)
+# is permanent: someone must fix the app, its token or its channel.
+TEMPORARY_ERRORS = frozenset(
+    {
+        "ratelimited",
+        "internal_error",
+        "fatal_error",
+        "service_unavailable",
+        "request_timeout",
+    }
+)
+API_TIMEOUT_S = 30
+HISTORY_PAGES = 10
+
+SaveState = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+class Channel(Protocol):
+    async def post_card(self, message: Message, number: int, since: datetime, retry: bool) -> str:
+        """Post the card; returns its ts. `retry`: an earlier attempt may have posted it."""
+        ...
+
+    async def post_in_thread(
+        self, thread_ts: str, message: Message, key: str, retry: bool
+    ) -> str: ...
+
+    async def update_card(self, ts: str, message: Message) -> None:
+        """Edit the card in place (the same content twice is harmless)."""
+        ...
+
+    async def download(self, url: str, limit: int) -> bytes:
+        """A file a technician attached in Slack (`url_private_download`), at most `limit`."""
+        ...
+
+    async def upload_file(
+        self, thread_ts: str, path: Path, title: str, state: dict[str, Any], save: SaveState
+    ) -> str:
+        """Upload one file into the card's thread. `state` resumes an interrupted upload."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+def classify(error: SlackApiError) -> Exception:
+    """A Web API error as the queue's permanent or temporary failure."""
+    response = error.response
+    status = getattr(response, "status_code", 0)
+    code = response.get("error", "") if isinstance(response.data, dict) else ""
+    if status == 429 or code == "ratelimited":
+        retry_after = response.headers.get("Retry-After") or response.headers.get("retry-after")
+        try:
+            seconds = float(retry_after) if retry_after is not None else None
+        except ValueError:
+            seconds = None
+        return TemporaryFailure("slack: ratelimited", retry_after=seconds)
+    if status >= 500 or code in TEMPORARY_ERRORS:
+        return TemporaryFailure(f"slack: HTTP {status} {code}".rstrip())
+    return PermanentFailure(f"slack: {code or f'HTTP {status}'}")
+
+
+class SlackChannel:
+    def __init__(self, client: AsyncWebClient, channel: str) -> None:
+        self._client = client
+        self._channel = channel
+        self._session: aiohttp.ClientSession | None = None
+
+    async def _call(self, method: str, **kwargs: Any) -> Any:
+        try:
+            async with asyncio.timeout(API_TIMEOUT_S):
+                return await getattr(self._client, method)(**kwargs)
+        except SlackApiError as error:
+            raise classify(error) from error
+        except (aiohttp.ClientError, OSError, TimeoutError) as error:
+            raise TemporaryFailure(f"slack: {type(error).__name__}: {error}") from error
+
+    async def post_card(self, message: Message, number: int, since: datetime, retry: bool) -> str:
+        if retry:
+            found = await self._find_in_history(number, since)
+            if found:
+                log.info("card of HD-%s found in the channel after a retry: %s", number, found)
+                return found
+        response = await self._call(
+            "chat_postMessage",
+            channel=self._channel,
+            text=message.text,
+            blocks=message.blocks,
+            metadata=message.metadata,
+            unfurl_links=False,
+            unfurl_media=False,
+        )
+        return str(response["ts"])
+
+    async def _find_in_history(self, number: int, since: datetime) -> str | None:
+        cursor = None
+        for _ in range(HISTORY_PAGES):
+            response = await self._call(
+                "conversations_history",
+                channel=self._channel,
+                include_all_metadata=True,
+                oldest=f"{since.timestamp() - 60:.6f}",
+                limit=200,
+                cursor=cursor,
+            )
+            for item in response.get("messages", []):
+                metadata = item.get("metadata") or {}
+                if (
+                    metadata.get("event_type") == CARD_EVENT
+                    and metadata.get("event_payload", {}).get("ticket") == number
+                ):
+                    return str(item["ts"])
+            cursor = (response.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return None
+        return None
+
+    async def post_in_thread(self, thread_ts: str, message: Message, key: str, retry: bool) -> str:
+        if retry:
+            found = await self._find_in_thread(thread_ts, key)
+            if found:
+                return found
+        response = await self._call(
+            "chat_postMessage",
+            channel=self._channel,
+            thread_ts=thread_ts,
+            reply_broadcast=message.broadcast,
+            text=message.text,
+            blocks=message.blocks,
+            metadata=message.metadata,
+            unfurl_links=False,
+            unfurl_media=False,
+        )
+        return str(response["ts"])
+
+    async def update_card(self, ts: str, message: Message) -> None:
+        await self._call(
+            "chat_update",
+            channel=self._channel,
+            ts=ts,
+            text=message.text,
+            blocks=message.blocks,
+            metadata=message.metadata,
+        )
+
+    async def _find_in_thread(self, thread_ts: str, key: str) -> str | None:
+        cursor = None
+        for _ in range(HISTORY_PAGES):
+            response = await self._call(
+                "conversations_replies",
+                channel=self._channel,
+                ts=thread_ts,
+                include_all_metadata=True,
+                limit=200,
+                cursor=cursor,
+            )
+            for item in response.get("messages", []):
+                metadata = item.get("metadata") or {}
+                if (
+                    metadata.get("event_type") == THREAD_EVENT
+                    and metadata.get("event_payload", {}).get("key") == key
+                ):
+                    return str(item["ts"])
+            cursor = (response.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return None
+        return None
+
+    async def upload_file(
+        self, thread_ts: str, path: Path, title: str, state: dict[str, Any], save: SaveState
+    ) -> str:
+        # Files upload v2: reserve an id, send the bytes, then share into the thread.
+        file_id = state.get("file_id")
+        if file_id and state.get("uploaded"):
+            shared = await self._shared_already(file_id)
+            if shared:
+                return file_id
+        else:
+            try:
+                data = await asyncio.to_thread(path.read_bytes)
+            except FileNotFoundError as error:
+                raise PermanentFailure(f"the attachment's file is gone: {path.name}") from error
+            reserved = await self._call(
+                "files_getUploadURLExternal", filename=title, length=len(data)
+            )
+            file_id = str(reserved["file_id"])
+            await self._send_bytes(str(reserved["upload_url"]), data, title)
+            await save({"file_id": file_id, "uploaded": True})
+        await self._call(
+            "files_completeUploadExternal",
+            files=[{"id": file_id, "title": title}],
+            channel_id=self._channel,
+            thread_ts=thread_ts,
+        )
+        return file_id
+
+    async def _shared_already(self, file_id: str) -> bool:
+        try:
+            info = await self._call("files_info", file=file_id)
+        except PermanentFailure:
+            return False  # the reserved upload expired: complete will say so, or we start over
+        shares = (info.get("file") or {}).get("shares") or {}
+        return any(self._channel in group for group in shares.values())
+
+    def _http(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=API_TIMEOUT_S * 4)
+            )
+        return self._session
+
+    async def download(self, url: str, limit: int) -> bytes:
+        headers = {"Authorization": f"Bearer {self._client.token}"}
+        try:
+            async with self._http().get(url, headers=headers) as response:
+                if response.status != 200:
+                    raise PermanentFailure(f"slack download: HTTP {response.status}")
+                data = bytearray()
+                async for chunk in response.content.iter_chunked(64 * 1024):
+                    data += chunk
+                    if len(data) > limit:
+                        break
+        except (aiohttp.ClientError, OSError, TimeoutError) as error:
+            raise TemporaryFailure(f"slack download: {type(error).__name__}") from error
+        if len(data) > limit:
+            raise PermanentFailure("slack download: too large")
+        return bytes(data)
+
+    async def _send_bytes(self, url: str, data: bytes, title: str) -> None:
+        try:
+            form = aiohttp.FormData()
+            form.add_field("file", data, filename=title)
+            async with self._http().post(url, data=form) as response:
+                if response.status >= 500 or response.status == 429:
+                    raise TemporaryFailure(f"slack upload: HTTP {response.status}")
+                if response.status != 200:
+                    raise PermanentFailure(f"slack upload: HTTP {response.status}")
+        except (aiohttp.ClientError, OSError, TimeoutError) as error:
+            raise TemporaryFailure(f"slack upload: {type(error).__name__}: {error}") from error
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+
+class LogChannel:
+    """Local mode: what would reach the channel is written to the log, readable as it stands."""
+
+    def __init__(self) -> None:
+        self._count = 0
+
+    def _ts(self) -> str:
+        self._count += 1
+        return f"local.{self._count:06d}"
+
+    async def post_card(self, message: Message, number: int, since: datetime, retry: bool) -> str:
+        log.info("[canal de soporte] nuevo ticket\n%s", message.plain or message.text)
+        return self._ts()
+
+    async def post_in_thread(self, thread_ts: str, message: Message, key: str, retry: bool) -> str:
+        log.info("[canal de soporte, hilo %s]\n%s", thread_ts, message.plain or message.text)
+        return self._ts()
+
+    async def update_card(self, ts: str, message: Message) -> None:
+        log.info("[canal de soporte] tarjeta actualizada\n%s", message.plain or message.text)
+
+    async def download(self, url: str, limit: int) -> bytes:
+        raise PermanentFailure("local mode has no Slack files")
+
+    async def upload_file(
+        self, thread_ts: str, path: Path, title: str, state: dict[str, Any], save: SaveState
+    ) -> str:
+        log.info("[canal de soporte, hilo %s] archivo adjunto: %s (%s)", thread_ts, title, path)
+        return str(path)
+
+    async def close(self) -> None:
+        return None

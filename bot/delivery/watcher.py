@@ -1,0 +1,76 @@
+"""The SLA watcher: every `HIB2B_WATCH_INTERVAL` it finds the tickets whose next reminder is due
+(an indexed query on `sla_next_at`), records each reminder and queues it in one transaction.
+
+Recording first, under a unique key per clock, generation and stage, inside `BEGIN IMMEDIATE`,
+is what makes a reminder go out at most once across restarts, overlapping passes and several
+processes on one database. After downtime only the most advanced stage of a clock is sent; the
+earlier ones are recorded as passed over. A pass does a fixed number of statements however many
+tickets are due (batched), so it stays short while it holds the write lock."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from bot.delivery.supervisor import Worker
+from bot.domain import clocks
+from bot.domain import deliveries as queued
+from store import outbox as queue
+from store import sla as store
+from store.db import Database, to_db
+
+log = logging.getLogger("hib2b.watch")
+BATCH = 500
+
+
+async def watch_once(db: Database, now: datetime) -> int:
+    """One pass; returns how many reminders it queued."""
+    async with db.transaction() as conn:
+        tickets = await store.due_tickets(conn, now, BATCH)
+        recorded = await store.recorded_for(conn, [t.number for t in tickets])
+        records, deliveries, next_at = [], [], []
+        for ticket in tickets:
+            seen = recorded[ticket.number]
+            for reminder in clocks.due_reminders(ticket, seen, now):
+                for stage in (*reminder.passed_over, reminder.stage):
+                    sent = stage == reminder.stage
+                    records.append(
+                        (
+                            ticket.number,
+                            reminder.clock,
+                            reminder.gen,
+                            stage,
+                            to_db(now),
+                            int(sent),
+                        )
+                    )
+                    seen.add((reminder.clock, reminder.gen, stage))
+                deliveries.append(
+                    queued.reminder(
+                        ticket.number, reminder.clock, reminder.gen, reminder.stage
+                    )
+                )
+            next_at.append((clocks.next_reminder_at(ticket, seen), ticket.number))
+        await store.record_many(conn, records)
+        await queue.enqueue_many(conn, deliveries, now)
+        await store.set_next_many(conn, next_at)
+    if deliveries:
+        log.info("%d SLA reminders queued", len(deliveries))
+    return len(deliveries)
+
+
+async def run(
+    db: Database,
+    now: Callable[[], datetime],
+    interval_s: float,
+    wake: Callable[[], None],
+    worker: Worker,
+) -> None:
+    """The watcher's worker: a pass every `interval_s` until the service stops."""
+    while True:
+        if await watch_once(db, now()):
+            wake()
+        worker.ok()
+        await asyncio.sleep(interval_s)

@@ -1,0 +1,124 @@
+"""The desk as the edges see it: one small facade of use cases for Slack's listeners, the web
+pages, the portal's API, the support mailbox and the command line. Edges parse their input into
+these calls and render what comes back; they never reach the store or the runtime directly.
+
+Built by the composition root (`bot.wiring`), which hands in the few runtime abilities a use
+case needs from outside: a health snapshot, downloading a file from Slack, and recording that
+the attachments' disk failed."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+from bot.cases import mail_in, team
+from bot.cases.intake import Intake, Replayed, UploadsFull, judge_downloaded
+from bot.cases.operator import NumberingStarted, Operator
+from bot.cases.parts import Parts
+from bot.commands.dispatch import Commands
+from bot.commands.reply import STORAGE_BUSY, Asked, Reply
+from bot.config import Settings
+from bot.delivery import health
+from bot.delivery.failures import DeliveryFailure
+from bot.domain.attachments import Accepted
+from bot.domain.change import FILES, Actor, Refused
+from bot.domain.requests import Request
+from bot.domain.tokens import Signer
+from store.db import STORAGE_ERRNOS, StorageUnavailable
+
+__all__ = [
+    "STORAGE_BUSY",
+    "STORAGE_ERRNOS",
+    "Asked",
+    "Desk",
+    "NumberingStarted",
+    "Replayed",
+    "Reply",
+    "StorageUnavailable",
+    "UploadsFull",
+]
+
+Snapshotter = Callable[[bool], Awaitable[health.Snapshot]]
+Downloader = Callable[[str, int], Awaitable[bytes]]
+
+
+class Desk:
+    def __init__(
+        self,
+        parts: Parts,
+        signer: Signer,
+        snapshot: Snapshotter,
+        download: Downloader,
+        disk_failed: Callable[[OSError], None],
+    ) -> None:
+        self.parts = parts
+        self.signer = signer
+        self.intake = Intake(parts)
+        self.operator = Operator(parts)
+        self._commands = Commands(parts)
+        self._snapshot = snapshot
+        self._download = download
+        self._disk_failed = disk_failed
+
+    @property
+    def settings(self) -> Settings:
+        return self.parts.settings
+
+    def now(self) -> datetime:
+        return self.parts.now()
+
+    # --- technicians and leads --------------------------------------------------------------
+    async def actor(self, user_id: str, name: str = "") -> Actor:
+        """Who is asking, with the role the team gives them (none: not on the team)."""
+        return await team.actor_for(self.parts.db, self.parts.settings, user_id, name)
+
+    async def ask(self, asked: Asked, request: Request) -> Reply:
+        return await self._commands.run(asked, request)
+
+    async def ask_line(self, asked: Asked, text: str) -> Reply:
+        """A `/hib2b` line, parsed into its request."""
+        return await self._commands.run_line(asked, text)
+
+    async def reply_files(self, files: list[dict[str, Any]]) -> tuple[Accepted, ...]:
+        """The files of Slack's reply modal, downloaded with the bot token and judged by the
+        supplier's policy. Raises `Refused` (on the files input) for the first that cannot go."""
+        limit = self.parts.settings.upload_limits.max_file
+        downloaded = []
+        for file in files:
+            name = file.get("name") or "archivo"
+            url = file.get("url_private_download") or file.get("url_private") or ""
+            try:
+                downloaded.append((name, await self._download(url, limit)))
+            except DeliveryFailure as failure:
+                reason = (
+                    "supera el tamaño permitido"
+                    if "too large" in failure.reason
+                    else "no se pudo descargar; intente de nuevo"
+                )
+                raise Refused(f"«{name}»: {reason}.", FILES) from failure
+        return await judge_downloaded(self.parts, downloaded)
+
+    # --- the support mailbox ------------------------------------------------------------------
+    async def receive_mail(self, raw: bytes, uid: str = "") -> str:
+        """One message of the support mailbox; returns what it did (its recorded outcome)."""
+        return await mail_in.receive(self.parts, raw, uid)
+
+    async def mail_failed(self, raw: bytes, uid: str, error: Exception) -> None:
+        await mail_in.record_failure(self.parts, raw, uid, error)
+
+    # --- operators ------------------------------------------------------------------------------
+    async def health(self) -> dict[str, Any]:
+        """For anyone (`/healthz`): states, counts and ages, no error texts."""
+        return health.public(await self._snapshot(False))
+
+    async def ready(self) -> bool:
+        return health.ready(await self._snapshot(False))
+
+    async def health_details(self) -> dict[str, Any]:
+        """For `hib2b estado` on the server: with the errors."""
+        return health.details(await self._snapshot(True))
+
+    def disk_failed(self, error: OSError) -> None:
+        """An attachment could not be written: `/healthz` says so until a write succeeds."""
+        self._disk_failed(error)

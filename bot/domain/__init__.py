@@ -1,0 +1,3 @@
+"""Pure vocabulary and rules: statuses, severities, the workflow, clocks and the business
+calendar, form checks, attachments by content, typed requests and the card's controls. No I/O,
+no Slack, no SQL."""

@@ -1,0 +1,222 @@
+"""Reading an email that arrived in the support mailbox. Pure: bytes in, what it says out.
+
+Spanish mail comes in UTF-8, ISO-8859-1 and Windows-1252, sometimes HTML only; suppliers reply
+on top of the quoted history and add signatures; out-of-office replies and bounces must never be
+taken for a supplier's words."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import parseaddr
+from html.parser import HTMLParser
+
+from bot.domain.form import ascii_address
+from bot.domain.terms import parse_ticket_code
+
+_MSGID = re.compile(r"<[^<>\s]+@[^<>\s]+>")
+_TICKET_IN_SUBJECT = re.compile(r"\[\s*(HD-[0-9]{1,9})\s*\]", re.IGNORECASE)
+# Where the quoted history starts, in the clients our suppliers use.
+_QUOTE_STARTS = [
+    re.compile(r"^\s*El .{0,200}escribió:\s*$", re.IGNORECASE),
+    re.compile(r"^\s*On .{0,200}wrote:\s*$", re.IGNORECASE),
+    re.compile(
+        r"^\s*-{2,}\s*(Mensaje original|Original Message|Forwarded message)\s*-{2,}", re.IGNORECASE
+    ),
+    re.compile(r"^\s*_{10,}\s*$"),  # Outlook's rule above "De:/From:"
+    re.compile(r"^\s*(De|From):\s.+$"),
+]
+_SIGNATURE = re.compile(
+    r"^(--\s?|Enviado desde mi .+|Sent from my .+|Obtener Outlook para .+)$", re.IGNORECASE
+)
+_AUTO_PRECEDENCE = {"bulk", "junk", "list", "auto_reply"}
+_BOUNCE_SENDERS = re.compile(r"^(mailer-daemon|postmaster)@", re.IGNORECASE)
+_DMARC_FAIL = re.compile(r"\bdmarc\s*=\s*fail\b", re.IGNORECASE)
+_DMARC_NONE = re.compile(r"\bp\s*=\s*none\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Part:
+    name: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Inbound:
+    message_id: str
+    sender: str
+    sender_name: str
+    subject: str
+    references: tuple[str, ...]  # In-Reply-To, then References, newest first
+    ticket_in_subject: int | None
+    text: str  # what the sender wrote now, without the quoted history or signature
+    attachments: tuple[Part, ...]
+    automatic: bool  # an auto-reply: never a supplier's words
+    bounce: bool  # a delivery failure report
+    bounced: tuple[str, ...]  # Message-IDs the bounce is about
+    spam: bool = False  # the mail server's filter marked it (X-Spam-Flag / X-Spam-Status)
+    dmarc_fail: bool = False  # Authentication-Results says the From domain did not sign it
+
+
+def parse(raw: bytes) -> Inbound:
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    name, sender = parseaddr(str(message.get("From", "")))
+    message_id = _first_id(str(message.get("Message-ID", ""))) or ""
+    references = _ids(str(message.get("In-Reply-To", ""))) + tuple(
+        reversed(_ids(str(message.get("References", ""))))
+    )
+    subject = " ".join(str(message.get("Subject", "")).split())
+    found = _TICKET_IN_SUBJECT.search(subject)
+    bounce = _is_bounce(message, sender)
+    return Inbound(
+        message_id=message_id,
+        sender=ascii_address(sender.lower()),
+        sender_name=name,
+        subject=subject,
+        references=tuple(dict.fromkeys(references)),
+        ticket_in_subject=parse_ticket_code(found.group(1)) if found else None,
+        text="" if bounce else new_text(_body(message)),
+        attachments=() if bounce else _attachments(message),
+        automatic=bounce or _is_automatic(message),
+        bounce=bounce,
+        bounced=_bounced_ids(message) if bounce else (),
+        spam=_is_spam(message),
+        dmarc_fail=_dmarc_failed(message),
+    )
+
+
+def _dmarc_failed(message: EmailMessage) -> bool:
+    """Only the topmost `Authentication-Results` counts: our own mail server adds it last (a
+    sender can write any such header further down). A domain whose policy is `p=none` asks
+    for nothing to be refused, and forwarding often breaks DMARC: that mail is read."""
+    results = message.get_all("Authentication-Results", [])
+    if not results:
+        return False
+    top = str(results[0])
+    return bool(_DMARC_FAIL.search(top)) and not _DMARC_NONE.search(top)
+
+
+def _is_spam(message: EmailMessage) -> bool:
+    flag = str(message.get("X-Spam-Flag", "")).strip().lower()
+    status = str(message.get("X-Spam-Status", "")).strip().lower()
+    return flag == "yes" or status.startswith("yes")
+
+
+def _ids(header: str) -> tuple[str, ...]:
+    return tuple(_MSGID.findall(header))
+
+
+def _first_id(header: str) -> str | None:
+    found = _ids(header)
+    return found[0] if found else None
+
+
+def _is_automatic(message: EmailMessage) -> bool:
+    auto = str(message.get("Auto-Submitted", "no")).strip().lower()
+    if auto and auto != "no":
+        return True
+    if str(message.get("Precedence", "")).strip().lower() in _AUTO_PRECEDENCE:
+        return True
+    if any(message.get(h) is not None for h in ("X-Autoreply", "X-Autorespond", "X-Autoresponder")):
+        return True
+    return str(message.get("Return-Path", "")).strip() == "<>"
+
+
+def _is_bounce(message: EmailMessage, sender: str) -> bool:
+    report = (
+        message.get_content_type() == "multipart/report"
+        and message.get_param("report-type") == "delivery-status"
+    )
+    return report or bool(_BOUNCE_SENDERS.match(sender))
+
+
+def _bounced_ids(message: EmailMessage) -> tuple[str, ...]:
+    found: list[str] = []
+    for part in message.walk():
+        kind = part.get_content_type()
+        if kind in ("message/rfc822", "text/rfc822-headers", "message/rfc822-headers"):
+            payload = part.get_payload()
+            text = payload[0].as_string() if isinstance(payload, list) and payload else str(payload)
+            for line in text.splitlines():
+                if line.lower().startswith("message-id:"):
+                    found += _MSGID.findall(line)
+    return tuple(dict.fromkeys(found + list(_ids(str(message.get("References", ""))))))
+
+
+def _decoded(part: EmailMessage) -> str:
+    try:
+        content = part.get_content()
+    except (LookupError, UnicodeDecodeError):
+        # A charset Python does not know, or one that lies: Windows-1252 is the usual truth.
+        content = part.get_payload(decode=True).decode("cp1252", errors="replace")
+    return content if isinstance(content, str) else content.decode("utf-8", errors="replace")
+
+
+def _body(message: EmailMessage) -> str:
+    part = message.get_body(preferencelist=("plain", "html"))
+    if part is None:
+        return ""
+    text = _decoded(part)
+    return html_to_text(text) if part.get_content_type() == "text/html" else text
+
+
+def _attachments(message: EmailMessage) -> tuple[Part, ...]:
+    found = []
+    for part in message.iter_attachments():
+        data = part.get_payload(decode=True)
+        if data:
+            found.append(Part(part.get_filename() or "adjunto", data))
+    return tuple(found)
+
+
+def new_text(body: str) -> str:
+    """The lines above the quoted history and the signature."""
+    kept: list[str] = []
+    for line in body.replace("\r\n", "\n").split("\n"):
+        if line.startswith(">") or any(p.match(line) for p in _QUOTE_STARTS):
+            break
+        if _SIGNATURE.match(line.strip()) or line == "-- ":
+            break
+        kept.append(line.rstrip())
+    return "\n".join(kept).strip()
+
+
+class _Text(HTMLParser):
+    BLOCKS = frozenset(
+        {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "blockquote", "table"}
+    )
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag in ("script", "style", "head"):
+            self._skip += 1
+        elif tag == "blockquote":
+            self.parts.append("\n> ")  # quoted history in HTML mail
+        elif tag in self.BLOCKS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style", "head") and self._skip:
+            self._skip -= 1
+        elif tag in self.BLOCKS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.parts.append(data)
+
+
+def html_to_text(html: str) -> str:
+    parser = _Text()
+    parser.feed(html)
+    lines = [" ".join(line.split()) for line in "".join(parser.parts).split("\n")]
+    text = "\n".join(lines)
+    return re.sub(r"\n{3,}", "\n\n", text).strip()

@@ -1,0 +1,88 @@
+"""What the supplier's email does to a ticket: a reply, a reopening, mail from someone who is
+not the supplier, a bounce. Pure, like the technicians' rules in `workflow`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from bot.domain.change import Actor, Change, mention
+from bot.domain.terms import Status
+from bot.domain.text import slack_escape
+from bot.domain.workflow import reopened_fields
+from store.models import Ticket
+
+SUPPLIER = Actor("proveedor", None, "Proveedor")
+
+
+def reply(
+    ticket: Ticket, sender: str, text: str, files: tuple[str, ...], now: datetime
+) -> Change:
+    """The supplier answered by email: into the thread; a ticket waiting on them resumes."""
+    fields: dict[str, Any] = {}
+    thread = f":incoming_envelope: *Respuesta del proveedor* ({slack_escape(sender)}):"
+    if not text:
+        thread += "\n_(sin texto)_"
+    if files:
+        thread += "\n:paperclip: Adjuntos: " + ", ".join(slack_escape(name) for name in files)
+    if ticket.status == Status.ESPERANDO:
+        fields = {
+            "status": Status.ASIGNADO if ticket.assignee else Status.NUEVO,
+            "waiting_since": None,
+        }
+        thread += "\n_El ticket deja de esperar al proveedor._"
+    thread += "\n" + (mention(ticket.assignee) if ticket.assignee else "<!here>")
+    return Change(
+        "respuesta_proveedor",
+        "",
+        fields=fields,
+        detail={"de": sender, "texto": text, "adjuntos": list(files)},
+        thread=thread,
+        quote=text,
+    )
+
+
+def reopen(ticket: Ticket, sender: str, text: str, now: datetime) -> Change:
+    """The supplier answered a recently closed ticket: it is open again."""
+    thread = (
+        f":arrows_counterclockwise: El proveedor ({slack_escape(sender)}) respondió al "
+        f"ticket cerrado y se reabrió{'' if text else ' (sin texto)'}. "
+        + (mention(ticket.assignee) if ticket.assignee else "<!here>")
+    )
+    return Change(
+        "reabierto",
+        "",
+        fields=reopened_fields(ticket),
+        detail={"motivo": "El proveedor respondió por correo.", "de": sender, "texto": text},
+        thread=thread,
+        quote=text,
+        email="reabierto",
+    )
+
+
+def unverified_mail(ticket: Ticket, sender: str, text: str, left_out: int) -> Change:
+    """Mail naming the ticket in its subject from someone who is not its supplier: shown to the
+    team for what it is, and nothing else — no resume, no reopen, no email, no mention."""
+    thread = (
+        f":grey_question: *Correo de un remitente no verificado* ({slack_escape(sender)}); "
+        "no cambia el ticket." + ("" if text else " _(sin texto)_")
+    )
+    if left_out:
+        thread += f"\n_{left_out} adjunto(s) no se guardaron: el remitente no es el del ticket._"
+    return Change(
+        "correo_no_verificado", "", detail={"de": sender, "texto": text}, thread=thread, quote=text
+    )
+
+
+def bounced(ticket: Ticket, now: datetime) -> Change:
+    """An email to the supplier came back: the card says so, so someone calls instead."""
+    if ticket.mail_bounced:
+        return Change("rebote", "", applied=False)
+    return Change(
+        "rebote",
+        "",
+        fields={"mail_bounced": 1},
+        thread=":warning: *Correo rebotado*: el correo al proveedor "
+        f"({slack_escape(ticket.correo)}) no se pudo entregar. Conviene "
+        "llamarle y confirmar su dirección.",
+    )

@@ -1,0 +1,74 @@
+"""The text answers of `/hib2b` for the person who asked: a ticket described, a list of tickets,
+the clients. Pure; supplier text is escaped for Slack (`for_slack`) or left as typed for the
+terminal."""
+
+from __future__ import annotations
+
+from bot.domain.change import mention
+from bot.domain.requests import Listing
+from bot.domain.terms import INCIDENT_BY_KEY, CloseKind, Severity, Status, ticket_code
+from bot.domain.text import slack_escape
+from bot.render.email import local_time
+from store.models import Client, Ticket
+
+MAX_LIST = 30
+LIST_TITLES = {
+    Listing.OPEN: "Tickets abiertos",
+    Listing.MINE: "Mis tickets abiertos",
+    Listing.UNASSIGNED: "Tickets sin asignar",
+    Listing.BREACHED: "Tickets con el SLA vencido",
+}
+
+
+def safe(text: str, for_slack: bool) -> str:
+    return slack_escape(text) if for_slack else text
+
+
+def describe(ticket: Ticket, attachments: list[str], zone: str, for_slack: bool) -> str:
+    """`ver HD-N` as text (the terminal, and Slack's notification fallback)."""
+
+    def shown(text: str) -> str:
+        return safe(text, for_slack)
+
+    lines = [
+        f"*{ticket_code(ticket.number)}* · {INCIDENT_BY_KEY[ticket.tipo].label}",
+        f"Severidad: {Severity(ticket.severity).label} · Estado: {Status(ticket.status).label}"
+        f" · Asignado a: {mention(ticket.assignee) if ticket.assignee else 'nadie'}",
+        f"Proveedor: {shown(ticket.usuario)} · Correo: {shown(ticket.correo)}",
+        f"Liga portal: {shown(ticket.liga_portal) or '—'}",
+        f"Recibido: {local_time(ticket.created_at, zone)}",
+    ]
+    if ticket.first_contact_at:
+        lines.append(f"Primer contacto: {local_time(ticket.first_contact_at, zone)}")
+    if ticket.closed_at:
+        lines.append(
+            f"Cerrado: {local_time(ticket.closed_at, zone)} · "
+            f"{CloseKind(ticket.close_kind or 'resuelto').label} · "
+            f"Causa: {shown(ticket.close_cause or '')}"
+        )
+    lines.append(f"Descripción: {shown(ticket.descripcion)}")
+    if attachments:
+        lines.append("Adjuntos: " + ", ".join(shown(name) for name in attachments))
+    return "\n".join(lines)
+
+
+def ticket_list(title: str, tickets: list[Ticket], for_slack: bool) -> str:
+    """A list of tickets, the first `MAX_LIST` of them, saying how many more there are."""
+    lines = [_list_line(t, for_slack) for t in tickets[:MAX_LIST]]
+    if len(tickets) > MAX_LIST:
+        lines.append(f"… y {len(tickets) - MAX_LIST} más.")
+    return f"*{title} ({len(tickets)})*\n" + ("\n".join(lines) or "_Ninguno._")
+
+
+def _list_line(ticket: Ticket, for_slack: bool) -> str:
+    who = mention(ticket.assignee) if ticket.assignee else "sin asignar"
+    return (
+        f"• *{ticket_code(ticket.number)}* · {INCIDENT_BY_KEY[ticket.tipo].label} · "
+        f"{Severity(ticket.severity).label} · {Status(ticket.status).label} · {who} · "
+        f"{safe(ticket.usuario, for_slack)}"
+    )
+
+
+def client_list(found: list[Client]) -> str:
+    lines = [f"• `{c.key}` · {c.name} · {c.status}" for c in found]
+    return f"*Clientes ({len(found)})*\n" + ("\n".join(lines) or "_Ninguno._")

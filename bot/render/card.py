@@ -1,0 +1,376 @@
+"""Block Kit for the support channel: the card, its thread's messages and the SLA reminders,
+built with `slack_sdk.models` so Slack's limits are checked when a message is rendered (`to_dict`
+validates). Pure: a ticket in, JSON-ready dicts out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    Option,
+    OverflowMenuElement,
+    PlainTextObject,
+    RichTextBlock,
+    RichTextElementParts,
+    RichTextSectionElement,
+    SectionBlock,
+    StaticSelectElement,
+)
+
+from bot.domain import controls
+from bot.domain.clocks import CLOCK_LABELS, STAGE_LABELS
+from bot.domain.terms import (
+    INCIDENT_BY_KEY,
+    CloseKind,
+    Severity,
+    Status,
+    ticket_code,
+)
+from bot.domain.text import chunks, filled_chunks, shorten, slack_escape
+from store.models import StoredFile, Ticket
+
+CARD_EVENT = "hib2b_ticket"
+THREAD_EVENT = "hib2b_delivery"
+CARD_DESCRIPTION_LIMIT = 1200
+SECTION_LIMIT = 3000
+LITERAL_PIECE = 2900  # characters of supplier text per rich-text block
+# Slack refuses a message whose blocks hold more than about 13,000 characters in all
+# (`msg_blocks_too_long`), far below 50 blocks of 3,000: a message carries at most 4 pieces.
+MAX_LITERAL_PIECES = 4
+LITERAL_LIMIT = 11_000  # what one message shows of a supplier's text (pieces are filled)
+MAX_SECTIONS = 4
+
+
+
+@dataclass(frozen=True)
+class CardTicket:
+    """What the card shows of a ticket."""
+
+    number: int
+    tipo: str
+    severity: str
+    status: str
+    usuario: str
+    correo: str
+    liga_portal: str
+    descripcion: str
+    created_at: datetime
+    attachments: tuple[str, ...] = ()
+    assignee: str | None = None
+    first_contact_at: datetime | None = None
+    closed_at: datetime | None = None
+    close_kind: str | None = None
+    close_cause: str | None = None
+    duplicate_of: int | None = None
+    fc_due_at: datetime | None = None  # while the first-contact clock runs
+    res_due_at: datetime | None = None  # while the resolution clock runs
+    res_paused: bool = False
+    client_name: str = ""
+    triage: bool = False  # the client could not be told
+    sla_runs: bool = True  # False: the client's support is not current
+    mail_bounced: bool = False
+
+
+def card_ticket(
+    ticket: Ticket, attachments: list[StoredFile], client_name: str = ""
+) -> CardTicket:
+    """What the card shows of a stored ticket (clocks only while they run)."""
+    return CardTicket(
+        number=ticket.number,
+        tipo=ticket.tipo,
+        severity=ticket.severity,
+        status=ticket.status,
+        usuario=ticket.usuario,
+        correo=ticket.correo,
+        liga_portal=ticket.liga_portal,
+        descripcion=ticket.descripcion,
+        created_at=ticket.created_at,
+        attachments=tuple(a.display_name for a in attachments),
+        assignee=ticket.assignee,
+        first_contact_at=ticket.first_contact_at,
+        closed_at=ticket.closed_at,
+        close_kind=ticket.close_kind,
+        close_cause=ticket.close_cause,
+        duplicate_of=ticket.duplicate_of,
+        fc_due_at=ticket.fc_due_at if ticket.first_contact_at is None else None,
+        res_due_at=ticket.res_due_at,
+        res_paused=ticket.res_started_at is None and ticket.res_gen > 0,
+        client_name=client_name,
+        triage=bool(ticket.triage),
+        sla_runs=bool(ticket.sla_runs),
+        mail_bounced=bool(ticket.mail_bounced),
+    )
+
+
+@dataclass(frozen=True)
+class Message:
+    text: str  # the notification and accessibility fallback
+    blocks: list[dict]
+    metadata: dict
+    plain: str = ""  # the whole message as lines of text, for the log in local mode
+    broadcast: bool = False  # a thread reply also shown in the channel
+
+
+def slack_date(moment: datetime, zone: str) -> str:
+    """`<!date^…>` so each reader sees their own local time; the fallback names our zone."""
+    local = moment.astimezone(ZoneInfo(zone))
+    fallback = local.strftime("%d/%m/%Y %H:%M") + " (hora del centro de México)"
+    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
+
+
+def _summary(ticket: CardTicket) -> str:
+    tipo = INCIDENT_BY_KEY[ticket.tipo].label
+    status = Status(ticket.status)
+    suffix = f" · {status.label}" if status is not Status.NUEVO else ""
+    return f"{ticket_code(ticket.number)} · {tipo} · {ticket.usuario}{suffix}"
+
+
+def card(ticket: CardTicket, zone: str) -> Message:
+    """The ticket's card: the facts, the description (shortened), the state and the controls."""
+    code = ticket_code(ticket.number)
+    severity = Severity(ticket.severity)
+    status = Status(ticket.status)
+    tipo = INCIDENT_BY_KEY[ticket.tipo].label
+    description, cut = shorten(ticket.descripcion, CARD_DESCRIPTION_LIMIT)
+    fields = [
+        f"*Tipo de incidente*\n{slack_escape(tipo)}",
+        f"*Severidad*\n{severity.label}",
+        f"*Recibido*\n{slack_date(ticket.created_at, zone)}",
+    ]
+    # What the supplier typed is shown as rich text: literal, so `*Estado:* Cerrado` or
+    # `<!here>` in a description neither formats nor pings, whatever its length after escaping.
+    facts = [
+        ("Proveedor", ticket.usuario),
+        ("Correo contacto", ticket.correo),
+        ("Liga portal", ticket.liga_portal or "—"),
+    ]
+    if ticket.attachments:
+        facts.append((f"Adjuntos ({len(ticket.attachments)})", ", ".join(ticket.attachments)))
+    title = f"{code} · {tipo}" + (" · CERRADO" if status is Status.CERRADO else "")
+    blocks: list[Block] = [
+        HeaderBlock(text=PlainTextObject(text=title[:150], emoji=False)),
+        SectionBlock(fields=[MarkdownTextObject(text=field) for field in fields]),
+        labelled(facts),
+        SectionBlock(text=MarkdownTextObject(text="*Descripción del incidente*")),
+        *literal(description, pieces=1),
+    ]
+    if cut:
+        blocks.append(
+            ContextBlock(elements=[MarkdownTextObject(text="_(texto completo en el hilo)_")])
+        )
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=_state_line(ticket, zone))]))
+    if status is Status.CERRADO:
+        reopen = controls.REOPEN
+        blocks.append(
+            ActionsBlock(
+                block_id=controls.block_id(ticket.number),
+                elements=[
+                    ButtonElement(text=reopen.label, action_id=reopen.key, value=str(ticket.number))
+                ],
+            )
+        )
+    else:
+        blocks.append(_controls(ticket.number, severity, status))
+    return Message(
+        text=slack_escape(_summary(ticket)),
+        blocks=[block.to_dict() for block in blocks],
+        metadata={"event_type": CARD_EVENT, "event_payload": {"ticket": ticket.number}},
+        plain=card_as_text(ticket, zone),
+    )
+
+
+def detail(ticket: CardTicket, zone: str) -> list[dict]:
+    """The card without its controls, for `/hib2b ver` (an answer only its reader sees)."""
+    return [block for block in card(ticket, zone).blocks if block["type"] != "actions"]
+
+
+def _state_line(ticket: CardTicket, zone: str) -> str:
+    status = Status(ticket.status)
+    parts = [f"*Estado:* {status.label}"]
+    if ticket.client_name:
+        parts.append(f"*Cliente:* {slack_escape(ticket.client_name)}")
+    elif ticket.triage:
+        parts.append(":mag: *Cliente desconocido:* revisar")
+    if ticket.mail_bounced:
+        parts.append(":warning: *Correo rebotado:* llamar al proveedor")
+    if not ticket.sla_runs and status is not Status.CERRADO:
+        parts.append(
+            ":no_entry: *Soporte no vigente:* sin SLA (`/hib2b cliente aceptar "
+            f"{ticket_code(ticket.number)}`)"
+        )
+    if ticket.assignee:
+        parts.append(f"*Asignado a:* <@{ticket.assignee}>")
+    if ticket.first_contact_at:
+        parts.append(f"*Primer contacto:* {slack_date(ticket.first_contact_at, zone)}")
+    if ticket.fc_due_at and status is not Status.CERRADO:
+        parts.append(f"*Primer contacto vence:* {slack_date(ticket.fc_due_at, zone)}")
+    if ticket.res_due_at and status is not Status.CERRADO:
+        parts.append(f"*Resolución vence:* {slack_date(ticket.res_due_at, zone)}")
+    elif ticket.res_paused and status is Status.ESPERANDO:
+        parts.append("*Resolución:* en pausa mientras se espera al proveedor")
+    if status is Status.CERRADO and ticket.closed_at:
+        kind = CloseKind(ticket.close_kind or CloseKind.RESUELTO)
+        closed = f"*Cerrado:* {slack_date(ticket.closed_at, zone)} ({kind.label}"
+        if kind is CloseKind.DUPLICADO and ticket.duplicate_of:
+            closed += f" de {ticket_code(ticket.duplicate_of)}"
+        parts.append(closed + ")")
+        if ticket.close_cause:
+            parts.append(f"*Causa:* {slack_escape(ticket.close_cause)}")
+    return shorten("  ·  ".join(parts), 2900)[0]
+
+
+def _controls(number: int, severity: Severity, status: Status) -> ActionsBlock:
+    value = str(number)
+    options = [Option(text=s.label, value=s.value) for s in Severity]
+    elements: list = [
+        ButtonElement(
+            text=control.label,
+            action_id=control.key,
+            value=value,
+            style="primary" if control.primary else None,
+        )
+        for control in controls.BUTTONS
+    ]
+    elements.append(
+        StaticSelectElement(
+            action_id=controls.SEVERITY_ACTION,
+            placeholder="Severidad",
+            options=options,
+            initial_option=next(o for o in options if o.value == severity.value),
+        )
+    )
+    elements.append(
+        OverflowMenuElement(
+            action_id=controls.OVERFLOW_ACTION,
+            options=[
+                Option(text=control.label, value=controls.overflow_value(control, number))
+                for control in controls.more_for(status)
+            ],
+        )
+    )
+    return ActionsBlock(block_id=controls.block_id(number), elements=elements)
+
+
+def literal(text: str, pieces: int = MAX_LITERAL_PIECES) -> list[RichTextBlock]:
+    """Supplier text as rich-text blocks: shown exactly as typed (no mrkdwn, no mentions, no
+    links), in pieces that fit, at most `pieces` of them (the caller says where the rest is)."""
+    return [
+        RichTextBlock(
+            elements=[RichTextSectionElement(elements=[RichTextElementParts.Text(text=piece)])]
+        )
+        for piece in filled_chunks(text, LITERAL_PIECE)[:pieces]
+    ]
+
+
+def labelled(facts: list[tuple[str, str]]) -> RichTextBlock:
+    """`Label: value` lines, labels in bold, values literal (they come from the supplier)."""
+    parts: list[RichTextElementParts.Text] = []
+    for index, (label, value) in enumerate(facts):
+        ending = "\n" if index < len(facts) - 1 else ""
+        parts.append(RichTextElementParts.Text(text=f"{label}: ", style={"bold": True}))
+        parts.append(RichTextElementParts.Text(text=shorten(value, 1000)[0] + ending))
+    return RichTextBlock(elements=[RichTextSectionElement(elements=parts)])
+
+
+def is_shortened_on_card(description: str) -> bool:
+    return shorten(description, CARD_DESCRIPTION_LIMIT)[1]
+
+
+def full_description(ticket: CardTicket, key: str) -> Message:
+    """The whole description, for the card's thread when the card had to shorten it."""
+    blocks: list[Block] = [
+        SectionBlock(text=MarkdownTextObject(text="*Descripción completa del incidente*")),
+        *literal(ticket.descripcion),
+    ]
+    return Message(
+        text=f"Descripción completa de {ticket_code(ticket.number)}",
+        blocks=[block.to_dict() for block in blocks],
+        metadata=thread_metadata(ticket.number, key),
+        plain=f"Descripción completa de {ticket_code(ticket.number)}:\n{ticket.descripcion}",
+    )
+
+
+def event_message(number: int, key: str, text: str, quote: str = "") -> Message:
+    """One event of the ticket, for the card's thread: `text` is ours (mrkdwn, already safe
+    for Slack), `quote` what the supplier wrote (shown literally, in pieces)."""
+    pieces = chunks(text, SECTION_LIMIT - 100)[:MAX_SECTIONS]
+    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=p)) for p in pieces]
+    blocks += literal(quote)
+    return Message(
+        text=shorten(pieces[0], 300)[0] if pieces else ticket_code(number),
+        blocks=[block.to_dict() for block in blocks],
+        metadata=thread_metadata(number, key),
+        plain="\n".join(part for part in (text, quote) if part),
+    )
+
+
+REMINDER_ICONS = {
+    "objetivo": ":hourglass_flowing_sand:",
+    "por_vencer": ":warning:",
+    "vencido": ":rotating_light:",
+}
+
+
+def reminder(
+    number: int,
+    key: str,
+    clock: str,
+    stage: str,
+    due: datetime,
+    assignee: str | None,
+    leads: tuple[str, ...],
+    zone: str,
+) -> Message:
+    """An SLA reminder: a thread reply broadcast to the channel, mentioning who must act."""
+    code = ticket_code(number)
+    who = f"<@{assignee}>" if assignee else "<!here>"
+    verb = "venció" if stage == "vencido" else "vence"
+    text = (
+        f"{REMINDER_ICONS[stage]} *{code}* · {CLOCK_LABELS[clock]} · "
+        f"*{STAGE_LABELS[stage]}* — {verb} {slack_date(due, zone)}. {who}"
+    )
+    if stage == "vencido" and leads:
+        text += " · Líderes: " + " ".join(f"<@{lead}>" for lead in leads)
+    plain_due = due.astimezone(ZoneInfo(zone)).strftime("%d/%m/%Y %H:%M")
+    return Message(
+        text=text,
+        blocks=[SectionBlock(text=MarkdownTextObject(text=text)).to_dict()],
+        metadata=thread_metadata(number, key),
+        plain=f"{code} · {CLOCK_LABELS[clock]} · {STAGE_LABELS[stage]} — {verb} {plain_due}"
+        f" · {assignee or 'sin asignar'}",
+        broadcast=True,
+    )
+
+
+def thread_metadata(number: int, key: str) -> dict:
+    """Marks a thread message with its delivery key, so a retry after a crash finds it."""
+    return {"event_type": THREAD_EVENT, "event_payload": {"ticket": number, "key": key}}
+
+
+def card_as_text(ticket: CardTicket, zone: str) -> str:
+    """The card for the log in local mode: what the channel would show, as plain lines."""
+    local = ticket.created_at.astimezone(ZoneInfo(zone)).strftime("%d/%m/%Y %H:%M")
+    state = f"Estado: {Status(ticket.status).label}"
+    if ticket.assignee:
+        state += f"   Asignado a: {ticket.assignee}"
+    lines = [
+        f"{ticket_code(ticket.number)} · {INCIDENT_BY_KEY[ticket.tipo].label}",
+        f"  Severidad: {Severity(ticket.severity).label}   {state}",
+        f"  Proveedor: {ticket.usuario}   Correo: {ticket.correo}",
+        f"  Liga portal: {ticket.liga_portal or '—'}   Recibido: {local}",
+        "  Descripción: "
+        + shorten(ticket.descripcion, CARD_DESCRIPTION_LIMIT)[0].replace("\n", "\n    "),
+    ]
+    if ticket.attachments:
+        lines.append("  Adjuntos: " + ", ".join(ticket.attachments))
+    return "\n".join(lines)
+
+

@@ -1,0 +1,273 @@
+"""Emails to the supplier, rendered from templates. Pure (the senders are in
+`bot.delivery.smtp`).
+
+Messages are rendered once, when the ticket's transaction queues them, and stored whole: a
+resend after a crash is byte for byte the same email, Message-ID included, so mail clients
+show it once.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP as _SMTP_POLICY
+from email.utils import format_datetime, parseaddr
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from bot.domain.attachments import Accepted
+from bot.domain.terms import INCIDENT_BY_KEY, ticket_code
+from bot.domain.text import header_safe
+
+_templates = Environment(
+    loader=PackageLoader("bot", "templates/mail"),
+    autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
+
+
+@dataclass(frozen=True)
+class OutgoingMail:
+    message_id: str
+    recipient: str
+    data: str  # the whole message, CRLF line ends
+
+
+@dataclass(frozen=True)
+class MailContext:
+    """What every email of a ticket needs to know besides the ticket."""
+
+    mail_from: str
+    reply_to: str
+    support_address: str
+    timezone: str
+    privacy_url: str = ""  # absolute: the “Aviso de privacidad” link at the foot of every email
+
+
+@dataclass(frozen=True)
+class TicketFacts:
+    number: int
+    created_at: datetime
+    tipo: str
+    usuario: str
+    correo: str
+    liga_portal: str
+    descripcion: str
+    attachments: tuple[str, ...]
+
+
+def _domain(address: str) -> str:
+    return parseaddr(address)[1].rpartition("@")[2] or "localhost"
+
+
+def new_message_id(number: int, purpose: str, mail_from: str) -> str:
+    # Short enough that the header is never folded (some clients mishandle folded ids).
+    return f"<{ticket_code(number).lower()}.{purpose}.{secrets.token_hex(8)}@{_domain(mail_from)}>"
+
+
+def local_time(moment: datetime, zone: str) -> str:
+    return (
+        moment.astimezone(ZoneInfo(zone)).strftime("%d/%m/%Y %H:%M")
+        + " (hora del centro de México)"
+    )
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """Who an email of a ticket goes to, and the thread it belongs to."""
+
+    number: int
+    usuario: str
+    correo: str
+    thread: str | None = None  # Message-ID of the ticket's first email
+
+
+_DAYS = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
+_MONTHS = (
+    "enero",
+    "febrero",
+    "marzo",
+    "abril",
+    "mayo",
+    "junio",
+    "julio",
+    "agosto",
+    "septiembre",
+    "octubre",
+    "noviembre",
+    "diciembre",
+)
+
+
+def spanish_datetime(moment: datetime, zone: str) -> str:
+    """“el lunes 23 de noviembre de 2026 a las 12:00 (hora del centro de México)”."""
+    local = moment.astimezone(ZoneInfo(zone))
+    return (
+        f"el {_DAYS[local.weekday()]} {local.day} de {_MONTHS[local.month - 1]} de "
+        f"{local.year} a las {local:%H:%M} (hora del centro de México)"
+    )
+
+
+def confirmation(
+    ticket: TicketFacts,
+    ctx: MailContext,
+    message_id: str,
+    contact_by: datetime | None = None,
+    after_hours: bool = False,
+    suspended: bool = False,
+) -> OutgoingMail:
+    """Step 8 of the manual: the ticket number, a summary of the report, the support address,
+    and by when a specialist will be in touch."""
+    tipo = INCIDENT_BY_KEY[ticket.tipo].label
+    return _render(
+        "confirmacion",
+        Envelope(ticket.number, ticket.usuario, ticket.correo),
+        ctx,
+        f"Ticket generado: {tipo}",
+        message_id,
+        ticket.created_at,
+        received=local_time(ticket.created_at, ctx.timezone),
+        tipo=tipo,
+        liga_portal=ticket.liga_portal,
+        descripcion=ticket.descripcion,
+        adjuntos=ticket.attachments,
+        contact_by=spanish_datetime(contact_by, ctx.timezone) if contact_by else "",
+        after_hours=after_hours,
+        suspended=suspended,
+    )
+
+
+def assigned(
+    to: Envelope, ctx: MailContext, message_id: str, at: datetime, technician: str
+) -> OutgoingMail:
+    """The manual's “notificación subsecuente”: a technician has the case."""
+    return _render(
+        "asignado", to, ctx, "Técnico asignado a su ticket", message_id, at, technician=technician
+    )
+
+
+def technician_reply(
+    to: Envelope,
+    ctx: MailContext,
+    message_id: str,
+    at: datetime,
+    text: str,
+    technician: str,
+    attachments: tuple[Accepted, ...] = (),
+) -> OutgoingMail:
+    # Written by a person: no Auto-Submitted, so the supplier's auto-replies still answer.
+    return _render(
+        "respuesta",
+        to,
+        ctx,
+        "Respuesta de Soporte HIB2B",
+        message_id,
+        at,
+        auto=False,
+        attachments=attachments,
+        text=text,
+        technician=technician,
+    )
+
+
+def reopened(
+    to: Envelope, ctx: MailContext, message_id: str, at: datetime, reason: str
+) -> OutgoingMail:
+    return _render("reabierto", to, ctx, "Su ticket fue reabierto", message_id, at, reason=reason)
+
+
+def closed(
+    to: Envelope,
+    ctx: MailContext,
+    message_id: str,
+    at: datetime,
+    *,
+    tipo: str,
+    summary: str,
+    cause: str,
+    timeline: list[tuple[str, str]],
+) -> OutgoingMail:
+    """Step 10: the closing summary, from the ticket's creation to its resolution."""
+    return _render(
+        "cerrado",
+        to,
+        ctx,
+        "Resumen de cierre de su ticket",
+        message_id,
+        at,
+        tipo=tipo,
+        summary=summary,
+        cause=cause,
+        timeline=timeline,
+    )
+
+
+def _render(
+    template: str,
+    to: Envelope,
+    ctx: MailContext,
+    subject: str,
+    message_id: str,
+    at: datetime,
+    *,
+    auto: bool = True,
+    attachments: tuple[Accepted, ...] = (),
+    **values: object,
+) -> OutgoingMail:
+    code = ticket_code(to.number)
+    values.update(
+        code=code,
+        usuario=to.usuario,
+        support_address=ctx.support_address,
+        privacy_url=ctx.privacy_url,
+    )
+    message = EmailMessage()
+    message["Subject"] = header_safe(f"[{code}] {subject}")
+    message["From"] = ctx.mail_from
+    message["To"] = recipient(to.usuario, to.correo)
+    message["Reply-To"] = ctx.reply_to
+    message["Date"] = format_datetime(at.astimezone(ZoneInfo(ctx.timezone)))
+    message["Message-ID"] = message_id
+    if to.thread and to.thread != message_id:
+        message["In-Reply-To"] = to.thread
+        message["References"] = to.thread
+    if auto:
+        message["Auto-Submitted"] = "auto-generated"
+    message["X-HiB2B-Ticket"] = code
+    message.set_content(_templates.get_template(f"{template}.txt").render(values), charset="utf-8")
+    message.add_alternative(
+        _templates.get_template(f"{template}.html").render(values), subtype="html", charset="utf-8"
+    )
+    for file in attachments:
+        maintype, _, subtype = file.content_type.partition("/")
+        if maintype == "text":
+            # Bytes lose their charset as an attachment; keep the file as it was.
+            maintype, subtype = "application", "octet-stream"
+        message.add_attachment(
+            file.data,
+            maintype=maintype,
+            subtype=subtype or "octet-stream",
+            filename=header_safe(file.name) or "archivo",
+        )
+    return OutgoingMail(message_id, to.correo, message.as_string(policy=_SMTP_POLICY))
+
+
+_ADDRESS_SPECIALS = re.compile(r'[()<>\[\]:;@\\,."]+')
+
+
+def recipient(name: str, address: str) -> Address:
+    """The one `To` of a supplier's email. The name keeps only what cannot be quoted: Python
+    folds a long quoted name and drops its quotes, and `Razón, S.A. <x@evil>` would become a
+    second recipient. Without specials a name is plain words (or encoded words when accented),
+    which folding never splits into addresses."""
+    words = _ADDRESS_SPECIALS.sub(" ", header_safe(name)).split()
+    display = " ".join(words)[:64].strip()
+    return Address(display_name=display, addr_spec=address)

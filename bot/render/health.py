@@ -1,0 +1,34 @@
+"""`hib2b estado`: the running service's health (`bot.delivery.health.details`) as lines for
+an operator's terminal. Pure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def plain(body: dict[str, Any]) -> str:
+    """`details` as lines for an operator's terminal."""
+    lines = [f"estado: {body['status']} (modo {body['mode']}; base de datos: {body['database']})"]
+    if body.get("database_error"):
+        lines.append(f"  base de datos: {body['database_error']}")
+    for name, w in sorted(body["workers"].items()):
+        age = "nunca" if w["last_ok_age_s"] is None else f"hace {w['last_ok_age_s']:.0f}s"
+        line = f"  {name:<14} {w['state']:<11} reinicios={w['restarts']:<3} último éxito {age}"
+        if w.get("stale"):
+            line += " (atrasado)"
+        lines.append(line)
+        if w.get("last_error"):
+            lines.append(f"      último error: {w['last_error']}")
+    d = body["deliveries"]
+    lines.append(
+        f"  entregas: {d.get('pending', 0)} pendientes, {d.get('sending', 0)} enviándose, "
+        f"{d.get('failed', 0)} fallidas; la más antigua espera desde hace {d['oldest_age_s']:.0f}s"
+    )
+    for failed in body.get("failed_deliveries", []):
+        lines.append(f"      {failed['id']:>6} {failed['key']}: {failed['error']}")
+    if "mailbox" in body:
+        mailbox = body["mailbox"]
+        lines.append(f"  buzón: {'conectado' if mailbox['connected'] else 'desconectado'}")
+        if mailbox.get("last_error"):
+            lines.append(f"      último error: {mailbox['last_error']}")
+    return "\n".join(lines)

@@ -1,0 +1,289 @@
+"""The running desk's parts, built from `Settings`: database, delivery queue, Slack client,
+mail sender, signer. Started and stopped by the web application's `cleanup_ctx`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import secrets
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.cases.parts import Parts
+from bot.cases.plans import Policies
+from bot.config import Settings
+from bot.delivery import health, janitor
+from bot.delivery import watcher as watch
+from bot.delivery.queue import LANES, Outbox
+from bot.delivery.senders import Deliveries
+from bot.delivery.slack import Channel, LogChannel, SlackChannel
+from bot.delivery.smtp import FileSender, MailSender, SmtpSender
+from bot.delivery.supervisor import Supervisor, Worker
+from bot.desk import Desk
+from bot.domain.tokens import Signer
+from handlers.mail.reader import MailboxReader, MailboxStatus
+from handlers.server import create_web_app
+from store import files
+from store import outbox as queue
+from store.db import STORAGE_ERRNOS, Database, StorageUnavailable
+
+log = logging.getLogger("hib2b")
+HEARTBEAT_S = 5.0
+# At a stop, a lane may finish the delivery in hand for FINISH_S; then every worker is cancelled
+# and waited for STOP_WAIT_S. Both fit in the 5 s the contract allows beyond the HTTP grace.
+FINISH_S = 1.5
+STOP_WAIT_S = 1.5
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def load_secret(settings: Settings) -> bytes:
+    """HIB2B_SECRET_KEY, or one generated once and kept in the data folder (0600)."""
+    if settings.secret_key:
+        return settings.secret_key.encode()
+    path = settings.data_dir / "secret.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+    return path.read_text().strip().encode()
+
+
+def slack_client(settings: Settings, retries: bool = True) -> AsyncWebClient:
+    client = AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
+    if not retries:
+        # The delivery queue retries, after looking for what an earlier try may have posted;
+        # the SDK's blind retry of a dropped connection could post a card twice.
+        client.retry_handlers = []
+    return client
+
+
+def mail_sender(settings: Settings) -> MailSender:
+    if not settings.smtp_host:
+        return FileSender(settings.mail_dir)
+    return SmtpSender(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        tls=settings.smtp_tls,
+        username=settings.smtp_username,
+        password=settings.smtp_password,
+        sender=settings.mail_from,
+        timeout=settings.smtp_timeout.total_seconds(),
+    )
+
+
+class Runtime:
+    """The running desk: database, delivery queue, Slack channel, workers. `db` exists once
+    `start` ran. `desk` is the facade handed to every edge."""
+
+    def __init__(self, settings: Settings, now: Callable[[], datetime] = utc_now) -> None:
+        self.settings = settings
+        self.now = now
+        self.parts = Parts(settings, now)
+        self.signer = Signer(load_secret(settings))
+        self.channel: Channel = (
+            SlackChannel(slack_client(settings, retries=False), settings.channel or "")
+            if settings.mode != "local"
+            else LogChannel()
+        )
+        self._db: Database | None = None
+        self._outbox: Outbox | None = None
+        self.supervisor = Supervisor(restart_base_s=settings.restart_base.total_seconds())
+        self.files = FilesHealth(settings.data_dir / "uploads")
+        self.mailbox: MailboxStatus | None = None  # set when the support mailbox is read
+        self.desk = Desk(
+            self.parts, self.signer, self.snapshot, self.channel.download, self.files.failed
+        )
+
+    @property
+    def policies(self) -> Policies:
+        return self.parts.policies
+
+    @property
+    def db(self) -> Database:
+        if self._db is None:
+            raise RuntimeError("the runtime has not started")
+        return self._db
+
+    @property
+    def outbox(self) -> Outbox:
+        if self._outbox is None:
+            raise RuntimeError("the runtime has not started")
+        return self._outbox
+
+    def wake_outbox(self) -> None:
+        """New deliveries were queued: send them now rather than at the next poll."""
+        if self._outbox is not None:
+            self._outbox.wake()
+
+    async def open_db(self) -> Database:
+        self._db = await Database.open(
+            Path(self.settings.db_path), self.settings.db_busy_timeout.total_seconds()
+        )
+        self.parts.attach(self._db, self.wake_outbox)
+        return self._db
+
+    async def start(self, deliver: bool = True) -> None:
+        db = await self.open_db()
+        deliveries = Deliveries(
+            db,
+            self.channel,
+            self.settings.channel or "local",
+            mail_sender(self.settings),
+            self.settings.timezone,
+            self.settings.data_dir,
+            self.settings.leads,
+        )
+        self._outbox = Outbox(
+            db,
+            deliveries.handlers(),
+            self.now,
+            retry_base=self.settings.retry_base,
+            retry_max=self.settings.retry_max,
+        )
+        if deliver:
+            self._start_workers(db, self._outbox)
+
+    def _start_workers(self, db: Database, outbox: Outbox) -> None:
+        interval = self.settings.watch_interval.total_seconds()
+        start = self.supervisor.start
+        for lane in LANES:
+            start(
+                f"outbox-{lane}",
+                lambda worker, lane=lane: outbox.run_lane(lane, worker),
+                graceful=True,
+            )
+        start(
+            "sla-watcher",
+            lambda worker: watch.run(db, self.now, interval, self.wake_outbox, worker),
+            stale_after_s=3 * interval,
+        )
+        start("janitor", lambda worker: janitor.run(db, self.settings.data_dir, self.now, worker))
+        every = min(HEARTBEAT_S, interval)
+        start("storage", lambda worker: heartbeat(db, self.files, self.now, every, worker))
+
+    async def snapshot(self, details: bool = False) -> health.Snapshot:
+        """What `/healthz`, `/readyz` and `hib2b estado` report."""
+        db = self.db
+        counts = await queue.counts(db)
+        oldest = await queue.oldest_waiting(db)
+        failed: tuple[dict[str, Any], ...] = ()
+        if details:
+            failed = tuple(
+                {"id": d.id, "key": d.key, "error": d.last_error, "attempts": d.attempts}
+                for d in (await queue.deliveries(db, "failed"))[:50]
+            )
+        return health.Snapshot(
+            mode=self.settings.mode,
+            workers=tuple(self.supervisor.views()),
+            deliveries=counts,
+            oldest_waiting_s=round((self.now() - oldest).total_seconds(), 1) if oldest else 0.0,
+            storage_error=db.write_failure or self.files.failure,
+            mailbox_connected=self.mailbox.connected if self.mailbox is not None else None,
+            mailbox_error=self.mailbox.last_error if self.mailbox is not None else "",
+            failed_deliveries=failed,
+        )
+
+    async def stop(self) -> None:
+        """Always ends: workers are cancelled and waited for a bounded time, then the channel's
+        connections and the database are closed. What was not delivered stays queued."""
+        if self._outbox is not None:
+            self._outbox.stop()
+        await self.supervisor.stop(STOP_WAIT_S, finish_s=FINISH_S)
+        await self.channel.close()
+        if self._db is not None:
+            await self._db.close()
+
+
+class FilesHealth:
+    """Whether attachments can be written: a full disk may hold the files but not the database
+    (or the other way round), so each has its own verdict, each cleared by its own success."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.failure: str | None = None
+
+    def failed(self, error: OSError) -> None:
+        self.failure = f"{error.strerror or error} ({Path(error.filename or '').name or 'archivo'})"
+
+    async def probe(self) -> None:
+        """Write, sync and delete a small file where attachments go: ENOSPC shows here."""
+        try:
+            await asyncio.to_thread(files.probe, self.folder)
+        except OSError as error:
+            if error.errno not in STORAGE_ERRNOS:
+                raise
+            self.failed(error)
+        else:
+            self.failure = None
+
+
+async def heartbeat(
+    db: Database, disk: FilesHealth, now: Callable[[], datetime], every_s: float, worker: Worker
+) -> None:
+    """The storage's worker: proves every few seconds that the database and the attachments'
+    folder can be written, so `/healthz` turns `failing` on a full disk and back to `ok` once
+    there is room again."""
+    while True:
+        was_writable = db.writable and disk.failure is None
+        # A failure is recorded on the database itself (db.write_failure): /healthz says so.
+        with contextlib.suppress(StorageUnavailable):
+            await db.heartbeat(now())
+        await disk.probe()
+        writable = db.writable and disk.failure is None
+        if was_writable and not writable:
+            log.error("storage cannot be written: %s", db.write_failure or disk.failure)
+        elif writable and not was_writable:
+            log.warning("storage can be written again")
+        if writable:
+            worker.ok()
+        await asyncio.sleep(every_s)
+
+
+RUNTIME = web.AppKey("runtime", Runtime)
+
+
+def create_app(settings: Settings, now: Callable[[], datetime] = utc_now) -> web.Application:
+    """The web application with the runtime started and stopped around it."""
+    runtime = Runtime(settings, now)
+    app = create_web_app(runtime.desk)
+    app[RUNTIME] = runtime
+    # First in, last out: the runtime is up before Slack's socket connects and the mailbox is
+    # read, and stops after them.
+    contexts = [_runtime_ctx, *([_mailbox_ctx] if settings.imap_host else [])]
+    app.cleanup_ctx[0:0] = contexts
+    return app
+
+
+async def _runtime_ctx(app: web.Application) -> AsyncIterator[None]:
+    runtime = app[RUNTIME]
+    await runtime.start()
+    log.info(
+        "desk started in %s mode; database %s", runtime.settings.mode, runtime.settings.db_path
+    )
+    yield
+    await runtime.stop()
+
+
+async def _mailbox_ctx(app: web.Application) -> AsyncIterator[None]:
+    runtime = app[RUNTIME]
+    desk = runtime.desk
+    reader = MailboxReader(runtime.settings, desk.receive_mail, desk.mail_failed)
+    runtime.mailbox = reader.status
+    # Stopped with the other workers (the runtime's context ends after this one).
+    runtime.supervisor.start(
+        "mailbox",
+        reader.run,
+        stale_after_s=3 * runtime.settings.imap_poll.total_seconds() + 60,
+    )
+    yield

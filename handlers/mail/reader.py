@@ -1,0 +1,185 @@
+"""Reading the support mailbox over IMAP: IDLE where the server offers it, polling otherwise.
+
+A message is flagged on the server (`$Hib2bDone`, and `\\Seen`) only after its processing is
+committed; a crash in between means it is read again and recognised by its Message-ID, so
+nothing is lost and nothing is applied twice. Connection problems reconnect with backoff."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import ssl
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import aioimaplib
+from aioimaplib.aioimaplib import Command
+
+from bot.config import Settings
+from bot.delivery.supervisor import Worker
+from bot.desk import StorageUnavailable
+
+log = logging.getLogger("hib2b.imap")
+DONE_FLAG = "$Hib2bDone"
+FAILED_FLAG = "$Hib2bError"  # processing raised: left for a person, not retried in a loop
+_SIZE = re.compile(r"RFC822\.SIZE (\d+)", re.IGNORECASE)
+CONNECTION_ERRORS = (OSError, TimeoutError, aioimaplib.AioImapException, ssl.SSLError)
+
+Handler = Callable[[bytes, str], Awaitable[str]]
+FailureHandler = Callable[[bytes, str, Exception], Awaitable[None]]
+
+
+class MailboxError(Exception):
+    """The server refused a command (login, select): retried after a pause, and shown."""
+
+
+@dataclass
+class MailboxStatus:
+    connected: bool = False
+    last_error: str = ""
+    processed: int = 0
+    failed: int = 0
+
+
+class MailboxReader:
+    def __init__(self, settings: Settings, handle: Handler, failed: FailureHandler) -> None:
+        self._settings = settings
+        self._handle = handle
+        self._failed = failed
+        # The biggest message worth reading: every attachment at its limit, base64-encoded.
+        self._max_bytes = settings.max_total_bytes * 2 + 5 * 1024 * 1024
+        self.status = MailboxStatus()
+
+    def _tls(self) -> ssl.SSLContext:
+        return ssl.create_default_context(cafile=self._settings.imap_ca_file)
+
+    def _client(self) -> aioimaplib.IMAP4:
+        s = self._settings
+        if s.imap_tls == "ssl":
+            return aioimaplib.IMAP4_SSL(
+                s.imap_host or "", s.imap_port, ssl_context=self._tls(), timeout=30
+            )
+        return aioimaplib.IMAP4(s.imap_host or "", s.imap_port, timeout=30)
+
+    async def _starttls(self, client: aioimaplib.IMAP4) -> None:
+        """Upgrade the connection before logging in; fail closed when the server cannot."""
+        protocol = client.protocol
+        if "STARTTLS" not in protocol.capabilities:
+            raise MailboxError("the server does not offer STARTTLS (IMAP_TLS=starttls)")
+        command = Command("STARTTLS", protocol.new_tag(), loop=protocol.loop)
+        _ok(await protocol.execute(command), "starttls")
+        protocol.transport = await asyncio.get_running_loop().start_tls(
+            protocol.transport, protocol, self._tls(), server_hostname=self._settings.imap_host
+        )
+        await protocol.capability()  # what the server offers may change once encrypted
+
+    async def run(self, worker: Worker) -> None:
+        """The mailbox's worker: reads until the service stops, reconnecting with backoff."""
+        delay = 1.0
+        while True:
+            try:
+                await self._session(worker)
+            except (*CONNECTION_ERRORS, MailboxError) as error:
+                self.status.connected = False
+                self.status.last_error = f"{type(error).__name__}: {error}"
+                log.warning("mailbox: %s; reconnecting in %.0fs", self.status.last_error, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 60.0)
+                continue
+            delay = 1.0
+
+    async def _session(self, worker: Worker) -> None:
+        client = self._client()
+        try:
+            await client.wait_hello_from_server()
+            if self._settings.imap_tls == "starttls":
+                await self._starttls(client)
+            _ok(
+                await client.login(
+                    self._settings.imap_username or "", self._settings.imap_password or ""
+                ),
+                "login",
+            )
+            _ok(await client.select(self._settings.imap_folder), "select")
+            self.status.connected, self.status.last_error = True, ""
+            idle = "IDLE" in client.protocol.capabilities
+            while True:
+                await self.process_unread(client)
+                worker.ok()
+                if idle:
+                    await self._idle(client)
+                else:
+                    await asyncio.sleep(self._settings.imap_poll.total_seconds())
+        finally:
+            if client.protocol.transport is not None:
+                client.protocol.transport.close()
+
+    async def _idle(self, client: aioimaplib.IMAP4) -> None:
+        # Woken by the server when mail arrives; also at least every poll interval.
+        waiting = await client.idle_start(timeout=self._settings.imap_poll.total_seconds())
+        with contextlib.suppress(TimeoutError):
+            await client.wait_server_push(timeout=self._settings.imap_poll.total_seconds())
+        client.idle_done()
+        async with asyncio.timeout(30):
+            await waiting
+
+    async def process_unread(self, client: aioimaplib.IMAP4) -> int:
+        """Process every message not yet flagged done; returns how many."""
+        found = await client.uid_search("UNKEYWORD", DONE_FLAG, "UNKEYWORD", FAILED_FLAG)
+        _ok(found, "search")
+        uids = [uid for line in found.lines[:-1] for uid in line.decode().split() if uid.isdigit()]
+        for uid in uids:
+            size = await self._size(client, uid)
+            if size > self._max_bytes:
+                # Read whole, it would only be refused: left for a person, with the reason.
+                error = ValueError(f"message of {size} bytes is over {self._max_bytes}")
+                await self._failed(b"", uid, error)
+                self.status.failed += 1
+                _ok(await client.uid("store", uid, "+FLAGS", f"({FAILED_FLAG})"), "store")
+                continue
+            fetched = await client.uid("fetch", uid, "(BODY.PEEK[])")
+            _ok(fetched, "fetch")
+            raw = next((bytes(line) for line in fetched.lines if isinstance(line, bytearray)), None)
+            if raw is None:
+                continue
+            try:
+                outcome = await self._handle(raw, uid)
+            except (aioimaplib.AioImapException, OSError, StorageUnavailable):
+                # The connection or the database, not the message: it stays unflagged and is
+                # read again once the supervisor has restarted the reader.
+                raise
+            except Exception as error:
+                # A message this code cannot process must not stop the mailbox: it is recorded
+                # with its reason, flagged on the server (so it is not retried in a loop) and
+                # counted in /healthz, then the next one is read.
+                log.exception("mailbox message %s could not be processed", uid)
+                await self._failed(raw, uid, error)
+                self.status.failed += 1
+                self.status.last_error = f"message {uid}: {type(error).__name__}: {error}"
+                _ok(await client.uid("store", uid, "+FLAGS", f"({FAILED_FLAG})"), "store")
+                continue
+            # Only now, with the change committed, is the message marked on the server.
+            _ok(await client.uid("store", uid, "+FLAGS", f"(\\Seen {DONE_FLAG})"), "store")
+            self.status.processed += 1
+            log.info("mailbox message %s: %s", uid, outcome)
+        return len(uids)
+
+    async def _size(self, client: aioimaplib.IMAP4, uid: str) -> int:
+        fetched = await client.uid("fetch", uid, "(RFC822.SIZE)")
+        _ok(fetched, "fetch")
+        for line in fetched.lines:
+            text = (
+                bytes(line).decode(errors="replace") if isinstance(line, bytes | bytearray) else ""
+            )
+            found = _SIZE.search(text)
+            if found:
+                return int(found.group(1))
+        return 0
+
+
+def _ok(response: aioimaplib.Response, what: str) -> None:
+    if response.result != "OK":
+        lines = b" ".join(line for line in response.lines if isinstance(line, bytes))
+        raise MailboxError(f"{what}: {response.result} {lines.decode(errors='replace')}")
