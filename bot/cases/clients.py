@@ -18,7 +18,6 @@ from bot.domain.text import normal_host
 from store import clients as store
 from store import tickets as ticket_store
 from store.db import Database
-from store.models import Client
 
 RESERVED = frozenset({"gracias", "privacidad", "api", "static", "soporte"})
 _KEY = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?")
@@ -136,15 +135,6 @@ async def set_plan(
     return (
         f"Plan de `{client.key}`: {shown}. Aplica a los relojes que empiecen o se muevan "
         "desde ahora."
-    )
-
-
-def describe(client: Client) -> str:
-    plan = ", ".join(f"{k}={v}" for k, v in (client.plan or {}).items()) or "predeterminado"
-    return (
-        f"*{client.name}* (`{client.key}`) · soporte {client.status} desde "
-        f"{client.status_at:%d/%m/%Y} ({client.status_by}) · hosts: "
-        f"{', '.join(client.hosts) or '—'} · plan: {plan}"
     )
 
 

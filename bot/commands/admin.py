@@ -42,7 +42,7 @@ async def client_show(parts: Parts, asked: Asked, request: r.ClientShow) -> Repl
     client = await client_store.get_client(parts.db, request.key)
     if client is None:
         raise Refused(f"No existe el cliente `{request.key}`.")
-    return Reply(clients.describe(client))
+    return Reply(answers.client_card(client))
 
 
 async def client_add(parts: Parts, asked: Asked, request: r.ClientAdd) -> Reply:

@@ -72,3 +72,13 @@ def _list_line(ticket: Ticket, for_slack: bool) -> str:
 def client_list(found: list[Client]) -> str:
     lines = [f"• `{c.key}` · {c.name} · {c.status}" for c in found]
     return f"*Clientes ({len(found)})*\n" + ("\n".join(lines) or "_Ninguno._")
+
+
+def client_card(client: Client) -> str:
+    """`cliente ver`: the client, its support, hosts and plan."""
+    plan = ", ".join(f"{k}={v}" for k, v in (client.plan or {}).items()) or "predeterminado"
+    return (
+        f"*{client.name}* (`{client.key}`) · soporte {client.status} desde "
+        f"{client.status_at:%d/%m/%Y} ({client.status_by}) · hosts: "
+        f"{', '.join(client.hosts) or '—'} · plan: {plan}"
+    )
