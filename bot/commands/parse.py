@@ -11,7 +11,7 @@ import unicodedata
 from collections.abc import Callable
 
 from bot.domain import requests as r
-from bot.domain.change import Refused
+from bot.domain.change import DUPLICATE, Refused
 from bot.domain.requests import Form, Listing
 from bot.domain.terms import (
     CAUSES,
@@ -125,8 +125,11 @@ def _sla(line: Line) -> r.Request:
     words = [normalize(word) for word in line.args]
     publish = bool(words) and words[0] in ("publicar", "publish")
     words = words[1:] if publish else words
-    if words and not publish and parse_ticket_code(words[0]) is not None:
-        return r.SlaStatus(number=parse_ticket_code(words[0]))
+    number = parse_ticket_code(words[0]) if words else None
+    if number is not None and publish:
+        raise Refused("Se publica el estado de la mesa o de un cliente; un ticket: `sla HD-N`.")
+    if number is not None:
+        return r.SlaStatus(number=number)
     return r.SlaStatus(client=words[0] if words else None, publish=publish)
 
 
@@ -162,11 +165,13 @@ def _cerrar(line: Line) -> r.Request:
         return r.Close(number, CloseKind.SPAM, "otra", "Spam", cause_text="Spam")
     if first == CloseKind.DUPLICADO:
         original = parse_ticket_code(line.args[2]) if len(line.args) > 2 else None
+        if original is None:
+            raise Refused("Indique el ticket original: `cerrar HD-N duplicado HD-M`.", DUPLICATE)
         return r.Close(
             number,
             CloseKind.DUPLICADO,
             "otra",
-            f"Duplicado de {ticket_code(original or 0)}",
+            f"Duplicado de {ticket_code(original)}",
             cause_text="Duplicado",
             duplicate_of=original,
         )

@@ -63,6 +63,13 @@ def _aware(moment: datetime, name: str) -> datetime:
     return moment.astimezone(UTC)
 
 
+def _spanish(country: str) -> str | None:
+    """Holiday names in Spanish where the country's calendar has them (the SLA explanation
+    shows them to technicians), whatever the server's locale."""
+    supported = holidays_lib.list_localized_countries().get(country, [])
+    return next((code for code in ("es", "es_MX", "es_ES") if code in supported), None)
+
+
 class BusinessCalendar:
     def __init__(
         self,
@@ -77,7 +84,9 @@ class BusinessCalendar:
         self.intervals = parse_hours(hours)
         self._country = None if holidays.lower() == "none" else holidays.upper()
         self._holidays = (
-            holidays_lib.country_holidays(self._country, categories=("public",))
+            holidays_lib.country_holidays(
+                self._country, categories=("public",), language=_spanish(self._country)
+            )
             if self._country
             else None
         )

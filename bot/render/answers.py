@@ -70,7 +70,7 @@ def _list_line(ticket: Ticket, for_slack: bool) -> str:
 
 
 def client_list(found: list[Client]) -> str:
-    lines = [f"• `{c.key}` · {c.name} · {c.status}" for c in found]
+    lines = [f"• `{c.key}` · {slack_escape(c.name)} · {c.status}" for c in found]
     return f"*Clientes ({len(found)})*\n" + ("\n".join(lines) or "_Ninguno._")
 
 

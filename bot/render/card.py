@@ -26,6 +26,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.domain import controls
+from bot.domain.change import mention
 from bot.domain.clocks import CLOCK_LABELS, STAGE_LABELS
 from bot.domain.terms import (
     INCIDENT_BY_KEY,
@@ -207,7 +208,7 @@ def _state_line(ticket: CardTicket, zone: str) -> str:
             f"{ticket_code(ticket.number)}`)"
         )
     if ticket.assignee:
-        parts.append(f"*Asignado a:* <@{ticket.assignee}>")
+        parts.append(f"*Asignado a:* {mention(ticket.assignee)}")
     if ticket.first_contact_at:
         parts.append(f"*Primer contacto:* {slack_date(ticket.first_contact_at, zone)}")
     if ticket.fc_due_at and status is not Status.CERRADO:
@@ -331,7 +332,7 @@ def reminder(
 ) -> Message:
     """An SLA reminder: a thread reply broadcast to the channel, mentioning who must act."""
     code = ticket_code(number)
-    who = f"<@{assignee}>" if assignee else "<!here>"
+    who = mention(assignee) if assignee else "<!here>"
     verb = "venció" if stage == "vencido" else "vence"
     text = (
         f"{REMINDER_ICONS[stage]} *{code}* · {CLOCK_LABELS[clock]} · "
