@@ -82,6 +82,7 @@ class Settings:
     imap_folder: str = "INBOX"
     imap_poll: timedelta = timedelta(seconds=30)
     reopen_window: timedelta = timedelta(days=7)
+    keep_sent: timedelta | None = timedelta(days=30)  # None: delivered messages are kept
     retry_base: timedelta = timedelta(seconds=2)
     retry_max: timedelta = timedelta(minutes=5)
     log_level: str = "INFO"
@@ -294,6 +295,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         imap_folder=get("IMAP_FOLDER", "INBOX"),
         imap_poll=parse_duration(get("IMAP_POLL", "30s"), "IMAP_POLL"),
         reopen_window=parse_duration(get("HIB2B_REOPEN_WINDOW", "7d"), "HIB2B_REOPEN_WINDOW"),
+        keep_sent=_keep_sent(get("HIB2B_KEEP_SENT", "30d")),
         slack_bot_token=token,
         slack_signing_secret=secret,
         slack_app_token=app_token,
@@ -347,6 +349,12 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         db_busy_timeout=_positive(get("HIB2B_DB_BUSY_TIMEOUT", "10s"), "HIB2B_DB_BUSY_TIMEOUT"),
         restart_base=_positive(get("HIB2B_RESTART_BASE", "1s"), "HIB2B_RESTART_BASE"),
     )
+
+
+def _keep_sent(text: str) -> timedelta | None:
+    if text.strip().lower() in ("siempre", "always", "forever"):
+        return None
+    return _positive(text, "HIB2B_KEEP_SENT")
 
 
 def _positive(text: str, name: str) -> timedelta:

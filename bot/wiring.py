@@ -168,7 +168,12 @@ class Runtime:
             lambda worker: watch.run(db, self.now, interval, self.wake_outbox, worker),
             stale_after_s=3 * interval,
         )
-        start("janitor", lambda worker: janitor.run(db, self.settings.data_dir, self.now, worker))
+        start(
+            "janitor",
+            lambda worker: janitor.run(
+                db, self.settings.data_dir, self.settings.keep_sent, self.now, worker
+            ),
+        )
         every = min(HEARTBEAT_S, interval)
         start("storage", lambda worker: heartbeat(db, self.files, self.now, every, worker))
 

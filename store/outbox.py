@@ -169,3 +169,15 @@ async def oldest_waiting(db: Database) -> datetime | None:
         " WHERE lane IN ('slack', 'email') AND status IN ('pending', 'sending')"
     )
     return datetime.fromisoformat(row[0]) if row and row[0] else None
+
+
+async def prune_delivered(db: Database, before: datetime, limit: int) -> int:
+    """Delete up to `limit` messages delivered before `before` (not cards); returns how many.
+    Their keys are never asked for again (each names one event), so nothing can be resent."""
+    async with db.transaction() as conn:
+        cursor = await conn.execute(
+            "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE status = 'done'"
+            " AND kind != 'card' AND done_at < ? ORDER BY done_at LIMIT ?)",
+            (to_db(before), limit),
+        )
+    return cursor.rowcount

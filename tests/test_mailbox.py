@@ -310,3 +310,34 @@ async def test_a_failure_is_recorded_with_its_reason(desk: Desk) -> None:
     assert tuple(row) == ("<roto.1@example.com>", "7", "error: ValueError: no sé procesar esto")
     # Recorded as seen: were it read again, it would not be applied.
     assert await desk.services.desk.receive_mail(raw) == "repetido"
+
+
+async def test_delivered_messages_are_pruned_but_replies_still_find_their_ticket(
+    start_desk, fake_slack: FakeSlack, smtp: FakeSmtp
+) -> None:
+    """After HIB2B_KEEP_SENT the bodies of delivered posts and emails are gone; the card (the
+    thread hangs from it) and the Message-IDs (a late reply finds its ticket) stay."""
+    from datetime import UTC, datetime, timedelta
+
+    from bot.delivery.janitor import prune_sent
+    from store import outbox as queue
+
+    clock = [datetime.now(UTC)]
+    desk = await start_desk(
+        now=lambda: clock[0], **slack_env(fake_slack.url), **smtp_env(smtp), **TEAM
+    )
+    await desk.submit()
+    await desk.slack(slash_command("tomar 1", user="U0TECH1"))
+    await desk.drained()
+    confirmation = smtp.messages[0]
+    delivered = {d.key for d in await queue.deliveries(desk.services.db)}
+    assert {"hd-1:card", "hd-1:mail:creado"} < delivered and len(delivered) >= 5
+    keep = desk.settings.keep_sent
+    assert keep == timedelta(days=30)
+    assert await prune_sent(desk.services.db, clock[0] - keep) == 0  # nothing old yet
+    clock[0] += keep + timedelta(hours=1)
+    assert await prune_sent(desk.services.db, clock[0] - keep) == len(delivered) - 1
+    assert [d.key for d in await queue.deliveries(desk.services.db)] == ["hd-1:card"]
+    late = reply_to(confirmation, "Sigo sin poder entrar.")
+    assert await desk.services.desk.receive_mail(late.as_bytes()) == "respuesta"
+    assert await store.count_tickets(desk.services.db) == 1  # it went to HD-1, not a new one

@@ -188,3 +188,11 @@ def test_rate_limiter_window() -> None:
     clock[0] = 61.0
     assert limiter.hit("a") == 0.0
     assert RateLimiter(0, 60.0, lambda: 0.0).hit("a") == 0.0
+
+
+def test_keep_sent_is_a_positive_duration_or_siempre() -> None:
+    assert load_settings({}).keep_sent == timedelta(days=30)
+    assert load_settings({"HIB2B_KEEP_SENT": "siempre"}).keep_sent is None
+    assert load_settings({"HIB2B_KEEP_SENT": "90d"}).keep_sent == timedelta(days=90)
+    with pytest.raises(ConfigError, match="HIB2B_KEEP_SENT"):
+        load_settings({"HIB2B_KEEP_SENT": "0s"})
