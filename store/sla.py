@@ -81,7 +81,7 @@ async def open_counts(db: Database, client: str | None = None) -> dict[str, dict
     counts: dict[str, dict[str, int]] = {"status": {}, "severity": {}, "assignee": {}}
     rows = await db.fetchall(
         "SELECT status, severity, coalesce(assignee, '') AS assignee, count(*) AS n"
-        f" FROM tickets WHERE status != 'cerrado'{_of(client)} GROUP BY status, severity, assignee",
+        f" FROM tickets WHERE {OPEN}{_of(client)} GROUP BY status, severity, assignee",
         {"client": client},
     )
     for row in rows:
@@ -90,40 +90,83 @@ async def open_counts(db: Database, client: str | None = None) -> dict[str, dict
     return counts
 
 
-_WARNED = """
-    status != 'cerrado' AND (
-      (first_contact_at IS NULL AND coalesce(fc_warn_at, fc_due_at) <= :now)
-      OR (res_started_at IS NOT NULL AND coalesce(res_warn_at, res_due_at) <= :now))
+# Open tickets through the status index (`!= 'cerrado'` would read the whole table).
+OPEN = "status IN ('nuevo', 'asignado', 'esperando')"
+# One running clock per open ticket: first contact until it happens, then resolution.
+_RUNNING = f"""
+    SELECT number, assignee,
+      CASE WHEN first_contact_at IS NULL THEN 'primer_contacto' ELSE 'resolucion' END AS clock,
+      CASE WHEN first_contact_at IS NULL THEN fc_due_at ELSE res_due_at END AS due,
+      CASE WHEN first_contact_at IS NULL THEN coalesce(fc_warn_at, fc_due_at)
+           ELSE coalesce(res_warn_at, res_due_at) END AS warn
+    FROM tickets
+    WHERE {OPEN} AND sla_runs = 1
+      AND (first_contact_at IS NULL OR res_started_at IS NOT NULL)
 """
-_BREACHED = """
-    status != 'cerrado' AND (
-      (first_contact_at IS NULL AND fc_due_at <= :now)
-      OR (res_started_at IS NOT NULL AND res_due_at <= :now))
-"""
 
 
-async def warned_tickets(db: Database, now: datetime, client: str | None = None) -> list[Ticket]:
-    """Open tickets with a running clock past 75 % of its deadline (breached included)."""
-    rows = await db.fetchall(
-        f"SELECT * FROM tickets WHERE {_WARNED}{_of(client)}", {"now": to_db(now), "client": client}
-    )
-    return [Ticket.from_row(row) for row in rows]
+async def clock_alerts(
+    db: Database, now: datetime, limit: int, client: str | None = None
+) -> tuple[list[dict], int, list[dict], int]:
+    """Running clocks past their deadline (most overdue first) and past 75 % of it (nearest
+    deadline first): the first `limit` of each with how many there are in all.
+    Rows: number, assignee, clock, due."""
+    params = {"now": to_db(now), "client": client, "limit": limit}
+    running = _RUNNING + _of(client)
+    async with db.read() as conn:
+        totals = await (
+            await conn.execute(
+                "SELECT coalesce(sum(due <= :now), 0),"
+                " coalesce(sum(warn <= :now AND due > :now), 0)"
+                f" FROM ({running}) WHERE due IS NOT NULL",
+                params,
+            )
+        ).fetchone()
+        breached = await (
+            await conn.execute(
+                f"SELECT number, assignee, clock, due FROM ({running}) WHERE due <= :now"
+                " ORDER BY due LIMIT :limit",
+                params,
+            )
+        ).fetchall()
+        at_risk = await (
+            await conn.execute(
+                f"SELECT number, assignee, clock, due FROM ({running})"
+                " WHERE warn <= :now AND due > :now ORDER BY due LIMIT :limit",
+                params,
+            )
+        ).fetchall()
+    return [dict(r) for r in breached], int(totals[0]), [dict(r) for r in at_risk], int(totals[1])
 
 
-async def breached_tickets(db: Database, now: datetime) -> list[Ticket]:
-    rows = await db.fetchall(
-        f"SELECT * FROM tickets WHERE {_BREACHED} ORDER BY number", {"now": to_db(now)}
-    )
-    return [Ticket.from_row(row) for row in rows]
+async def breached_tickets(
+    db: Database, now: datetime, limit: int, client: str | None = None
+) -> tuple[list[Ticket], int]:
+    """Open tickets whose running clock is past its deadline, the first `limit` by number,
+    and how many there are."""
+    params = {"now": to_db(now), "client": client, "limit": limit}
+    breached = f"SELECT number FROM ({_RUNNING + _of(client)}) WHERE due <= :now"
+    async with db.read() as conn:
+        counted = await conn.execute(f"SELECT count(*) FROM ({breached})", params)
+        total = (await counted.fetchone())[0]
+        rows = await (
+            await conn.execute(
+                f"SELECT * FROM tickets WHERE number IN ({breached}) ORDER BY number LIMIT :limit",
+                params,
+            )
+        ).fetchall()
+    return [Ticket.from_row(row) for row in rows], int(total)
 
 
 _FIRST_CONTACTS = """
     FROM tickets WHERE first_contact_at >= :since AND fc_due_at IS NOT NULL
       AND fc_business_s IS NOT NULL
 """
+# `+status`: the closing window's covering index answers, not the status one (nearly every
+# ticket is closed, so that one would read them all).
 _RESOLVED = """
     FROM tickets WHERE closed_at >= :since AND close_kind = 'resuelto' AND res_gen > 0
-      AND status = 'cerrado'
+      AND +status = 'cerrado'
 """
 
 

@@ -200,17 +200,32 @@ async def audit_in(conn: aiosqlite.Connection, ticket: int) -> list[dict[str, An
 
 
 async def open_tickets(
-    db: Database, assignee: str | None = None, unassigned: bool = False
-) -> list[Ticket]:
-    sql = "SELECT * FROM tickets WHERE status != 'cerrado'"
-    params: list[Any] = []
+    db: Database,
+    limit: int,
+    assignee: str | None = None,
+    unassigned: bool = False,
+    client: str | None = None,
+) -> tuple[list[Ticket], int]:
+    """Open tickets, the first `limit` by number, and how many there are."""
+    where = "status IN ('nuevo', 'asignado', 'esperando')"
+    params: dict[str, Any] = {"limit": limit}
     if assignee is not None:
-        sql += " AND assignee = ?"
-        params.append(assignee)
+        where += " AND assignee = :assignee"
+        params["assignee"] = assignee
     if unassigned:
-        sql += " AND assignee IS NULL"
-    rows = await db.fetchall(sql + " ORDER BY number", tuple(params))
-    return [Ticket.from_row(row) for row in rows]
+        where += " AND assignee IS NULL"
+    if client is not None:
+        where += " AND client = :client"
+        params["client"] = client
+    async with db.read() as conn:
+        counted = await conn.execute(f"SELECT count(*) FROM tickets WHERE {where}", params)
+        total = await counted.fetchone()
+        rows = await (
+            await conn.execute(
+                f"SELECT * FROM tickets WHERE {where} ORDER BY number LIMIT :limit", params
+            )
+        ).fetchall()
+    return [Ticket.from_row(row) for row in rows], int(total[0])
 
 
 async def request_applied(conn: aiosqlite.Connection, key: str) -> bool:

@@ -9,11 +9,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.cases.reports import Reports
 from bot.cases.tickets import FormSubmission, act, create_from_form
 from bot.delivery.senders import Deliveries
 from bot.delivery.slack import LogChannel
 from bot.delivery.smtp import FileSender
-from bot.delivery.watcher import watch_once
+from bot.delivery.watcher import catch_up, watch_once
 from bot.domain import clocks, workflow
 from store import outbox as queue
 from store import sla as sla_store
@@ -183,3 +184,27 @@ async def test_two_watchers_on_one_database_send_each_reminder_once(
 def test_stages_in_order_and_generations() -> None:
     stages = clocks._stages(at(2026, 1, 5, 10), at(2026, 1, 5, 12), at(2026, 1, 5, 13))
     assert list(stages) == ["objetivo", "por_vencer", "vencido"]
+
+
+async def test_after_downtime_one_look_catches_up_with_everything_due(db: Database) -> None:
+    """Twelve tickets past their deadline, looked at five per transaction: one catch-up sends
+    the most advanced reminder of each, once."""
+    for minute in range(12):
+        await new_ticket(db, at(2026, 11, 20, 10, minute))
+    assert await catch_up(db, at(2026, 11, 25, 12), batch=5) == 12
+    assert sorted(await pings(db)) == ["primer_contacto:1:vencido"] * 12
+    assert await catch_up(db, at(2026, 11, 25, 12), batch=5) == 0
+
+
+async def test_the_sla_report_is_computed_once_for_everyone_asking_at_once(db: Database) -> None:
+    await new_ticket(db, at(2026, 11, 20, 10))
+    reports = Reports(fresh_s=60)
+    now = at(2026, 11, 25, 12)
+    got = await asyncio.gather(*[reports.get(db, SLA, now) for _ in range(20)])
+    assert all(report is got[0] for report in got)
+    assert got[0].breached_total == 1 and got[0].breached[0].number == 1
+    assert await reports.get(db, SLA, now + timedelta(seconds=30)) is got[0]
+    # Older than it may be: computed again, with what changed meanwhile.
+    await new_ticket(db, at(2026, 11, 20, 11))
+    later = await reports.get(db, SLA, now + timedelta(seconds=61))
+    assert later is not got[0] and later.breached_total == 2

@@ -284,7 +284,7 @@ def test_describe_for_the_terminal_keeps_text_as_typed():
 
 def test_ticket_list_shows_at_most_max_list():
     tickets = [ticket(number=n, assignee="U0TECH1" if n % 2 else None) for n in range(1, 36)]
-    text = answers.ticket_list("Tickets abiertos", tickets, for_slack=True)
+    text = answers.ticket_list("Tickets abiertos", tickets, len(tickets), for_slack=True)
     lines = text.splitlines()
     assert lines[0] == "*Tickets abiertos (35)*"
     assert len(lines) == 1 + answers.MAX_LIST + 1
@@ -294,13 +294,21 @@ def test_ticket_list_shows_at_most_max_list():
     assert lines[-1] == "… y 5 más."
 
 
+def test_ticket_list_counts_what_the_store_did_not_send():
+    """The store sends the first page and the total: the rest is counted, not listed."""
+    page = [ticket(number=n) for n in range(1, answers.MAX_LIST + 1)]
+    text = answers.ticket_list("Tickets abiertos", page, 48_213, for_slack=True)
+    assert text.splitlines()[0] == "*Tickets abiertos (48213)*"
+    assert text.endswith(f"… y {48_213 - answers.MAX_LIST} más.")
+
+
 def test_ticket_list_exactly_full_and_empty():
     full = [ticket(number=n) for n in range(answers.MAX_LIST)]
-    assert "más." not in answers.ticket_list("T", full, for_slack=False)
-    assert answers.ticket_list("Tickets sin asignar", [], for_slack=True) == (
+    assert "más." not in answers.ticket_list("T", full, len(full), for_slack=False)
+    assert answers.ticket_list("Tickets sin asignar", [], 0, for_slack=True) == (
         "*Tickets sin asignar (0)*\n_Ninguno._"
     )
-    escaped = answers.ticket_list("T", [HOSTILE], for_slack=True)
+    escaped = answers.ticket_list("T", [HOSTILE], 1, for_slack=True)
     assert escaped.endswith("&lt;!here&gt; Prov &amp; Cía")
 
 
@@ -392,3 +400,24 @@ def test_health_plain_failing_database_without_mailbox():
         "  base de datos: disco lleno",
         "  entregas: 0 pendientes, 0 enviándose, 0 fallidas; la más antigua espera desde hace 0s",
     ]
+
+
+def test_client_list_stays_within_slacks_limits():
+    many = [
+        Client(
+            f"cliente{i}",
+            "Cliente muy largo S.A. de C.V. " * 2,
+            "vigente",
+            NOW,
+            "U0",
+            None,
+            NOW,
+            (),
+        )
+        for i in range(1_500)
+    ]
+    text = answers.client_list(many)
+    assert len(text) < 40_000
+    assert text.startswith("*Clientes (1500)*") and text.endswith(
+        "… y 1400 más: `/hib2b cliente ver clave`."
+    )

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from bot.cases.plans import Policies
+from bot.cases.reports import Reports
 from bot.config import Settings
 from bot.render.email import MailContext
 from store.db import Database
@@ -31,6 +32,7 @@ class Parts:
         self.now = now
         self.mail_ctx = mail_context(settings)
         self.policies = Policies(settings)
+        self.reports = Reports()
         self._db: Database | None = None
         self._wake: Callable[[], None] = lambda: None
 

@@ -3,12 +3,14 @@ risk or past their deadline, and 7- and 30-day compliance. Reads only."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from datetime import datetime, timedelta
 
-from bot.domain.clocks import DUE, SlaPolicy, running_clocks
-from bot.render.sla import Alert, Compliance, Report
+from bot.domain.clocks import SlaPolicy
+from bot.render.sla import SHOWN, Alert, Compliance, Report
 from store import sla as store
-from store.db import Database
+from store.db import Database, from_db
 
 
 async def gather(
@@ -16,24 +18,30 @@ async def gather(
 ) -> Report:
     """The desk's state, or one client's (`client`: its key; its plan is `policy`)."""
     counts = await store.open_counts(db, client)
-    at_risk, breached = [], []
-    for ticket in await store.warned_tickets(db, now, client):
-        for clock, (_, stages) in running_clocks(ticket).items():
-            due = stages[DUE]
-            warn = stages.get("por_vencer", due)
-            if warn > now:
-                continue
-            if due <= now:
-                left = -policy.calendar.elapsed(due, now)
-                breached.append(Alert(ticket.number, clock, due, ticket.assignee, left))
-            else:
-                left = policy.calendar.elapsed(now, due)
-                at_risk.append(Alert(ticket.number, clock, due, ticket.assignee, left))
-    at_risk.sort(key=lambda a: a.due)
-    breached.sort(key=lambda a: a.due)
+    breached_rows, breached_total, risk_rows, risk_total = await store.clock_alerts(
+        db, now, SHOWN, client
+    )
+
+    def alert(row: dict) -> Alert:
+        # Business time left (negative: overdue by), for the few that are shown.
+        due = from_db(row["due"])
+        elapsed = policy.calendar.elapsed
+        left = elapsed(now, due) if due > now else -elapsed(due, now)
+        return Alert(row["number"], row["clock"], due, row["assignee"], left)
+
+    breached = [alert(row) for row in breached_rows]
+    at_risk = [alert(row) for row in risk_rows]
     compliance = [await _compliance(db, policy, now, days, client) for days in (7, 30)]
     return Report(
-        now, counts["status"], counts["severity"], counts["assignee"], at_risk, breached, compliance
+        now,
+        counts["status"],
+        counts["severity"],
+        counts["assignee"],
+        at_risk,
+        breached,
+        compliance,
+        at_risk_total=risk_total,
+        breached_total=breached_total,
     )
 
 
@@ -64,3 +72,33 @@ async def _compliance(
 
 def _seconds(value: float | None) -> timedelta | None:
     return timedelta(seconds=value) if value is not None else None
+
+
+class Reports:
+    """The SLA report, computed at most once per `fresh_s` per client and shared by everyone
+    who asks meanwhile: a lead repeating `/hib2b sla`, or twenty asking at once, costs one
+    computation, not twenty, and nobody else's commands wait behind them. The report says
+    when it was computed."""
+
+    def __init__(self, fresh_s: float = 10.0) -> None:
+        self.fresh_s = fresh_s
+        self._made: dict[str | None, tuple[float, asyncio.Task[Report]]] = {}
+
+    async def get(
+        self, db: Database, policy: SlaPolicy, now: datetime, client: str | None = None
+    ) -> Report:
+        made = self._made.get(client)
+        if made is not None:
+            at, task = made
+            if not task.done():
+                return await asyncio.shield(task)  # one caller leaving must not cancel it
+            report = task.result() if task.exception() is None else None
+            if (
+                report is not None
+                and time.monotonic() - at < self.fresh_s
+                and timedelta(0) <= now - report.now < timedelta(seconds=self.fresh_s)
+            ):
+                return report
+        task = asyncio.create_task(gather(db, policy, now, client))
+        self._made[client] = (time.monotonic(), task)
+        return await asyncio.shield(task)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from functools import partial
 
-from bot.cases import reports
 from bot.cases.parts import Parts
 from bot.commands.parse import USAGE, form_hint
 from bot.commands.reply import Asked, Reply
@@ -42,19 +41,23 @@ async def show(parts: Parts, asked: Asked, request: r.Show) -> Reply:
 
 async def list_tickets(parts: Parts, asked: Asked, request: r.ListTickets) -> Reply:
     client = await _client(parts, request.client)
+    key = client.key if client else None
     if request.which is Listing.BREACHED:
-        tickets = await sla_store.breached_tickets(parts.db, parts.now())
+        tickets, total = await sla_store.breached_tickets(
+            parts.db, parts.now(), answers.MAX_LIST, key
+        )
     else:
-        tickets = await store.open_tickets(
+        tickets, total = await store.open_tickets(
             parts.db,
+            answers.MAX_LIST,
             assignee=asked.actor.user_id if request.which is Listing.MINE else None,
             unassigned=request.which is Listing.UNASSIGNED,
+            client=key,
         )
     title = answers.LIST_TITLES[request.which]
     if client is not None:
-        tickets = [t for t in tickets if t.client == client.key]
         title += f" de {client.name}"
-    return Reply(answers.ticket_list(title, tickets, asked.for_slack))
+    return Reply(answers.ticket_list(title, tickets, total, asked.for_slack))
 
 
 async def sla_status(parts: Parts, asked: Asked, request: r.SlaStatus) -> Reply:
@@ -72,7 +75,7 @@ async def sla_status(parts: Parts, asked: Asked, request: r.SlaStatus) -> Reply:
         return Reply(sla.explain(ticket, audit, reminders, policy, now, when))
     client = await _client(parts, request.client)
     policy = policies.for_plan(client.plan) if client else policies.default
-    report = await reports.gather(parts.db, policy, now, client.key if client else None)
+    report = await parts.reports.get(parts.db, policy, now, client.key if client else None)
     title = f"SLA de {client.name}" if client else "SLA de la mesa de ayuda"
     message = sla.render(report, slack_when if request.publish else when, title)
     if request.publish:

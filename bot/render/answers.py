@@ -12,6 +12,7 @@ from bot.render.email import local_time
 from store.models import Client, Ticket
 
 MAX_LIST = 30
+MAX_CLIENTS = 100  # ~120 characters a line: well within Slack's 40,000
 LIST_TITLES = {
     Listing.OPEN: "Tickets abiertos",
     Listing.MINE: "Mis tickets abiertos",
@@ -52,12 +53,12 @@ def describe(ticket: Ticket, attachments: list[str], zone: str, for_slack: bool)
     return "\n".join(lines)
 
 
-def ticket_list(title: str, tickets: list[Ticket], for_slack: bool) -> str:
-    """A list of tickets, the first `MAX_LIST` of them, saying how many more there are."""
+def ticket_list(title: str, tickets: list[Ticket], total: int, for_slack: bool) -> str:
+    """The first `MAX_LIST` of `total` tickets, saying how many more there are."""
     lines = [_list_line(t, for_slack) for t in tickets[:MAX_LIST]]
-    if len(tickets) > MAX_LIST:
-        lines.append(f"… y {len(tickets) - MAX_LIST} más.")
-    return f"*{title} ({len(tickets)})*\n" + ("\n".join(lines) or "_Ninguno._")
+    if total > len(lines):
+        lines.append(f"… y {total - len(lines)} más.")
+    return f"*{title} ({total})*\n" + ("\n".join(lines) or "_Ninguno._")
 
 
 def _list_line(ticket: Ticket, for_slack: bool) -> str:
@@ -70,7 +71,10 @@ def _list_line(ticket: Ticket, for_slack: bool) -> str:
 
 
 def client_list(found: list[Client]) -> str:
-    lines = [f"• `{c.key}` · {slack_escape(c.name)} · {c.status}" for c in found]
+    """The first `MAX_CLIENTS` clients (a message must stay within Slack's limits)."""
+    lines = [f"• `{c.key}` · {slack_escape(c.name)} · {c.status}" for c in found[:MAX_CLIENTS]]
+    if len(found) > MAX_CLIENTS:
+        lines.append(f"… y {len(found) - MAX_CLIENTS} más: `/hib2b cliente ver clave`.")
     return f"*Clientes ({len(found)})*\n" + ("\n".join(lines) or "_Ninguno._")
 
 

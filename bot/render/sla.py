@@ -58,6 +58,9 @@ class Report:
     at_risk: list[Alert] = field(default_factory=list)
     breached: list[Alert] = field(default_factory=list)
     compliance: list[Compliance] = field(default_factory=list)
+    # How many there are in all when the lists hold only the first ones (None: the lists' length).
+    at_risk_total: int | None = None
+    breached_total: int | None = None
 
 
 def business(span: timedelta) -> str:
@@ -89,11 +92,16 @@ def _alert_line(alert: Alert, when: When) -> str:
     )
 
 
-def _alert_section(title: str, alerts: list[Alert], when: When) -> str:
+def _alert_section(title: str, alerts: list[Alert], total: int | None, when: When) -> str:
+    total = len(alerts) if total is None else total
     lines = [_alert_line(a, when) for a in alerts[:SHOWN]]
-    if len(alerts) > SHOWN:
-        lines.append(f"… y {len(alerts) - SHOWN} más: `/hib2b lista vencidos`")
-    return f"*{title} ({len(alerts)})*\n" + ("\n".join(lines) or "_Ninguno._")
+    if total > len(lines):
+        lines.append(f"… y {total - len(lines)} más: `/hib2b lista vencidos`")
+    return f"*{title} ({total})*\n" + ("\n".join(lines) or "_Ninguno._")
+
+
+def _total(alerts: list[Alert], total: int | None) -> int:
+    return len(alerts) if total is None else total
 
 
 def render(report: Report, when: When, title: str = "SLA de la mesa de ayuda") -> Message:
@@ -111,8 +119,10 @@ def render(report: Report, when: When, title: str = "SLA de la mesa de ayuda") -
         load_lines.append(f"… y {len(load) - 15} más")
     sections = [
         f"*Abiertos: {total}*\n{status or '—'}\n{severity}",
-        _alert_section(":rotating_light: Vencidos", report.breached, when),
-        _alert_section(":warning: En riesgo (más del 75 % usado)", report.at_risk, when),
+        _alert_section(":rotating_light: Vencidos", report.breached, report.breached_total, when),
+        _alert_section(
+            ":warning: En riesgo (más del 75 % usado)", report.at_risk, report.at_risk_total, when
+        ),
         "*Carga por técnico (abiertos)*\n" + (" · ".join(load_lines) or "—"),
     ]
     for c in report.compliance:
@@ -134,8 +144,8 @@ def render(report: Report, when: When, title: str = "SLA de la mesa de ayuda") -
     )
     plain = "\n\n".join(sections)
     return Message(
-        text=f"SLA: {total} abiertos, {len(report.breached)} vencidos, "
-        f"{len(report.at_risk)} en riesgo",
+        text=f"SLA: {total} abiertos, {_total(report.breached, report.breached_total)} vencidos, "
+        f"{_total(report.at_risk, report.at_risk_total)} en riesgo",
         blocks=[b.to_dict() for b in blocks],
         metadata={},
         plain=plain,
