@@ -168,3 +168,18 @@ async def test_email_resent_after_crash_keeps_its_message_id(start_desk, smtp: F
     await start_desk(**smtp_env(smtp))
     one, two = await smtp.wait_for(2, timeout=10)
     assert one["Message-ID"] == two["Message-ID"]
+
+
+async def test_a_rate_limit_pauses_the_whole_lane(start_desk, fake_slack: FakeSlack) -> None:
+    """Slack limits posts per channel: after a 429 nothing is posted until its Retry-After,
+    whichever ticket it is for, so three cards cost four posts, not a retry storm."""
+    fake_slack.fail("chat.postMessage", times=1, status=429, retry_after=1)
+    desk = await start_desk(**slack_env(fake_slack.url))
+    for _ in range(3):
+        await desk.submit()
+    await fake_slack.wait_for(lambda: len(fake_slack.cards()) == 3, timeout=15)
+    posts = fake_slack.calls_to("chat.postMessage")
+    assert len(posts) == 4
+    limited, *after = posts
+    assert all(post.at - limited.at >= 1.0 for post in after)
+    assert len(fake_slack.calls_to("conversations.history")) <= 4

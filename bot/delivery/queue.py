@@ -17,6 +17,7 @@ import logging
 import math
 import random
 import sqlite3
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -84,6 +85,9 @@ class Outbox:
         self._rand = rand
         self._wakeups = {lane: asyncio.Event() for lane in LANES}
         self._stopping = False
+        # A server's Retry-After is about the lane, not the row (Slack limits per channel and
+        # method): nothing more is tried on the lane until then, so no retry storm.
+        self._resume_at = {lane: 0.0 for lane in LANES}
 
     def wake(self, lanes: Iterable[str] = LANES) -> None:
         for lane in lanes:
@@ -105,6 +109,10 @@ class Outbox:
             )
         wakeup = self._wakeups[lane]
         while not self._stopping:
+            paused = self._resume_at[lane] - time.monotonic()
+            if paused > 0:
+                await asyncio.sleep(paused)  # cancelled like any wait when the service stops
+                continue
             wakeup.clear()
             if await self.deliver_one(lane):
                 worker.ok()
@@ -135,6 +143,8 @@ class Outbox:
             log.warning(
                 "%s: %s; attempt %d, next in %.1fs", item.key, failure.reason, item.attempts, delay
             )
+            if failure.retry_after is not None:
+                self._resume_at[lane] = time.monotonic() + delay
             await queue.reschedule(
                 self._db, item.id, self._now() + timedelta(seconds=delay), failure.reason
             )

@@ -25,10 +25,27 @@ log = logging.getLogger("hib2b.watch")
 BATCH = 500
 
 
-async def watch_once(db: Database, now: datetime) -> int:
-    """One pass; returns how many reminders it queued."""
+async def watch_once(db: Database, now: datetime, batch: int = BATCH) -> int:
+    """One pass over at most `batch` due tickets; returns how many reminders it queued."""
+    return (await _pass(db, now, batch))[0]
+
+
+async def catch_up(db: Database, now: datetime, batch: int = BATCH) -> int:
+    """Passes until nothing more is due (after downtime, thousands may be): each in its own
+    short transaction, other writers let in between. Returns the reminders queued."""
+    queued = 0
+    while True:
+        count, looked = await _pass(db, now, batch)
+        queued += count
+        if looked < batch:
+            return queued
+        await asyncio.sleep(0)
+
+
+async def _pass(db: Database, now: datetime, batch: int) -> tuple[int, int]:
+    """(reminders queued, due tickets looked at)."""
     async with db.transaction() as conn:
-        tickets = await store.due_tickets(conn, now, BATCH)
+        tickets = await store.due_tickets(conn, now, batch)
         recorded = await store.recorded_for(conn, [t.number for t in tickets])
         records, deliveries, next_at = [], [], []
         for ticket in tickets:
@@ -58,7 +75,7 @@ async def watch_once(db: Database, now: datetime) -> int:
         await store.set_next_many(conn, next_at)
     if deliveries:
         log.info("%d SLA reminders queued", len(deliveries))
-    return len(deliveries)
+    return len(deliveries), len(tickets)
 
 
 async def run(
@@ -68,9 +85,10 @@ async def run(
     wake: Callable[[], None],
     worker: Worker,
 ) -> None:
-    """The watcher's worker: a pass every `interval_s` until the service stops."""
+    """The watcher's worker: every `interval_s`, everything that is due, until the service
+    stops."""
     while True:
-        if await watch_once(db, now()):
+        if await catch_up(db, now()):
             wake()
         worker.ok()
         await asyncio.sleep(interval_s)
