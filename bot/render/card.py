@@ -1,29 +1,12 @@
-"""Block Kit for the support channel: the card, its thread's messages and the SLA reminders,
-built with `slack_sdk.models` so Slack's limits are checked when a message is rendered (`to_dict`
-validates). Pure: a ticket in, JSON-ready dicts out."""
+"""Block Kit for the support channel: the card, its thread's messages and the SLA reminders.
+Pure: a ticket in, JSON-ready dicts out (`bot.render.kit`; every text kept within Slack's
+limits here, and every block checked against `slack_sdk.models` by the tests)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
-
-from slack_sdk.models.blocks import (
-    ActionsBlock,
-    Block,
-    ButtonElement,
-    ContextBlock,
-    HeaderBlock,
-    MarkdownTextObject,
-    Option,
-    OverflowMenuElement,
-    PlainTextObject,
-    RichTextBlock,
-    RichTextElementParts,
-    RichTextSectionElement,
-    SectionBlock,
-    StaticSelectElement,
-)
 
 from bot.domain import controls
 from bot.domain.change import mention
@@ -36,6 +19,8 @@ from bot.domain.terms import (
     ticket_code,
 )
 from bot.domain.text import chunks, filled_chunks, shorten, slack_escape
+from bot.render import kit
+from bot.render.kit import Block
 from store.models import StoredFile, Ticket
 
 CARD_EVENT = "hib2b_ticket"
@@ -157,32 +142,28 @@ def card(ticket: CardTicket, zone: str) -> Message:
         facts.append((f"Adjuntos ({len(ticket.attachments)})", ", ".join(ticket.attachments)))
     title = f"{code} · {tipo}" + (" · CERRADO" if status is Status.CERRADO else "")
     blocks: list[Block] = [
-        HeaderBlock(text=PlainTextObject(text=title[:150], emoji=False)),
-        SectionBlock(fields=[MarkdownTextObject(text=field) for field in fields]),
+        kit.header(title),
+        kit.fields(fields),
         labelled(facts),
-        SectionBlock(text=MarkdownTextObject(text="*Descripción del incidente*")),
+        kit.section("*Descripción del incidente*"),
         *literal(description, pieces=1),
     ]
     if cut:
-        blocks.append(
-            ContextBlock(elements=[MarkdownTextObject(text="_(texto completo en el hilo)_")])
-        )
-    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=_state_line(ticket, zone))]))
+        blocks.append(kit.context("_(texto completo en el hilo)_"))
+    blocks.append(kit.context(_state_line(ticket, zone)))
     if status is Status.CERRADO:
         reopen = controls.REOPEN
         blocks.append(
-            ActionsBlock(
-                block_id=controls.block_id(ticket.number),
-                elements=[
-                    ButtonElement(text=reopen.label, action_id=reopen.key, value=str(ticket.number))
-                ],
+            kit.actions(
+                controls.block_id(ticket.number),
+                [kit.button(reopen.label, reopen.key, str(ticket.number))],
             )
         )
     else:
         blocks.append(_controls(ticket.number, severity, status))
     return Message(
         text=slack_escape(_summary(ticket)),
-        blocks=[block.to_dict() for block in blocks],
+        blocks=blocks,
         metadata={"event_type": CARD_EVENT, "event_payload": {"ticket": ticket.number}},
         plain=card_as_text(ticket, zone),
     )
@@ -228,57 +209,50 @@ def _state_line(ticket: CardTicket, zone: str) -> str:
     return shorten("  ·  ".join(parts), 2900)[0]
 
 
-def _controls(number: int, severity: Severity, status: Status) -> ActionsBlock:
+def _controls(number: int, severity: Severity, status: Status) -> Block:
     value = str(number)
-    options = [Option(text=s.label, value=s.value) for s in Severity]
-    elements: list = [
-        ButtonElement(
-            text=control.label,
-            action_id=control.key,
-            value=value,
-            style="primary" if control.primary else None,
-        )
+    options = [kit.option(s.label, s.value) for s in Severity]
+    elements = [
+        kit.button(control.label, control.key, value, primary=control.primary)
         for control in controls.BUTTONS
     ]
     elements.append(
-        StaticSelectElement(
-            action_id=controls.SEVERITY_ACTION,
-            placeholder="Severidad",
-            options=options,
-            initial_option=next(o for o in options if o.value == severity.value),
+        kit.static_select(
+            controls.SEVERITY_ACTION,
+            "Severidad",
+            options,
+            initial=next(o for o in options if o["value"] == severity.value),
         )
     )
     elements.append(
-        OverflowMenuElement(
-            action_id=controls.OVERFLOW_ACTION,
-            options=[
-                Option(text=control.label, value=controls.overflow_value(control, number))
+        kit.overflow(
+            controls.OVERFLOW_ACTION,
+            [
+                kit.option(control.label, controls.overflow_value(control, number))
                 for control in controls.more_for(status)
             ],
         )
     )
-    return ActionsBlock(block_id=controls.block_id(number), elements=elements)
+    return kit.actions(controls.block_id(number), elements)
 
 
-def literal(text: str, pieces: int = MAX_LITERAL_PIECES) -> list[RichTextBlock]:
+def literal(text: str, pieces: int = MAX_LITERAL_PIECES) -> list[Block]:
     """Supplier text as rich-text blocks: shown exactly as typed (no mrkdwn, no mentions, no
     links), in pieces that fit, at most `pieces` of them (the caller says where the rest is)."""
     return [
-        RichTextBlock(
-            elements=[RichTextSectionElement(elements=[RichTextElementParts.Text(text=piece)])]
-        )
+        kit.rich_text([kit.text_part(piece)])
         for piece in filled_chunks(text, LITERAL_PIECE)[:pieces]
     ]
 
 
-def labelled(facts: list[tuple[str, str]]) -> RichTextBlock:
+def labelled(facts: list[tuple[str, str]]) -> Block:
     """`Label: value` lines, labels in bold, values literal (they come from the supplier)."""
-    parts: list[RichTextElementParts.Text] = []
+    parts: list[Block] = []
     for index, (label, value) in enumerate(facts):
         ending = "\n" if index < len(facts) - 1 else ""
-        parts.append(RichTextElementParts.Text(text=f"{label}: ", style={"bold": True}))
-        parts.append(RichTextElementParts.Text(text=shorten(value, 1000)[0] + ending))
-    return RichTextBlock(elements=[RichTextSectionElement(elements=parts)])
+        parts.append(kit.text_part(f"{label}: ", bold=True))
+        parts.append(kit.text_part(shorten(value, 1000)[0] + ending))
+    return kit.rich_text(parts)
 
 
 def is_shortened_on_card(description: str) -> bool:
@@ -288,12 +262,12 @@ def is_shortened_on_card(description: str) -> bool:
 def full_description(ticket: CardTicket, key: str) -> Message:
     """The whole description, for the card's thread when the card had to shorten it."""
     blocks: list[Block] = [
-        SectionBlock(text=MarkdownTextObject(text="*Descripción completa del incidente*")),
+        kit.section("*Descripción completa del incidente*"),
         *literal(ticket.descripcion),
     ]
     return Message(
         text=f"Descripción completa de {ticket_code(ticket.number)}",
-        blocks=[block.to_dict() for block in blocks],
+        blocks=blocks,
         metadata=thread_metadata(ticket.number, key),
         plain=f"Descripción completa de {ticket_code(ticket.number)}:\n{ticket.descripcion}",
     )
@@ -303,11 +277,11 @@ def event_message(number: int, key: str, text: str, quote: str = "") -> Message:
     """One event of the ticket, for the card's thread: `text` is ours (mrkdwn, already safe
     for Slack), `quote` what the supplier wrote (shown literally, in pieces)."""
     pieces = chunks(text, SECTION_LIMIT - 100)[:MAX_SECTIONS]
-    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=p)) for p in pieces]
+    blocks: list[Block] = [kit.section(p) for p in pieces]
     blocks += literal(quote)
     return Message(
         text=shorten(pieces[0], 300)[0] if pieces else ticket_code(number),
-        blocks=[block.to_dict() for block in blocks],
+        blocks=blocks,
         metadata=thread_metadata(number, key),
         plain="\n".join(part for part in (text, quote) if part),
     )
@@ -343,7 +317,7 @@ def reminder(
     plain_due = due.astimezone(ZoneInfo(zone)).strftime("%d/%m/%Y %H:%M")
     return Message(
         text=text,
-        blocks=[SectionBlock(text=MarkdownTextObject(text=text)).to_dict()],
+        blocks=[kit.section(text)],
         metadata=thread_metadata(number, key),
         plain=f"{code} · {CLOCK_LABELS[clock]} · {STAGE_LABELS[stage]} — {verb} {plain_due}"
         f" · {assignee or 'sin asignar'}",
