@@ -15,6 +15,7 @@ def percentiles(samples: list[float]) -> dict[str, float]:
     return {
         "p50": round(statistics.median(ordered), 1),
         "p95": round(ordered[max(int(len(ordered) * 0.95) - 1, 0)], 1),
+        "p99": round(ordered[max(int(len(ordered) * 0.99) - 1, 0)], 1),
         "max": round(ordered[-1], 1),
     }
 
