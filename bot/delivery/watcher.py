@@ -23,6 +23,7 @@ from store.db import Database, to_db
 
 log = logging.getLogger("hib2b.watch")
 BATCH = 500
+CATCH_UP_BATCH = 100  # ~10 ms of write lock a pass
 
 
 async def watch_once(db: Database, now: datetime, batch: int = BATCH) -> int:
@@ -30,9 +31,10 @@ async def watch_once(db: Database, now: datetime, batch: int = BATCH) -> int:
     return (await _pass(db, now, batch))[0]
 
 
-async def catch_up(db: Database, now: datetime, batch: int = BATCH) -> int:
+async def catch_up(db: Database, now: datetime, batch: int = CATCH_UP_BATCH) -> int:
     """Passes until nothing more is due (after downtime, thousands may be): each in its own
-    short transaction, other writers let in between. Returns the reminders queued."""
+    short transaction (milliseconds), so technicians' commands wait at most one of them.
+    Returns the reminders queued."""
     queued = 0
     while True:
         count, looked = await _pass(db, now, batch)
