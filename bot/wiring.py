@@ -142,6 +142,7 @@ class Runtime:
             mail_sender(self.settings),
             self.settings.timezone,
             self.settings.data_dir,
+            self.parts.mail_ctx,
             self.settings.leads,
         )
         self._outbox = Outbox(

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from bot.cases import clients
 from bot.cases.team import OPERATOR
+from bot.render import recipes
 from bot.render.card import card, card_ticket, full_description, is_shortened_on_card
 from store import tickets as store
 from tests.desk import GOOD, Desk, assert_within_block_kit, hidden_fields, slack_env
@@ -72,7 +73,10 @@ async def _check_ticket(desk: Desk, number: int) -> None:
     assert rows, "the confirmation email is queued with the ticket"
     for row in rows:
         payload = json.loads(row[0])
-        parsed = email.message_from_string(payload["data"], policy=email.policy.default)
+        data = payload.get("data") or recipes.render(
+            payload["recipe"], desk.services.parts.mail_ctx, payload["message_id"]
+        ).data
+        parsed = email.message_from_string(data, policy=email.policy.default)
         assert [a.addr_spec for a in parsed["To"].addresses] == [payload["recipient"]]
         assert payload["recipient"] == ticket.correo and payload["recipient"].isascii()
     cards = await desk.services.db.fetchall(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import json
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import getaddresses
@@ -16,6 +17,7 @@ import pytest
 
 from bot.domain.attachments import Accepted
 from bot.render import email as mail
+from bot.render import recipes
 from bot.render.email import Envelope, MailContext, OutgoingMail, TicketFacts, recipient
 from tests import golden
 from tests.samples import PDF
@@ -267,3 +269,23 @@ def test_new_message_id_is_short_unique_and_on_our_domain():
     assert first.endswith("@portalhib2b.com>")
     assert len(f"Message-ID: {first}") < 78  # never folded
     assert mail.new_message_id(1, "x", "").endswith("@localhost>")
+
+
+def test_a_recipe_renders_the_same_email_as_rendering_at_once():
+    """What the ticket's transaction queues (JSON) becomes, in the email lane, the email the
+    supplier would have got had it been rendered in the transaction."""
+    contact_by = datetime(2026, 3, 2, 20, 0, tzinfo=UTC)
+    queued = json.loads(
+        json.dumps(
+            recipes.confirmation_recipe(FACTS, contact_by, after_hours=True, suspended=False)
+        )
+    )
+    assert summary(recipes.render(queued, CTX, THREAD)) == summary(
+        mail.confirmation(FACTS, CTX, THREAD, contact_by=contact_by, after_hours=True)
+    )
+    assigned = json.loads(json.dumps(recipes.assigned_recipe(TO, AT, "Ana Pérez")))
+    assert summary(recipes.render(assigned, CTX, _mid("asignado"))) == summary(
+        mail.assigned(TO, CTX, _mid("asignado"), AT, "Ana Pérez")
+    )
+    with pytest.raises(ValueError, match="no recipe"):
+        recipes.render({"email": "desconocido"}, CTX, THREAD)

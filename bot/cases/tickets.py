@@ -17,7 +17,7 @@ from bot.domain.change import Actor, Change, Refused
 from bot.domain.form import FormValues
 from bot.domain.terms import INCIDENT_BY_KEY, SUSPENDIDO, Source, Status, ticket_code
 from bot.render import email as mail
-from bot.render import timeline
+from bot.render import recipes, timeline
 from bot.render.card import is_shortened_on_card
 from store import mailbox, team, uploads
 from store import outbox as queue
@@ -168,7 +168,7 @@ async def create_in(
     if is_shortened_on_card(form.descripcion):
         following.insert(0, deliveries.description(number))
     await queue.enqueue_many(conn, following, now)
-    confirmation = mail.confirmation(
+    confirmation = recipes.confirmation_recipe(
         mail.TicketFacts(
             number=number,
             created_at=now,
@@ -179,13 +179,11 @@ async def create_in(
             descripcion=form.descripcion,
             attachments=tuple(f.display_name for f in files),
         ),
-        mail_ctx,
-        message_id,
         contact_by=clock.get("fc_due_at"),
         after_hours=not form.suspended and not sla.calendar.is_open(now),
         suspended=form.suspended,
     )
-    await queue_email(conn, number, "creado", None, confirmation, now)
+    await queue_email(conn, number, "creado", None, message_id, form.correo, now, confirmation)
     return Created(number, new=True)
 
 
@@ -276,17 +274,20 @@ async def queue_email(
     ticket: int,
     purpose: str,
     event: int | None,
-    message: mail.OutgoingMail,
+    message_id: str,
+    recipient: str,
     now: datetime,
+    content: mail.OutgoingMail | recipes.Recipe,
 ) -> None:
-    """Queue an email of a ticket, remembering its Message-ID so replies find the ticket."""
-    payload = {
-        "message_id": message.message_id,
-        "recipient": message.recipient,
-        "data": message.data,
-    }
+    """Queue an email of a ticket, remembering its Message-ID so replies find the ticket.
+    `content`: the rendered email, or its recipe (rendered once by the email lane)."""
+    payload: dict = {"message_id": message_id, "recipient": recipient}
+    if isinstance(content, mail.OutgoingMail):
+        payload["data"] = content.data
+    else:
+        payload["recipe"] = content
     await queue.enqueue(conn, deliveries.email(ticket, purpose, event, payload), now)
-    await mailbox.remember_sent(conn, message.message_id, ticket)
+    await mailbox.remember_sent(conn, message_id, ticket)
 
 
 async def _queue_effects(
@@ -304,8 +305,11 @@ async def _queue_effects(
         queued.append(deliveries.thread_event(ticket.number, event, change.thread, change.quote))
     await queue.enqueue_many(conn, queued, now)
     if change.email:
-        message = await _email(conn, ticket, actor, change, now, mail_ctx, attachments)
-        await queue_email(conn, ticket.number, change.email, event, message, now)
+        message_id = mail.new_message_id(ticket.number, change.email, mail_ctx.mail_from)
+        content = await _email(conn, ticket, actor, change, now, mail_ctx, attachments, message_id)
+        await queue_email(
+            conn, ticket.number, change.email, event, message_id, ticket.correo, now, content
+        )
 
 
 async def _email(
@@ -316,14 +320,16 @@ async def _email(
     now: datetime,
     ctx: mail.MailContext,
     attachments: tuple[Accepted, ...],
-) -> mail.OutgoingMail:
+    message_id: str,
+) -> mail.OutgoingMail | recipes.Recipe:
+    """The email a change sends: a recipe when the lane can render it later (nothing of it is
+    only in memory), else rendered now (a technician's reply carries its files)."""
     to = mail.Envelope(ticket.number, ticket.usuario, ticket.correo, ticket.email_thread)
-    message_id = mail.new_message_id(ticket.number, change.email or "", ctx.mail_from)
     technician = await team.name_of(
         conn, ticket.assignee if change.email == "asignado" else actor.user_id
     )
     if change.email == "asignado":
-        return mail.assigned(to, ctx, message_id, now, technician)
+        return recipes.assigned_recipe(to, now, technician)
     if change.email == "respuesta":
         return mail.technician_reply(
             to, ctx, message_id, now, change.detail["texto"], technician, attachments

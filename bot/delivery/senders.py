@@ -25,7 +25,8 @@ from bot.domain.deliveries import (
     THREAD,
 )
 from bot.render import card as cards
-from bot.render.email import OutgoingMail
+from bot.render import recipes
+from bot.render.email import MailContext, OutgoingMail
 from store import clients as client_store
 from store import outbox as queue
 from store import team as team_store
@@ -43,6 +44,7 @@ class Deliveries:
         mail: MailSender,
         zone: str,
         data_dir: Path,
+        mail_ctx: MailContext,
         leads: tuple[str, ...] = (),
     ) -> None:
         self._db = db
@@ -52,6 +54,7 @@ class Deliveries:
         self._zone = zone
         self._data_dir = data_dir
         self._leads = leads
+        self._mail_ctx = mail_ctx
 
     def handlers(self) -> dict[str, Handler]:
         return {
@@ -157,6 +160,13 @@ class Deliveries:
         return Delivered(file_id)
 
     async def email(self, item: Delivery) -> Delivered:
-        mail = OutgoingMail(**item.payload)
+        payload = item.payload
+        data = payload.get("data") or item.state.get("data")
+        if data is None:
+            # Rendered once, here, and kept on the row before the first try: a resend after a
+            # failure or a crash is byte for byte the same email.
+            data = recipes.render(payload["recipe"], self._mail_ctx, payload["message_id"]).data
+            await queue.save_state(self._db, item.id, {**item.state, "data": data})
+        mail = OutgoingMail(payload["message_id"], payload["recipient"], data)
         where = await self._mail.send(mail, re.sub(r"[^a-z0-9.-]+", "-", item.key.lower()))
         return Delivered(f"{mail.message_id} {where}")
