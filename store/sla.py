@@ -125,14 +125,14 @@ async def clock_alerts(
         breached = await (
             await conn.execute(
                 f"SELECT number, assignee, clock, due FROM ({running}) WHERE due <= :now"
-                " ORDER BY due LIMIT :limit",
+                " ORDER BY due, number LIMIT :limit",
                 params,
             )
         ).fetchall()
         at_risk = await (
             await conn.execute(
                 f"SELECT number, assignee, clock, due FROM ({running})"
-                " WHERE warn <= :now AND due > :now ORDER BY due LIMIT :limit",
+                " WHERE warn <= :now AND due > :now ORDER BY due, number LIMIT :limit",
                 params,
             )
         ).fetchall()

@@ -15,6 +15,7 @@ import aiosqlite
 
 from store.db import Database, to_db
 from store.models import StoredFile, Ticket
+from store.sla import OPEN
 
 
 @dataclass(frozen=True)
@@ -207,7 +208,7 @@ async def open_tickets(
     client: str | None = None,
 ) -> tuple[list[Ticket], int]:
     """Open tickets, the first `limit` by number, and how many there are."""
-    where = "status IN ('nuevo', 'asignado', 'esperando')"
+    where = OPEN
     params: dict[str, Any] = {"limit": limit}
     if assignee is not None:
         where += " AND assignee = :assignee"

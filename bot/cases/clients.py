@@ -14,7 +14,7 @@ from datetime import datetime
 from bot.cases.plans import PLAN_KEYS, Policies
 from bot.domain.change import Actor, Refused
 from bot.domain.terms import SUSPENDIDO, VIGENTE
-from bot.domain.text import normal_host
+from bot.domain.text import normal_host, slack_escape
 from store import clients as store
 from store import tickets as ticket_store
 from store.db import Database
@@ -99,7 +99,7 @@ async def set_status(db: Database, actor: Actor, key: str, status: str, now: dat
             "cliente_estado",
             {"cliente": client.key, "de": client.status, "a": status},
         )
-    return f"El soporte de `{client.key}` ({client.name}) queda {status}."
+    return f"El soporte de `{client.key}` ({slack_escape(client.name)}) queda {status}."
 
 
 async def set_plan(

@@ -48,5 +48,7 @@ class Parts:
         return self._db
 
     def wake_outbox(self) -> None:
-        """New deliveries were queued: send them now rather than at the next poll."""
+        """A ticket changed and new deliveries were queued: send them now rather than at the
+        next poll, and forget the SLA report that no longer holds."""
+        self.reports.forget()
         self._wake()

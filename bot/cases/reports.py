@@ -77,8 +77,8 @@ def _seconds(value: float | None) -> timedelta | None:
 class Reports:
     """The SLA report, computed at most once per `fresh_s` per client and shared by everyone
     who asks meanwhile: a lead repeating `/hib2b sla`, or twenty asking at once, costs one
-    computation, not twenty, and nobody else's commands wait behind them. The report says
-    when it was computed."""
+    computation, not twenty, and nobody else's commands wait behind them. Any change to a
+    ticket forgets it (`forget`), so what is shown is never older than the last change."""
 
     def __init__(self, fresh_s: float = 10.0) -> None:
         self.fresh_s = fresh_s
@@ -92,13 +92,17 @@ class Reports:
             at, task = made
             if not task.done():
                 return await asyncio.shield(task)  # one caller leaving must not cancel it
-            report = task.result() if task.exception() is None else None
-            if (
-                report is not None
-                and time.monotonic() - at < self.fresh_s
-                and timedelta(0) <= now - report.now < timedelta(seconds=self.fresh_s)
-            ):
-                return report
+            if not task.cancelled() and task.exception() is None:
+                report = task.result()
+                if (
+                    time.monotonic() - at < self.fresh_s
+                    and timedelta(0) <= now - report.now < timedelta(seconds=self.fresh_s)
+                ):
+                    return report
         task = asyncio.create_task(gather(db, policy, now, client))
         self._made[client] = (time.monotonic(), task)
         return await asyncio.shield(task)
+
+    def forget(self) -> None:
+        """A ticket changed: the next report is computed afresh."""
+        self._made.clear()

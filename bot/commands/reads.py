@@ -12,6 +12,7 @@ from bot.domain import requests as r
 from bot.domain.change import Refused
 from bot.domain.requests import Form, Listing
 from bot.domain.terms import Status, ticket_code
+from bot.domain.text import slack_escape
 from bot.render import answers, modals, sla
 from bot.render.card import card_ticket, detail, slack_date
 from bot.render.email import local_time
@@ -56,7 +57,7 @@ async def list_tickets(parts: Parts, asked: Asked, request: r.ListTickets) -> Re
         )
     title = answers.LIST_TITLES[request.which]
     if client is not None:
-        title += f" de {client.name}"
+        title += f" de {slack_escape(client.name)}"
     return Reply(answers.ticket_list(title, tickets, total, asked.for_slack))
 
 

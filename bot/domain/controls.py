@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from bot.domain import requests as r
 from bot.domain.change import CAUSE, CAUSE_TEXT, DUPLICATE, KIND, TEXT, USER, Refused
 from bot.domain.requests import Form
-from bot.domain.terms import Severity, Status, parse_ticket_code
+from bot.domain.terms import CloseKind, Severity, Status, parse_ticket_code
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,8 @@ NEW_FIELDS = (
 
 
 def _close(number: int, values: Mapping[str, str]) -> r.Request:
-    original = values.get(DUPLICATE, "").strip()
+    # The original counts only for a duplicate: text left in its box otherwise is ignored.
+    original = values.get(DUPLICATE, "").strip() if values.get(KIND) == CloseKind.DUPLICADO else ""
     duplicate = parse_ticket_code(original) if original else None
     if original and duplicate is None:
         raise Refused("Escriba el ticket original como HD-N.", DUPLICATE)

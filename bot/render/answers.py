@@ -82,7 +82,7 @@ def client_card(client: Client) -> str:
     """`cliente ver`: the client, its support, hosts and plan."""
     plan = ", ".join(f"{k}={v}" for k, v in (client.plan or {}).items()) or "predeterminado"
     return (
-        f"*{client.name}* (`{client.key}`) · soporte {client.status} desde "
+        f"*{slack_escape(client.name)}* (`{client.key}`) · soporte {client.status} desde "
         f"{client.status_at:%d/%m/%Y} ({client.status_by}) · hosts: "
         f"{', '.join(client.hosts) or '—'} · plan: {plan}"
     )
