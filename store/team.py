@@ -36,7 +36,12 @@ async def members(db: Database) -> dict[str, str]:
 
 
 async def remember_name(db: Database, user_id: str, name: str) -> None:
+    """Keep the display name Slack sent. Every request brings it: a write transaction only
+    when it changed (a read costs no write lock and no commit)."""
     if not name:
+        return
+    known = await db.fetchone("SELECT name FROM people WHERE user_id = ?", (user_id,))
+    if known is not None and known["name"] == name:
         return
     async with db.transaction() as conn:
         await conn.execute(

@@ -117,3 +117,14 @@ async def test_pruning_finds_waiting_rows_through_an_index(db: Database) -> None
     each delete read the whole queue (minutes of write lock at a few hundred thousand rows)."""
     plan = await db.fetchall("EXPLAIN QUERY PLAN SELECT 1 FROM outbox WHERE after = 1")
     assert any("outbox_after" in row[-1] for row in plan), [row[-1] for row in plan]
+
+
+async def test_a_display_name_is_kept_and_follows_changes(db: Database) -> None:
+    from store import team
+
+    await team.remember_name(db, "U0ANA", "ana")
+    await team.remember_name(db, "U0ANA", "ana")  # every request sends it: nothing to write
+    assert (await db.fetchone("SELECT name FROM people WHERE user_id = 'U0ANA'"))["name"] == "ana"
+    await team.remember_name(db, "U0ANA", "ana.maria")
+    row = await db.fetchone("SELECT name FROM people WHERE user_id = 'U0ANA'")
+    assert row["name"] == "ana.maria"
