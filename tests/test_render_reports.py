@@ -15,9 +15,10 @@ from bot.delivery.health import Snapshot, details
 from bot.delivery.supervisor import WorkerView
 from bot.domain.calendar import BusinessCalendar
 from bot.domain.clocks import SlaPolicy
+from bot.domain.reports import Alert, Compliance, Report
 from bot.domain.terms import Severity
 from bot.render import answers, health, timeline
-from bot.render.sla import Alert, Compliance, Report, business, explain, render
+from bot.render.sla import business, explain, render
 from store.models import Client, Ticket
 
 ZONE = "America/Mexico_City"

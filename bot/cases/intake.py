@@ -16,8 +16,8 @@ from bot.cases.parts import Parts
 from bot.cases.tickets import Created, create_from_form, create_in, submission
 from bot.domain.attachments import Accepted, Batch, IncomingFile, Rejected
 from bot.domain.change import FILES, Refused
-from bot.domain.form import FormValues
-from bot.domain.terms import Source
+from bot.domain.form import FormValues, clean, validate
+from bot.domain.terms import Severity, Source
 from store import clients as client_store
 from store import files, uploads
 from store import tickets as ticket_store
@@ -189,3 +189,44 @@ async def judge_downloaded(
         if outcome is not None:
             accepted.append(outcome)
     return tuple(accepted)
+
+
+async def opened_by_technician(
+    parts: Parts, user_id: str, fields: dict[str, str], key: str | None
+) -> Created | dict[str, str]:
+    """A ticket a technician opens for a supplier who phoned (`origen` telefono: the call is
+    the first contact) or wrote (correo); optionally its client and severity. Returns the ticket,
+    or Spanish problems by field (nothing stored)."""
+    values = clean(fields)
+    errors = validate(values)
+    source = fields.get("origen", "")
+    if source not in (Source.TELEFONO, Source.CORREO):
+        errors["origen"] = "Indique si el proveedor llamó (telefono) o escribió (correo)."
+    severity = fields.get("severidad") or None
+    if severity and severity not in {s.value for s in Severity}:
+        errors["severidad"] = "La severidad debe ser bajo, medio-alto o critico."
+    client = None
+    if fields.get("cliente"):
+        client = await client_store.get_client(parts.db, fields["cliente"])
+        if client is None:
+            errors["cliente"] = f"No existe el cliente `{fields['cliente']}`."
+    if errors:
+        return errors
+    created = await create_from_form(
+        parts.db,
+        submission(
+            values,
+            client,
+            form_id=key,
+            client_ip="",
+            source=Source(source),
+            severity=severity,
+            opened_by=user_id,
+            contact_now=source == Source.TELEFONO,
+        ),
+        parts.now(),
+        parts.mail_ctx,
+        parts.policies.of(client),
+    )
+    parts.wake_outbox()
+    return created

@@ -8,7 +8,7 @@ import time
 from datetime import datetime, timedelta
 
 from bot.domain.clocks import SlaPolicy
-from bot.render.sla import SHOWN, Alert, Compliance, Report
+from bot.domain.reports import SHOWN, Alert, Compliance, Report
 from store import sla as store
 from store.db import Database, from_db
 

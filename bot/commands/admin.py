@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-from bot.cases import clients, team
+from bot.cases import clients, lookups, team
 from bot.cases.parts import Parts
 from bot.commands.reply import Asked, Reply
 from bot.domain import requests as r
 from bot.domain.change import Refused
 from bot.render import answers
-from store import clients as client_store
 
 
 async def team_list(parts: Parts, asked: Asked, request: r.TeamList) -> Reply:
@@ -35,11 +34,11 @@ async def team_remove(parts: Parts, asked: Asked, request: r.TeamRemove) -> Repl
 
 
 async def client_list(parts: Parts, asked: Asked, request: r.ClientList) -> Reply:
-    return Reply(answers.client_list(await client_store.all_clients(parts.db)))
+    return Reply(answers.client_list(await lookups.clients(parts.db)))
 
 
 async def client_show(parts: Parts, asked: Asked, request: r.ClientShow) -> Reply:
-    client = await client_store.get_client(parts.db, request.key)
+    client = await lookups.client(parts.db, request.key)
     if client is None:
         raise Refused(f"No existe el cliente `{request.key}`.")
     return Reply(answers.client_card(client))

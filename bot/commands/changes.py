@@ -5,17 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from bot.cases import lookups
+from bot.cases.intake import opened_by_technician
 from bot.cases.parts import Parts
-from bot.cases.tickets import act, create_from_form, submission
+from bot.cases.tickets import act
 from bot.commands.reply import Asked, Reply
 from bot.domain import requests as r
 from bot.domain import workflow
 from bot.domain.attachments import Accepted
 from bot.domain.change import Change, Refused
-from bot.domain.form import clean, validate
-from bot.domain.terms import Severity, Source, ticket_code
-from store import clients as client_store
-from store import tickets as store
+from bot.domain.terms import ticket_code
 from store.models import Ticket
 
 Decide = Callable[[Ticket], Change]
@@ -111,7 +110,7 @@ async def resume(parts: Parts, asked: Asked, request: r.Resume) -> Reply:
 async def close(parts: Parts, asked: Asked, request: r.Close) -> Reply:
     """The close modal and `cerrar HD-N …` both end here."""
     original = request.duplicate_of
-    exists = original is not None and await store.get_ticket(parts.db, original) is not None
+    exists = original is not None and await lookups.ticket(parts.db, original) is not None
     actor, now = asked.actor, parts.now()
     return await _apply(
         parts,
@@ -146,43 +145,13 @@ async def accept(parts: Parts, asked: Asked, request: r.Accept) -> Reply:
 async def open_ticket(parts: Parts, asked: Asked, request: r.OpenTicket) -> Reply:
     """A ticket a technician opens for a supplier who phoned or wrote (the modal and the
     command line). The supplier gets the same confirmation as from the form."""
-    actor, fields = asked.actor, request.fields
-    if actor.role is None:
+    if asked.actor.role is None:
         raise Refused("Solo el equipo de soporte puede abrir tickets desde aquí.")
-    values = clean(fields)
-    errors = validate(values)
-    source = fields.get("origen", "")
-    if source not in (Source.TELEFONO, Source.CORREO):
-        errors["origen"] = "Indique si el proveedor llamó (telefono) o escribió (correo)."
-    severity = fields.get("severidad") or None
-    if severity and severity not in {s.value for s in Severity}:
-        errors["severidad"] = "La severidad debe ser bajo, medio-alto o critico."
-    client = None
-    if fields.get("cliente"):
-        client = await client_store.get_client(parts.db, fields["cliente"])
-        if client is None:
-            errors["cliente"] = f"No existe el cliente `{fields['cliente']}`."
-    if errors:
-        return Reply(" ".join(errors.values()), refused=True, errors=errors)
-    created = await create_from_form(
-        parts.db,
-        submission(
-            values,
-            client,
-            form_id=asked.key,
-            client_ip="",
-            source=Source(source),
-            severity=severity,
-            opened_by=actor.user_id,
-            contact_now=source == Source.TELEFONO,
-        ),
-        parts.now(),
-        parts.mail_ctx,
-        parts.policies.of(client),
-    )
-    parts.wake_outbox()
+    outcome = await opened_by_technician(parts, asked.actor.user_id, request.fields, asked.key)
+    if isinstance(outcome, dict):
+        return Reply(" ".join(outcome.values()), refused=True, errors=outcome)
     return Reply(
-        f"Creé {ticket_code(created.number)}; el proveedor recibirá la confirmación por correo."
+        f"Creé {ticket_code(outcome.number)}; el proveedor recibirá la confirmación por correo."
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from functools import partial
 
+from bot.cases import lookups
 from bot.cases.parts import Parts
 from bot.commands.parse import USAGE, form_hint
 from bot.commands.reply import Asked, Reply
@@ -16,9 +17,6 @@ from bot.domain.text import slack_escape
 from bot.render import answers, modals, sla
 from bot.render.card import card_ticket, detail, slack_date
 from bot.render.email import local_time
-from store import clients as client_store
-from store import sla as sla_store
-from store import tickets as store
 from store.models import Client, Ticket
 
 
@@ -30,7 +28,7 @@ async def help_(parts: Parts, asked: Asked, request: r.Help) -> Reply:
 
 async def show(parts: Parts, asked: Asked, request: r.Show) -> Reply:
     ticket = await ticket_of(parts, request.number)
-    attachments = await store.attachments_of(parts.db, ticket.number)
+    attachments = await lookups.attachments(parts.db, ticket.number)
     zone = parts.settings.timezone
     names = [a.display_name for a in attachments]
     text = answers.describe(ticket, names, zone, asked.for_slack)
@@ -44,11 +42,9 @@ async def list_tickets(parts: Parts, asked: Asked, request: r.ListTickets) -> Re
     client = await _client(parts, request.client)
     key = client.key if client else None
     if request.which is Listing.BREACHED:
-        tickets, total = await sla_store.breached_tickets(
-            parts.db, parts.now(), answers.MAX_LIST, key
-        )
+        tickets, total = await lookups.breached_page(parts.db, parts.now(), answers.MAX_LIST, key)
     else:
-        tickets, total = await store.open_tickets(
+        tickets, total = await lookups.open_page(
             parts.db,
             answers.MAX_LIST,
             assignee=asked.actor.user_id if request.which is Listing.MINE else None,
@@ -69,10 +65,7 @@ async def sla_status(parts: Parts, asked: Asked, request: r.SlaStatus) -> Reply:
     when = slack_when if asked.for_slack else partial(local_time, zone=zone)
     if request.number is not None:
         ticket = await ticket_of(parts, request.number)
-        async with parts.db.read() as conn:
-            audit = await store.audit_in(conn, ticket.number)
-            reminders = await sla_store.reminders_of(conn, ticket.number)
-            policy = await policies.for_ticket(conn, ticket)
+        audit, reminders, policy = await lookups.sla_history(parts.db, policies, ticket)
         return Reply(sla.explain(ticket, audit, reminders, policy, now, when))
     client = await _client(parts, request.client)
     policy = policies.for_plan(client.plan) if client else policies.default
@@ -92,7 +85,7 @@ async def open_form(parts: Parts, asked: Asked, request: r.OpenForm) -> Reply:
     if form is Form.NEW:
         if actor.role is None:
             raise Refused("Solo el equipo de soporte puede abrir tickets desde aquí.")
-        known = [(c.key, c.name) for c in await client_store.all_clients(parts.db)]
+        known = [(c.key, c.name) for c in await lookups.clients(parts.db)]
         return Reply(hint, modals.new_ticket_modal(known, context))
     ticket = await ticket_of(parts, request.number)
     if actor.role is None:
@@ -118,7 +111,7 @@ async def open_form(parts: Parts, asked: Asked, request: r.OpenForm) -> Reply:
 
 
 async def ticket_of(parts: Parts, number: int) -> Ticket:
-    ticket = await store.get_ticket(parts.db, number)
+    ticket = await lookups.ticket(parts.db, number)
     if ticket is None:
         raise Refused(f"No existe el ticket {ticket_code(number)}.")
     return ticket
@@ -127,7 +120,7 @@ async def ticket_of(parts: Parts, number: int) -> Ticket:
 async def _client(parts: Parts, key: str | None) -> Client | None:
     if key is None:
         return None
-    client = await client_store.get_client(parts.db, key)
+    client = await lookups.client(parts.db, key)
     if client is None:
         raise Refused(f"No existe el cliente `{key}`.")
     return client

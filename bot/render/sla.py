@@ -4,7 +4,6 @@ ticket's clocks explained (`explain`). Pure; `bot.cases.reports` gathers the fig
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,48 +18,12 @@ from slack_sdk.models.blocks import (
 
 from bot.domain.change import mention
 from bot.domain.clocks import CLOCK_LABELS, SlaPolicy
+from bot.domain.reports import SHOWN, Alert, Report
 from bot.domain.terms import STATUS_LABELS, Severity, Status, ticket_code
 from bot.render.card import Message
 from store.models import Ticket
 
-SHOWN = 10
 When = Callable[[datetime], str]  # per list, so the message stays within Slack's limits
-
-
-@dataclass(frozen=True)
-class Alert:
-    number: int
-    clock: str
-    due: datetime
-    assignee: str | None
-    left: timedelta  # business time until the deadline (negative: overdue by)
-
-
-@dataclass(frozen=True)
-class Compliance:
-    days: int
-    contacts: int = 0
-    contacts_on_time: int = 0
-    contacts_before_target: int = 0
-    contact_median: timedelta | None = None
-    resolved: int = 0
-    resolved_on_time: int = 0
-    resolved_before_target: int = 0
-    resolution_median: timedelta | None = None
-
-
-@dataclass(frozen=True)
-class Report:
-    now: datetime
-    by_status: dict[str, int]
-    by_severity: dict[str, int]
-    load: dict[str, int]
-    at_risk: list[Alert] = field(default_factory=list)
-    breached: list[Alert] = field(default_factory=list)
-    compliance: list[Compliance] = field(default_factory=list)
-    # How many there are in all when the lists hold only the first ones (None: the lists' length).
-    at_risk_total: int | None = None
-    breached_total: int | None = None
 
 
 def business(span: timedelta) -> str:

@@ -1,0 +1,60 @@
+"""The reads `/hib2b` answers from: a ticket and its files, pages of open or overdue tickets,
+one ticket's SLA history, the clients. Reads only; each bounded (a page, not a table)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from bot.cases.plans import Policies
+from bot.domain.clocks import SlaPolicy
+from store import clients as client_store
+from store import sla as sla_store
+from store import tickets as store
+from store.db import Database
+from store.models import Client, StoredFile, Ticket
+
+
+async def ticket(db: Database, number: int) -> Ticket | None:
+    return await store.get_ticket(db, number)
+
+
+async def attachments(db: Database, number: int) -> list[StoredFile]:
+    return await store.attachments_of(db, number)
+
+
+async def open_page(
+    db: Database,
+    limit: int,
+    assignee: str | None = None,
+    unassigned: bool = False,
+    client: str | None = None,
+) -> tuple[list[Ticket], int]:
+    """The first `limit` open tickets by number, and how many there are."""
+    return await store.open_tickets(db, limit, assignee, unassigned, client)
+
+
+async def breached_page(
+    db: Database, now: datetime, limit: int, client: str | None = None
+) -> tuple[list[Ticket], int]:
+    """The first `limit` open tickets past a deadline, and how many there are."""
+    return await sla_store.breached_tickets(db, now, limit, client)
+
+
+async def sla_history(
+    db: Database, policies: Policies, ticket: Ticket
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], SlaPolicy]:
+    """What `sla HD-N` explains: the audit trail, the reminders recorded, the plan."""
+    async with db.read() as conn:
+        audit = await store.audit_in(conn, ticket.number)
+        reminders = await sla_store.reminders_of(conn, ticket.number)
+        policy = await policies.for_ticket(conn, ticket)
+    return audit, reminders, policy
+
+
+async def clients(db: Database) -> list[Client]:
+    return await client_store.all_clients(db)
+
+
+async def client(db: Database, key: str) -> Client | None:
+    return await client_store.get_client(db, key)
