@@ -389,3 +389,12 @@ def test_card_ticket_from_stored_tickets():
     assert "en pausa" in mrkdwn(card(shown, ZONE).blocks)
     # Never started (no first contact yet): not a pause.
     assert not card_ticket(_stored(res_started_at=None, res_gen=0), []).res_paused
+
+
+def test_a_description_longer_than_one_message_says_so():
+    """Past four pieces (only text that came another way than the form), the thread says the
+    description goes on rather than dropping it silently."""
+    long = replace(NEW, descripcion="palabra " * 2500)  # ~20,000 characters
+    blocks = full_description(long, "k").blocks
+    assert "la descripción sigue" in blocks[-1]["elements"][0]["text"]
+    assert "la descripción sigue" not in str(full_description(NEW, "k").blocks)

@@ -289,3 +289,11 @@ def test_a_recipe_renders_the_same_email_as_rendering_at_once():
     )
     with pytest.raises(ValueError, match="no recipe"):
         recipes.render({"email": "desconocido"}, CTX, THREAD)
+
+
+def test_message_ids_take_their_domain_from_a_real_address_only():
+    assert mail.new_message_id(7, "creado", "Soporte <soporte@portalhib2b.com>").endswith(
+        "@portalhib2b.com>"
+    )
+    for odd in ("Soporte <@sin-arroba>", "soporte", ""):
+        assert mail.new_message_id(7, "creado", odd).endswith("@localhost>"), odd

@@ -118,8 +118,8 @@ def test_sla_report_content():
     plain = render(REPORT, when).plain
     sections = plain.split("\n\n")
     assert sections[0] == (
-        "*Abiertos: 6*\nEn atención: 3 · Esperando proveedor: 1 · Sin asignar: 2\n"
-        "Bajo: 4 · Crítico: 1 · Medio-Alto: 1"
+        "*Abiertos: 6*\nSin asignar: 2 · En atención: 3 · Esperando proveedor: 1\n"
+        "Bajo: 4 · Medio-Alto: 1 · Crítico: 1"
     )
     breached = sections[1].splitlines()
     assert breached[0] == "*:rotating_light: Vencidos (12)*"
@@ -382,10 +382,10 @@ def test_health_plain_from_details():
         )
     )
     assert health.plain(body).splitlines() == [
-        "estado: degraded (modo http; base de datos: writable)",
+        "estado: con fallas (modo http; base de datos: se puede escribir)",
         "  buzon          backoff     reinicios=3   último éxito nunca (atrasado)",
         "      último error: IMAP: conexión rechazada",
-        "  entregas       running     reinicios=0   último éxito hace 1s",
+        "  entregas       en marcha   reinicios=0   último éxito hace 1s",
         "  entregas: 4 pendientes, 0 enviándose, 1 fallidas; la más antigua espera desde hace 66s",
         "          17 hd-3:correo:confirmacion: 550",
         "  buzón: desconectado",
@@ -397,7 +397,7 @@ def test_health_plain_failing_database_without_mailbox():
     body = details(Snapshot("local", (), {}, 0.0, "disco lleno"))
     lines = health.plain(body).splitlines()
     assert lines == [
-        "estado: failing (modo local; base de datos: not writable)",
+        "estado: fallando (modo local; base de datos: no se puede escribir)",
         "  base de datos: disco lleno",
         "  entregas: 0 pendientes, 0 enviándose, 0 fallidas; la más antigua espera desde hace 0s",
     ]

@@ -245,9 +245,9 @@ async def test_hib2b_estado_shows_the_workers_on_the_server(tmp_path: Path) -> N
         assert (await service.stop_async())[0] == 0
     assert shown.returncode == 0, shown.stderr
     lines = shown.stdout.splitlines()
-    assert lines[0].startswith("estado: ok (modo local")
+    assert lines[0].startswith("estado: bien (modo local")
     for worker in ("outbox-slack", "outbox-email", "sla-watcher", "janitor", "storage"):
-        assert any(line.strip().startswith(worker) and "running" in line for line in lines)
+        assert any(line.strip().startswith(worker) and "en marcha" in line for line in lines)
     gone = await run_cli_async(tmp_path, env, "estado")
     assert gone.returncode == 1 and gone.stderr.startswith("hib2b: no service answers at")
 

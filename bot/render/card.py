@@ -35,7 +35,6 @@ LITERAL_LIMIT = 11_000  # what one message shows of a supplier's text (pieces ar
 MAX_SECTIONS = 4
 
 
-
 @dataclass(frozen=True)
 class CardTicket:
     """What the card shows of a ticket."""
@@ -65,9 +64,7 @@ class CardTicket:
     mail_bounced: bool = False
 
 
-def card_ticket(
-    ticket: Ticket, attachments: list[StoredFile], client_name: str = ""
-) -> CardTicket:
+def card_ticket(ticket: Ticket, attachments: list[StoredFile], client_name: str = "") -> CardTicket:
     """What the card shows of a stored ticket (clocks only while they run)."""
     return CardTicket(
         number=ticket.number,
@@ -265,6 +262,12 @@ def full_description(ticket: CardTicket, key: str) -> Message:
         kit.section("*Descripción completa del incidente*"),
         *literal(ticket.descripcion),
     ]
+    if len(filled_chunks(ticket.descripcion, LITERAL_PIECE)) > MAX_LITERAL_PIECES:
+        # Only a description that came another way than the form (10,000 characters) gets
+        # here; what does not fit one message is said, not dropped silently.
+        blocks.append(
+            kit.context("_(la descripción sigue; véala con `/hib2b ver` o en la terminal)_")
+        )
     return Message(
         text=f"Descripción completa de {ticket_code(ticket.number)}",
         blocks=blocks,
@@ -347,5 +350,3 @@ def card_as_text(ticket: CardTicket, zone: str) -> str:
     if ticket.attachments:
         lines.append("  Adjuntos: " + ", ".join(ticket.attachments))
     return "\n".join(lines)
-
-

@@ -65,7 +65,8 @@ class TicketFacts:
 
 
 def _domain(address: str) -> str:
-    return parseaddr(address)[1].rpartition("@")[2] or "localhost"
+    local, at, domain = parseaddr(address)[1].rpartition("@")
+    return domain if at and local and domain else "localhost"
 
 
 def new_message_id(number: int, purpose: str, mail_from: str) -> str:

@@ -5,15 +5,40 @@ from __future__ import annotations
 
 from typing import Any
 
+# The JSON keeps the English words monitoring tools match on; the terminal says them in Spanish.
+SAID = {
+    "ok": "bien",
+    "degraded": "con fallas",
+    "failing": "fallando",
+    "writable": "se puede escribir",
+    "not writable": "no se puede escribir",
+    "running": "en marcha",
+    "restarting": "reiniciando",
+    "stopped": "detenido",
+    "local": "local",
+    "http": "http",
+    "socket": "socket",
+}
+
+
+def _said(word: str) -> str:
+    return SAID.get(word, word)
+
 
 def plain(body: dict[str, Any]) -> str:
     """`details` as lines for an operator's terminal."""
-    lines = [f"estado: {body['status']} (modo {body['mode']}; base de datos: {body['database']})"]
+    lines = [
+        f"estado: {_said(body['status'])} (modo {body['mode']}; base de datos: "
+        f"{_said(body['database'])})"
+    ]
     if body.get("database_error"):
         lines.append(f"  base de datos: {body['database_error']}")
     for name, w in sorted(body["workers"].items()):
         age = "nunca" if w["last_ok_age_s"] is None else f"hace {w['last_ok_age_s']:.0f}s"
-        line = f"  {name:<14} {w['state']:<11} reinicios={w['restarts']:<3} último éxito {age}"
+        line = (
+            f"  {name:<14} {_said(w['state']):<11} reinicios={w['restarts']:<3} "
+            f"último éxito {age}"
+        )
         if w.get("stale"):
             line += " (atrasado)"
         lines.append(line)

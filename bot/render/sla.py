@@ -70,11 +70,16 @@ def _total(alerts: list[Alert], total: int | None) -> int:
 def render(report: Report, when: When, title: str = "SLA de la mesa de ayuda") -> Message:
     """`when` writes an instant: `<!date…>` for Slack, local text for the command line."""
     total = sum(report.by_status.values())
+    # In the order a reader expects (new → in progress → waiting; low → critical), not by key.
     status = " · ".join(
-        f"{STATUS_LABELS[Status(s)]}: {n}" for s, n in sorted(report.by_status.items())
+        f"{STATUS_LABELS[s]}: {report.by_status[s.value]}"
+        for s in Status
+        if report.by_status.get(s.value)
     )
     severity = " · ".join(
-        f"{Severity(s).label}: {n}" for s, n in sorted(report.by_severity.items())
+        f"{s.label}: {report.by_severity[s.value]}"
+        for s in Severity
+        if report.by_severity.get(s.value)
     )
     load = sorted(report.load.items(), key=lambda item: -item[1])
     load_lines = [f"{mention(user) if user else 'Sin asignar'}: {n}" for user, n in load[:15]]
