@@ -23,6 +23,7 @@ import asyncio
 import hashlib
 import hmac
 import shutil
+import sqlite3
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -50,8 +51,11 @@ ROUNDS = 60
 
 def _pct(samples: list[float]) -> dict[str, float]:
     ordered = sorted(samples)
-    at = lambda q: ordered[min(len(ordered) - 1, int(len(ordered) * q))]  # noqa: E731
-    return {"p50": round(at(0.5), 1), "p99": round(at(0.99), 1), "max": round(ordered[-1], 1)}
+
+    def at(share: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(len(ordered) * share))], 1)
+
+    return {"p50": at(0.5), "p99": at(0.99), "max": round(ordered[-1], 1)}
 
 
 class Signed:
@@ -263,8 +267,6 @@ def main() -> None:
         made = args.data_dir is None
         print(seeding.seed(folder, args.tickets))
     # The seeded count is the database's own, whatever --tickets says.
-    import sqlite3
-
     with sqlite3.connect(folder / "hib2b.sqlite3") as conn:
         tickets = conn.execute("SELECT value FROM counters WHERE name = 'ticket'").fetchone()[0]
     try:
