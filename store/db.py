@@ -70,6 +70,9 @@ def migrations() -> list[tuple[int, str]]:
     return sorted(found)
 
 
+CACHE_KIB = 64 * 1024
+
+
 class Database:
     def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
         self.conn = conn
@@ -98,6 +101,9 @@ class Database:
             await conn.execute("PRAGMA journal_mode = WAL")
             await conn.execute("PRAGMA synchronous = NORMAL")
             await conn.execute("PRAGMA foreign_keys = ON")
+            # A desk of a million tickets is gigabytes: a 64 MiB page cache keeps the indexes and
+            # the open tickets in memory (the default is 2 MiB).
+            await conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
             db = cls(conn, path)
             await db.migrate()
         except (sqlite3.Error, StorageUnavailable) as error:
