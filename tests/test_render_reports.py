@@ -422,3 +422,11 @@ def test_client_list_stays_within_slacks_limits():
     assert text.startswith("*Clientes (1500)*") and text.endswith(
         "… y 1400 más: `/hib2b cliente ver clave`."
     )
+
+
+def test_team_list_leads_first_and_an_empty_team_says_how_to_start():
+    from bot.domain.terms import Role
+
+    roles = {"U0TECH2": Role.TECNICO, "U0LEAD": Role.LIDER, "U0TECH1": Role.TECNICO}
+    assert answers.team_list(roles) == ("*Líderes:* <@U0LEAD>\n*Técnicos:* <@U0TECH1>, <@U0TECH2>")
+    assert "equipo agregar" in answers.team_list({})

@@ -77,18 +77,11 @@ async def remove(db: Database, settings: Settings, actor: Actor, user_id: str) -
     return f"{mention(user_id)} ya no es parte del equipo de soporte."
 
 
-async def listing(db: Database, settings: Settings) -> str:
-    roles: dict[str, Role] = {}
-    for user_id, role in (await store.members(db)).items():
-        roles[user_id] = Role(role)
+async def roles(db: Database, settings: Settings) -> dict[str, Role]:
+    """Everyone on the team and their role: the table, with the settings' names on top."""
+    found = {user_id: Role(role) for user_id, role in (await store.members(db)).items()}
     for user_id in settings.technicians:
-        roles.setdefault(user_id, Role.TECNICO)
+        found.setdefault(user_id, Role.TECNICO)
     for user_id in settings.leads:
-        roles[user_id] = Role.LIDER
-    if not roles:
-        return (
-            "El equipo está vacío. Un líder agrega personas con `/hib2b equipo agregar @x tecnico`."
-        )
-    leads = [mention(u) for u, r in sorted(roles.items()) if r is Role.LIDER]
-    techs = [mention(u) for u, r in sorted(roles.items()) if r is Role.TECNICO]
-    return f"*Líderes:* {', '.join(leads) or '—'}\n*Técnicos:* {', '.join(techs) or '—'}"
+        found[user_id] = Role.LIDER
+    return found

@@ -12,7 +12,7 @@ from bot.render import answers
 
 
 async def team_list(parts: Parts, asked: Asked, request: r.TeamList) -> Reply:
-    return Reply(await team.listing(parts.db, parts.settings))
+    return Reply(answers.team_list(await team.roles(parts.db, parts.settings)))
 
 
 async def team_add(parts: Parts, asked: Asked, request: r.TeamAdd) -> Reply:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from bot.domain.change import mention
 from bot.domain.requests import Listing
-from bot.domain.terms import INCIDENT_BY_KEY, CloseKind, Severity, Status, ticket_code
+from bot.domain.terms import INCIDENT_BY_KEY, CloseKind, Role, Severity, Status, ticket_code
 from bot.domain.text import slack_escape
 from bot.render.email import local_time
 from store.models import Client, Ticket
@@ -86,3 +86,14 @@ def client_card(client: Client) -> str:
         f"{client.status_at:%d/%m/%Y} ({client.status_by}) · hosts: "
         f"{', '.join(client.hosts) or '—'} · plan: {plan}"
     )
+
+
+def team_list(roles: dict[str, Role]) -> str:
+    """`equipo lista`: leads, then technicians."""
+    if not roles:
+        return (
+            "El equipo está vacío. Un líder agrega personas con `/hib2b equipo agregar @x tecnico`."
+        )
+    leads = [mention(u) for u, r in sorted(roles.items()) if r is Role.LIDER]
+    techs = [mention(u) for u, r in sorted(roles.items()) if r is Role.TECNICO]
+    return f"*Líderes:* {', '.join(leads) or '—'}\n*Técnicos:* {', '.join(techs) or '—'}"
