@@ -100,6 +100,9 @@ class Reports:
                 ):
                     return report
         task = asyncio.create_task(gather(db, policy, now, client))
+        # Its callers await it. If they all left before it failed, the failure is dropped here
+        # (the next request computes again and meets it), not left "never retrieved".
+        task.add_done_callback(lambda done: done.cancelled() or done.exception())
         self._made[client] = (time.monotonic(), task)
         return await asyncio.shield(task)
 
