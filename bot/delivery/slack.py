@@ -115,21 +115,34 @@ class SlackChannel:
         return str(response["ts"])
 
     async def _find_in_history(self, number: int, since: datetime) -> str | None:
+        return await self._find(
+            "conversations_history",
+            CARD_EVENT,
+            "ticket",
+            number,
+            oldest=f"{since.timestamp() - 60:.6f}",
+        )
+
+    async def _find(
+        self, method: str, event: str, field: str, wanted: object, **args: Any
+    ) -> str | None:
+        """The ts of a message of ours marked `event` with `field` == `wanted`, looking at most
+        HISTORY_PAGES pages of `method` (what an earlier try may have posted)."""
         cursor = None
         for _ in range(HISTORY_PAGES):
             response = await self._call(
-                "conversations_history",
+                method,
                 channel=self._channel,
                 include_all_metadata=True,
-                oldest=f"{since.timestamp() - 60:.6f}",
                 limit=200,
                 cursor=cursor,
+                **args,
             )
             for item in response.get("messages", []):
                 metadata = item.get("metadata") or {}
                 if (
-                    metadata.get("event_type") == CARD_EVENT
-                    and metadata.get("event_payload", {}).get("ticket") == number
+                    metadata.get("event_type") == event
+                    and metadata.get("event_payload", {}).get(field) == wanted
                 ):
                     return str(item["ts"])
             cursor = (response.get("response_metadata") or {}).get("next_cursor")
@@ -166,27 +179,7 @@ class SlackChannel:
         )
 
     async def _find_in_thread(self, thread_ts: str, key: str) -> str | None:
-        cursor = None
-        for _ in range(HISTORY_PAGES):
-            response = await self._call(
-                "conversations_replies",
-                channel=self._channel,
-                ts=thread_ts,
-                include_all_metadata=True,
-                limit=200,
-                cursor=cursor,
-            )
-            for item in response.get("messages", []):
-                metadata = item.get("metadata") or {}
-                if (
-                    metadata.get("event_type") == THREAD_EVENT
-                    and metadata.get("event_payload", {}).get("key") == key
-                ):
-                    return str(item["ts"])
-            cursor = (response.get("response_metadata") or {}).get("next_cursor")
-            if not cursor:
-                return None
-        return None
+        return await self._find("conversations_replies", THREAD_EVENT, "key", key, ts=thread_ts)
 
     async def upload_file(
         self, thread_ts: str, path: Path, title: str, state: dict[str, Any], save: SaveState
