@@ -7,19 +7,19 @@ from datetime import datetime
 
 import aiosqlite
 
-from store.db import Database, to_db
+from store.db import Database, fetch_all, fetch_one, to_db
 from store.models import Client
 
 
 async def _hosts(conn: aiosqlite.Connection, key: str) -> tuple[str, ...]:
-    rows = await (
-        await conn.execute("SELECT host FROM client_hosts WHERE client = ? ORDER BY host", (key,))
-    ).fetchall()
+    rows = await fetch_all(
+        conn, "SELECT host FROM client_hosts WHERE client = ? ORDER BY host", (key,)
+    )
     return tuple(row[0] for row in rows)
 
 
 async def client_in(conn: aiosqlite.Connection, key: str) -> Client | None:
-    row = await (await conn.execute("SELECT * FROM clients WHERE key = ?", (key,))).fetchone()
+    row = await fetch_one(conn, "SELECT * FROM clients WHERE key = ?", (key,))
     return Client.from_row(row, await _hosts(conn, key)) if row else None
 
 
@@ -30,20 +30,18 @@ async def get_client(db: Database, key: str) -> Client | None:
 
 async def client_by_host(db: Database, host: str) -> Client | None:
     async with db.read() as conn:
-        row = await (
-            await conn.execute("SELECT client FROM client_hosts WHERE host = ?", (host,))
-        ).fetchone()
+        row = await fetch_one(conn, "SELECT client FROM client_hosts WHERE host = ?", (host,))
         return await client_in(conn, row[0]) if row else None
 
 
 async def all_clients(db: Database) -> list[Client]:
     """Every client with its hosts, in two queries however many there are."""
     async with db.read() as conn:
-        rows = await (await conn.execute("SELECT * FROM clients ORDER BY key")).fetchall()
+        rows = await fetch_all(conn, "SELECT * FROM clients ORDER BY key")
         hosts: dict[str, list[str]] = {}
-        for client, host in await (
-            await conn.execute("SELECT client, host FROM client_hosts ORDER BY host")
-        ).fetchall():
+        for client, host in await fetch_all(
+            conn, "SELECT client, host FROM client_hosts ORDER BY host"
+        ):
             hosts.setdefault(client, []).append(host)
     return [Client.from_row(row, tuple(hosts.get(row["key"], ()))) for row in rows]
 
@@ -68,9 +66,7 @@ async def insert_client(
 
 
 async def host_owner(conn: aiosqlite.Connection, host: str) -> str | None:
-    row = await (
-        await conn.execute("SELECT client FROM client_hosts WHERE host = ?", (host,))
-    ).fetchone()
+    row = await fetch_one(conn, "SELECT client FROM client_hosts WHERE host = ?", (host,))
     return row[0] if row else None
 
 
@@ -123,11 +119,9 @@ async def revoke_api_key(conn: aiosqlite.Connection, key_id: int, at: datetime) 
 
 
 async def idempotent(conn: aiosqlite.Connection, client: str, key: str) -> tuple[str, int] | None:
-    row = await (
-        await conn.execute(
-            "SELECT request, ticket FROM idempotency WHERE client = ? AND key = ?", (client, key)
-        )
-    ).fetchone()
+    row = await fetch_one(
+        conn, "SELECT request, ticket FROM idempotency WHERE client = ? AND key = ?", (client, key)
+    )
     return (row[0], int(row[1])) if row else None
 
 

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import aiosqlite
 
-from store.db import Database, to_db
+from store.db import Database, fetch_one, to_db
 
 
 async def remember_sent(conn: aiosqlite.Connection, message_id: str, ticket: int) -> None:
@@ -19,20 +19,16 @@ async def remember_sent(conn: aiosqlite.Connection, message_id: str, ticket: int
 async def ticket_of_sent(conn: aiosqlite.Connection, message_ids: tuple[str, ...]) -> int | None:
     """The ticket of the first of `message_ids` that is one of ours."""
     for message_id in message_ids:
-        row = await (
-            await conn.execute(
-                "SELECT ticket FROM sent_messages WHERE message_id = ?", (message_id,)
-            )
-        ).fetchone()
+        row = await fetch_one(
+            conn, "SELECT ticket FROM sent_messages WHERE message_id = ?", (message_id,)
+        )
         if row:
             return int(row[0])
     return None
 
 
 async def seen_outcome(conn: aiosqlite.Connection, message_id: str) -> str | None:
-    row = await (
-        await conn.execute("SELECT outcome FROM inbound WHERE message_id = ?", (message_id,))
-    ).fetchone()
+    row = await fetch_one(conn, "SELECT outcome FROM inbound WHERE message_id = ?", (message_id,))
     return row[0] if row else None
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import aiosqlite
 
-from store.db import Database, to_db
+from store.db import Database, fetch_all, fetch_one, to_db
 from store.models import Delivery, NewDelivery
 
 
@@ -25,9 +25,7 @@ async def enqueue_many(conn: aiosqlite.Connection, items: list[NewDelivery], now
     ids: dict[str, int] = {}
     if afters:
         marks = ", ".join("?" for _ in afters)
-        rows = await (
-            await conn.execute(f"SELECT key, id FROM outbox WHERE key IN ({marks})", afters)
-        ).fetchall()
+        rows = await fetch_all(conn, f"SELECT key, id FROM outbox WHERE key IN ({marks})", afters)
         ids = {row[0]: row[1] for row in rows}
         missing = set(afters) - set(ids)
         if missing:
@@ -62,21 +60,19 @@ _DUE = """
 async def claim_next(db: Database, lane: str, now: datetime) -> Delivery | None:
     """Take the oldest due delivery of a lane: marked `sending`, its attempt counted."""
     async with db.transaction() as conn:
-        row = await (
-            await conn.execute(
-                f"SELECT o.id {_DUE} AND o.next_at <= ? ORDER BY o.next_at, o.id LIMIT 1",
-                (lane, to_db(now)),
-            )
-        ).fetchone()
+        row = await fetch_one(
+            conn,
+            f"SELECT o.id {_DUE} AND o.next_at <= ? ORDER BY o.next_at, o.id LIMIT 1",
+            (lane, to_db(now)),
+        )
         if row is None:
             return None
-        claimed = await (
-            await conn.execute(
-                "UPDATE outbox SET status = 'sending', attempts = attempts + 1"
-                " WHERE id = ? AND status = 'pending' RETURNING *",
-                (row[0],),
-            )
-        ).fetchone()
+        claimed = await fetch_one(
+            conn,
+            "UPDATE outbox SET status = 'sending', attempts = attempts + 1"
+            " WHERE id = ? AND status = 'pending' RETURNING *",
+            (row[0],),
+        )
     return Delivery.from_row(claimed) if claimed else None
 
 

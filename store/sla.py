@@ -6,7 +6,7 @@ from datetime import datetime
 
 import aiosqlite
 
-from store.db import Database, to_db
+from store.db import Database, fetch_all, fetch_one, to_db
 from store.models import Ticket
 
 
@@ -22,11 +22,9 @@ async def recorded_for(
     if not tickets:
         return found
     marks = ", ".join("?" for _ in tickets)
-    rows = await (
-        await conn.execute(
-            f"SELECT ticket, clock, gen, stage FROM reminders WHERE ticket IN ({marks})", tickets
-        )
-    ).fetchall()
+    rows = await fetch_all(
+        conn, f"SELECT ticket, clock, gen, stage FROM reminders WHERE ticket IN ({marks})", tickets
+    )
     for row in rows:
         found[row[0]].add((row[1], row[2], row[3]))
     return found
@@ -42,13 +40,12 @@ async def record_many(conn: aiosqlite.Connection, rows: list[tuple]) -> None:
 
 
 async def due_tickets(conn: aiosqlite.Connection, now: datetime, limit: int) -> list[Ticket]:
-    rows = await (
-        await conn.execute(
-            "SELECT * FROM tickets WHERE sla_next_at IS NOT NULL AND sla_next_at <= ?"
-            " ORDER BY sla_next_at LIMIT ?",
-            (to_db(now), limit),
-        )
-    ).fetchall()
+    rows = await fetch_all(
+        conn,
+        "SELECT * FROM tickets WHERE sla_next_at IS NOT NULL AND sla_next_at <= ?"
+        " ORDER BY sla_next_at LIMIT ?",
+        (to_db(now), limit),
+    )
     return [Ticket.from_row(row) for row in rows]
 
 
@@ -62,12 +59,11 @@ async def set_next_many(
 
 
 async def reminders_of(conn: aiosqlite.Connection, ticket: int) -> list[dict]:
-    rows = await (
-        await conn.execute(
-            "SELECT clock, gen, stage, at, sent FROM reminders WHERE ticket = ? ORDER BY at",
-            (ticket,),
-        )
-    ).fetchall()
+    rows = await fetch_all(
+        conn,
+        "SELECT clock, gen, stage, at, sent FROM reminders WHERE ticket = ? ORDER BY at",
+        (ticket,),
+    )
     return [dict(row) for row in rows]
 
 
@@ -114,28 +110,25 @@ async def clock_alerts(
     params = {"now": to_db(now), "client": client, "limit": limit}
     running = _RUNNING + _of(client)
     async with db.read() as conn:
-        totals = await (
-            await conn.execute(
-                "SELECT coalesce(sum(due <= :now), 0),"
-                " coalesce(sum(warn <= :now AND due > :now), 0)"
-                f" FROM ({running}) WHERE due IS NOT NULL",
-                params,
-            )
-        ).fetchone()
-        breached = await (
-            await conn.execute(
-                f"SELECT number, assignee, clock, due FROM ({running}) WHERE due <= :now"
-                " ORDER BY due, number LIMIT :limit",
-                params,
-            )
-        ).fetchall()
-        at_risk = await (
-            await conn.execute(
-                f"SELECT number, assignee, clock, due FROM ({running})"
-                " WHERE warn <= :now AND due > :now ORDER BY due, number LIMIT :limit",
-                params,
-            )
-        ).fetchall()
+        totals = await fetch_one(
+            conn,
+            "SELECT coalesce(sum(due <= :now), 0),"
+            " coalesce(sum(warn <= :now AND due > :now), 0)"
+            f" FROM ({running}) WHERE due IS NOT NULL",
+            params,
+        )
+        breached = await fetch_all(
+            conn,
+            f"SELECT number, assignee, clock, due FROM ({running}) WHERE due <= :now"
+            " ORDER BY due, number LIMIT :limit",
+            params,
+        )
+        at_risk = await fetch_all(
+            conn,
+            f"SELECT number, assignee, clock, due FROM ({running})"
+            " WHERE warn <= :now AND due > :now ORDER BY due, number LIMIT :limit",
+            params,
+        )
     return [dict(r) for r in breached], int(totals[0]), [dict(r) for r in at_risk], int(totals[1])
 
 
@@ -147,14 +140,12 @@ async def breached_tickets(
     params = {"now": to_db(now), "client": client, "limit": limit}
     breached = f"SELECT number FROM ({_RUNNING + _of(client)}) WHERE due <= :now"
     async with db.read() as conn:
-        counted = await conn.execute(f"SELECT count(*) FROM ({breached})", params)
-        total = (await counted.fetchone())[0]
-        rows = await (
-            await conn.execute(
-                f"SELECT * FROM tickets WHERE number IN ({breached}) ORDER BY number LIMIT :limit",
-                params,
-            )
-        ).fetchall()
+        total = (await fetch_one(conn, f"SELECT count(*) FROM ({breached})", params) or (0,))[0]
+        rows = await fetch_all(
+            conn,
+            f"SELECT * FROM tickets WHERE number IN ({breached}) ORDER BY number LIMIT :limit",
+            params,
+        )
     return [Ticket.from_row(row) for row in rows], int(total)
 
 

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import aiosqlite
 
-from store.db import Database, to_db
+from store.db import Database, fetch_one, to_db
 
 
 async def add_member(
@@ -35,13 +35,27 @@ async def members(db: Database) -> dict[str, str]:
     return {row["user_id"]: row["role"] for row in rows}
 
 
-async def remember_name(db: Database, user_id: str, name: str) -> None:
-    """Keep the display name Slack sent. Every request brings it: a write transaction only
-    when it changed (a read costs no write lock and no commit)."""
+async def name_and_role(db: Database, user_id: str) -> tuple[str | None, str | None]:
+    """The display name kept for `user_id` and their role in the table, in one read: every
+    Slack request asks both."""
+    row = await db.fetchone(
+        "SELECT (SELECT name FROM people WHERE user_id = :user),"
+        " (SELECT role FROM team WHERE user_id = :user)",
+        {"user": user_id},
+    )
+    return (row[0], row[1]) if row else (None, None)
+
+
+async def remember_name(db: Database, user_id: str, name: str, known: str | None = None) -> None:
+    """Keep the display name Slack sent (`known`: the one kept, if the caller read it). Every
+    request brings it: a write transaction only when it changed (a read costs no write lock
+    and no commit)."""
     if not name:
         return
-    known = await db.fetchone("SELECT name FROM people WHERE user_id = ?", (user_id,))
-    if known is not None and known["name"] == name:
+    if known is None:
+        row = await db.fetchone("SELECT name FROM people WHERE user_id = ?", (user_id,))
+        known = row["name"] if row else None
+    if known == name:
         return
     async with db.transaction() as conn:
         await conn.execute(
@@ -54,9 +68,7 @@ async def remember_name(db: Database, user_id: str, name: str) -> None:
 async def name_of(conn: aiosqlite.Connection, user_id: str | None) -> str:
     if not user_id:
         return ""
-    row = await (
-        await conn.execute("SELECT name FROM people WHERE user_id = ?", (user_id,))
-    ).fetchone()
+    row = await fetch_one(conn, "SELECT name FROM people WHERE user_id = ?", (user_id,))
     return row[0] if row else ""
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import aiosqlite
 
-from store.db import Database, to_db
+from store.db import Database, fetch_all, fetch_one, to_db
 from store.models import StoredFile, Ticket
 from store.sla import OPEN
 
@@ -40,15 +40,15 @@ class NumberingStarted(Exception):
 
 async def take_number(conn: aiosqlite.Connection) -> int:
     """The next HD number. Inside the ticket's transaction, so a rollback gives it back."""
-    cursor = await conn.execute(
-        "UPDATE counters SET value = value + 1 WHERE name = 'ticket' RETURNING value"
+    row = await fetch_one(
+        conn, "UPDATE counters SET value = value + 1 WHERE name = 'ticket' RETURNING value"
     )
-    row = await cursor.fetchone()
+    assert row is not None, "the ticket counter is created by the first migration"
     return int(row[0])
 
 
 async def set_next_number(conn: aiosqlite.Connection, number: int) -> None:
-    row = await (await conn.execute("SELECT count(*) FROM tickets")).fetchone()
+    row = await fetch_one(conn, "SELECT count(*) FROM tickets")
     if row[0]:
         raise NumberingStarted
     await conn.execute("UPDATE counters SET value = ? WHERE name = 'ticket'", (number - 1,))
@@ -69,9 +69,7 @@ async def insert_ticket(conn: aiosqlite.Connection, number: int, ticket: NewTick
 
 
 async def ticket_by_form(conn: aiosqlite.Connection, form_id: str) -> Ticket | None:
-    row = await (
-        await conn.execute("SELECT * FROM tickets WHERE form_id = ?", (form_id,))
-    ).fetchone()
+    row = await fetch_one(conn, "SELECT * FROM tickets WHERE form_id = ?", (form_id,))
     return Ticket.from_row(row) if row else None
 
 
@@ -138,7 +136,7 @@ async def get_attachment(db: Database, attachment_id: int) -> StoredFile | None:
 
 async def locked_ticket(conn: aiosqlite.Connection, number: int) -> Ticket | None:
     """The ticket, read inside the caller's write transaction."""
-    row = await (await conn.execute("SELECT * FROM tickets WHERE number = ?", (number,))).fetchone()
+    row = await fetch_one(conn, "SELECT * FROM tickets WHERE number = ?", (number,))
     return Ticket.from_row(row) if row else None
 
 
@@ -192,11 +190,9 @@ async def update_ticket(conn: aiosqlite.Connection, number: int, fields: dict[st
 
 
 async def audit_in(conn: aiosqlite.Connection, ticket: int) -> list[dict[str, Any]]:
-    rows = await (
-        await conn.execute(
-            "SELECT at, actor, action, detail FROM audit WHERE ticket = ? ORDER BY id", (ticket,)
-        )
-    ).fetchall()
+    rows = await fetch_all(
+        conn, "SELECT at, actor, action, detail FROM audit WHERE ticket = ? ORDER BY id", (ticket,)
+    )
     return [{**dict(row), "detail": json.loads(row["detail"])} for row in rows]
 
 
@@ -219,21 +215,16 @@ async def open_tickets(
         where += " AND client = :client"
         params["client"] = client
     async with db.read() as conn:
-        counted = await conn.execute(f"SELECT count(*) FROM tickets WHERE {where}", params)
-        total = await counted.fetchone()
-        rows = await (
-            await conn.execute(
-                f"SELECT * FROM tickets WHERE {where} ORDER BY number LIMIT :limit", params
-            )
-        ).fetchall()
-    return [Ticket.from_row(row) for row in rows], int(total[0])
+        total = await fetch_one(conn, f"SELECT count(*) FROM tickets WHERE {where}", params)
+        rows = await fetch_all(
+            conn, f"SELECT * FROM tickets WHERE {where} ORDER BY number LIMIT :limit", params
+        )
+    return [Ticket.from_row(row) for row in rows], int(total[0]) if total else 0
 
 
 async def request_applied(conn: aiosqlite.Connection, key: str) -> bool:
     """Whether a Slack request (by its key) was already applied."""
-    row = await (
-        await conn.execute("SELECT 1 FROM applied_requests WHERE key = ?", (key,))
-    ).fetchone()
+    row = await fetch_one(conn, "SELECT 1 FROM applied_requests WHERE key = ?", (key,))
     return row is not None
 
 
@@ -242,19 +233,16 @@ async def remember_request(conn: aiosqlite.Connection, key: str, at: datetime) -
 
 
 async def created_at(conn: aiosqlite.Connection, number: int) -> str | None:
-    row = await (
-        await conn.execute("SELECT created_at FROM tickets WHERE number = ?", (number,))
-    ).fetchone()
+    row = await fetch_one(conn, "SELECT created_at FROM tickets WHERE number = ?", (number,))
     return row[0] if row else None
 
 
 async def last_client_of(conn: aiosqlite.Connection, correo: str) -> str | None:
     """The client of the latest ticket from `correo` that had one (an email names no portal)."""
-    row = await (
-        await conn.execute(
-            "SELECT client FROM tickets WHERE correo = ? AND client IS NOT NULL"
-            " ORDER BY number DESC LIMIT 1",
-            (correo,),
-        )
-    ).fetchone()
+    row = await fetch_one(
+        conn,
+        "SELECT client FROM tickets WHERE correo = ? AND client IS NOT NULL"
+        " ORDER BY number DESC LIMIT 1",
+        (correo,),
+    )
     return row[0] if row else None

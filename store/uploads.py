@@ -6,7 +6,7 @@ from datetime import datetime
 
 import aiosqlite
 
-from store.db import Database, to_db
+from store.db import Database, fetch_all, to_db
 from store.models import StoredFile
 
 
@@ -49,31 +49,28 @@ async def remove_uploads(db: Database, form_id: str, ids: list[int]) -> list[Sto
         return []
     async with db.transaction() as conn:
         marks = ", ".join("?" for _ in ids)
-        rows = await (
-            await conn.execute(
-                f"DELETE FROM form_uploads WHERE form_id = ? AND id IN ({marks}) RETURNING *",
-                (form_id, *ids),
-            )
-        ).fetchall()
+        rows = await fetch_all(
+            conn,
+            f"DELETE FROM form_uploads WHERE form_id = ? AND id IN ({marks}) RETURNING *",
+            (form_id, *ids),
+        )
     return [StoredFile.from_row(row) for row in rows]
 
 
 async def claim_uploads(conn: aiosqlite.Connection, form_id: str) -> list[StoredFile]:
     """Inside the ticket's transaction: the form's files become the ticket's."""
-    rows = await (
-        await conn.execute("DELETE FROM form_uploads WHERE form_id = ? RETURNING *", (form_id,))
-    ).fetchall()
+    rows = await fetch_all(
+        conn, "DELETE FROM form_uploads WHERE form_id = ? RETURNING *", (form_id,)
+    )
     return sorted((StoredFile.from_row(row) for row in rows), key=lambda f: f.id)
 
 
 async def expire_uploads(db: Database, before: datetime) -> list[StoredFile]:
     """Forget the files of forms abandoned before `before`; the caller deletes them."""
     async with db.transaction() as conn:
-        rows = await (
-            await conn.execute(
-                "DELETE FROM form_uploads WHERE created_at < ? RETURNING *", (to_db(before),)
-            )
-        ).fetchall()
+        rows = await fetch_all(
+            conn, "DELETE FROM form_uploads WHERE created_at < ? RETURNING *", (to_db(before),)
+        )
     return [StoredFile.from_row(row) for row in rows]
 
 

@@ -73,6 +73,27 @@ async def test_a_failed_transaction_leaves_nothing(db: Database) -> None:
     assert await queue.deliveries(db) == []
 
 
+async def test_a_query_neither_waits_for_an_open_write_nor_sees_it_before_commit(
+    db: Database,
+) -> None:
+    """A technician's `ver` must not queue behind a burst of forms being written."""
+    async with db.transaction() as conn:
+        await store.take_number(conn)
+        # The write lock is held: a query still answers, with what was committed.
+        row = await asyncio.wait_for(
+            db.fetchone("SELECT value FROM counters WHERE name = 'ticket'"), timeout=5
+        )
+        assert row[0] == 0
+    assert await store.next_number(db) == 2
+
+
+async def test_queries_cannot_write(db: Database) -> None:
+    async with db.read() as conn:
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            await conn.execute("DELETE FROM counters")
+    assert await store.next_number(db) == 1
+
+
 async def test_conectividad_defaults_to_critico_and_queues_card_and_mail(db: Database) -> None:
     created = await create_from_form(db, report("x"), NOW, CTX, SLA)
     ticket = await store.get_ticket(db, created.number)

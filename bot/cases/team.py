@@ -20,8 +20,13 @@ OPERATOR = Actor("operador", Role.LIDER, "Operador")
 async def role_of(db: Database, settings: Settings, user_id: str) -> Role | None:
     if user_id in settings.leads:
         return Role.LIDER
-    stored = await store.role_in_table(db, user_id)
-    if stored == Role.LIDER:
+    return _role(settings, user_id, await store.role_in_table(db, user_id))
+
+
+def _role(settings: Settings, user_id: str, stored: str | None) -> Role | None:
+    """The role the settings give, else the table's: a configured lead is a lead whatever the
+    table says."""
+    if user_id in settings.leads or stored == Role.LIDER:
         return Role.LIDER
     if user_id in settings.technicians or stored == Role.TECNICO:
         return Role.TECNICO
@@ -32,12 +37,13 @@ async def actor_for(db: Database, settings: Settings, user_id: str, name: str = 
     """The person behind a Slack request (or `operador` on the CLI), with their role."""
     if user_id == OPERATOR.user_id:
         return OPERATOR
-    if name:
+    known, stored = await store.name_and_role(db, user_id)
+    if name and name != known:
         # The display name is a courtesy: a locked database must not refuse the request for
         # it (the request's own change then says whether it could be saved).
         with contextlib.suppress(StorageUnavailable):
-            await store.remember_name(db, user_id, name)
-    return Actor(user_id, await role_of(db, settings, user_id), name)
+            await store.remember_name(db, user_id, name, known)
+    return Actor(user_id, _role(settings, user_id, stored), name)
 
 
 async def add(
