@@ -16,8 +16,9 @@ from bot.desk import Desk
 from bot.domain.text import is_number
 from handlers import api
 from handlers import web as web_routes
-from handlers.keys import BOLT, DESK
+from handlers.keys import AFTER_ACK, BOLT, DESK
 from handlers.slack import build_bolt_app
+from handlers.slack.after import AfterAck
 
 
 def create_web_app(desk: Desk) -> web.Application:
@@ -27,12 +28,23 @@ def create_web_app(desk: Desk) -> web.Application:
     web_routes.register(app)
     api.register(app)
     if settings.mode != "local":
-        app[BOLT] = build_bolt_app(desk)
+        app[AFTER_ACK] = AfterAck()
+        app[BOLT] = build_bolt_app(desk, app[AFTER_ACK])
+        # Torn down in reverse: Slack's socket closes first, then what followed its acks ends.
+        app.cleanup_ctx.append(_after_ack_ctx)
         if settings.mode == "http":
             app.router.add_post("/slack/events", slack_events)
         else:
             app.cleanup_ctx.append(_socket_mode_ctx)
     return app
+
+
+AFTER_ACK_FINISH_S = 0.5  # then cancelled; the whole stop stays within its 5 s
+
+
+async def _after_ack_ctx(app: web.Application) -> AsyncIterator[None]:
+    yield
+    await app[AFTER_ACK].stop(AFTER_ACK_FINISH_S)
 
 
 async def _socket_mode_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -289,9 +289,7 @@ def _thanks_url(desk: Desk, number: int) -> str:
 
 async def thanks(request: web.Request) -> web.Response:
     desk = request.app[DESK]
-    payload = desk.signer.verify(
-        "gracias", request.query.get("t", ""), desk.now(), THANKS_MAX_AGE
-    )
+    payload = desk.signer.verify("gracias", request.query.get("t", ""), desk.now(), THANKS_MAX_AGE)
     if payload is None or not is_number(payload):
         return _message(
             request,

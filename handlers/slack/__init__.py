@@ -7,18 +7,21 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.desk import Desk
 from handlers.slack import actions, commands, views
+from handlers.slack.after import AfterAck
 
 
-def build_bolt_app(desk: Desk) -> AsyncApp:
+def build_bolt_app(desk: Desk, after: AfterAck) -> AsyncApp:
     settings = desk.settings
     app = AsyncApp(
         client=AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url),
         signing_secret=settings.slack_signing_secret or "",
         # Socket Mode delivers over an authenticated websocket: there is nothing to sign.
         request_verification_enabled=settings.mode == "http",
-        process_before_response=False,
+        # Listeners run before Bolt answers: no 10 ms polling for each ack. What must not
+        # delay the answer runs after it (`AfterAck`).
+        process_before_response=True,
     )
-    actions.register(app, desk)
+    actions.register(app, desk, after)
     commands.register(app, desk)
-    views.register(app, desk)
+    views.register(app, desk, after)
     return app

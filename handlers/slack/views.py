@@ -17,6 +17,7 @@ from bot.domain import controls
 from bot.domain import requests as r
 from bot.domain.change import FILES, TEXT, Actor, Refused
 from bot.domain.requests import Form
+from handlers.slack.after import AfterAck
 from handlers.slack.answers import actor_of, tell
 
 SLACK_ERROR_LIMIT = 150  # characters Slack shows of one input's error
@@ -59,7 +60,7 @@ def errors_of(reply: Reply, form: Form) -> dict[str, str]:
     return {block: message[:SLACK_ERROR_LIMIT] for block, message in errors.items()}
 
 
-def register(app: AsyncApp, desk: Desk) -> None:
+def register(app: AsyncApp, desk: Desk, after: AfterAck) -> None:
     @app.view(re.compile(r"^hib2b_"))
     async def submitted(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         actor = await actor_of(desk, body["user"])
@@ -74,4 +75,4 @@ def register(app: AsyncApp, desk: Desk) -> None:
             return
         await ack()
         channel = view["private_metadata"].partition("|")[2]
-        await tell(client, channel, actor.user_id, reply.text)
+        after.run(tell(client, channel, actor.user_id, reply.text), view["callback_id"])

@@ -1,0 +1,51 @@
+"""A click is answered to Slack at once, whatever Slack's own API is doing; the work it asks
+for follows the ack, and a stop ends it in bounded time."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from store import tickets as store
+from tests.desk import Desk, block_action, slack_env
+from tests.fakes.slack import FakeSlack
+
+TEAM = {"HIB2B_TECHNICIANS": "U0TECH1"}
+
+
+@pytest.fixture
+async def desk(start_desk, fake_slack: FakeSlack) -> Desk:
+    desk = await start_desk(**slack_env(fake_slack.url), **TEAM)
+    assert (await desk.submit()).status == 303
+    await fake_slack.wait_for(lambda: fake_slack.cards())
+    return desk
+
+
+async def test_a_click_is_acked_while_slack_is_slow_and_its_change_follows(
+    desk: Desk, fake_slack: FakeSlack
+) -> None:
+    fake_slack.fail("chat.postEphemeral", times=1, stall_s=2)
+    started = time.monotonic()
+    response = await desk.slack(block_action("ticket_tomar", "1"))
+    acked_in = time.monotonic() - started
+    assert response.status == 200
+    # Slack gives up after 3 s and shows the person an error; the whisper alone stalls 2 s.
+    assert acked_in < 1.5, acked_in
+    await fake_slack.wait_for(lambda: fake_slack.calls_to("chat.postEphemeral"), timeout=10)
+    ticket = await store.get_ticket(desk.services.db, 1)
+    assert ticket is not None and ticket.assignee == "U0TECH1"
+
+
+async def test_a_stop_ends_what_follows_an_ack_in_bounded_time(
+    desk: Desk, fake_slack: FakeSlack
+) -> None:
+    fake_slack.fail("chat.postEphemeral", times=1, stall_s=60)
+    assert (await desk.slack(block_action("ticket_tomar", "1"))).status == 200
+    await fake_slack.wait_for(lambda: fake_slack.calls_to("chat.postEphemeral"))
+    # The change was saved before the whisper that hangs.
+    ticket = await store.get_ticket(desk.services.db, 1)
+    assert ticket is not None and ticket.assignee == "U0TECH1"
+    started = time.monotonic()
+    await desk.stop()
+    assert time.monotonic() - started < 5
