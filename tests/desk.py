@@ -27,16 +27,20 @@ from bot.wiring import RUNTIME, Runtime, create_app
 SIGNING_SECRET = "test-signing-secret-0123456789abcdef"
 
 
-def settings_for(data_dir: Path, **env: str) -> Settings:
-    base = {
+def settings_env(data_dir: Path, **env: str) -> dict[str, str]:
+    """The environment of a desk under test: fast retries, no form rate limit."""
+    return {
         "HIB2B_DATA_DIR": str(data_dir),
         "HIB2B_SECRET_KEY": "k" * 40,
         "HIB2B_RETRY_BASE": "0.05s",
         "HIB2B_RETRY_MAX": "0.5s",
         "HIB2B_FORM_RATE_LIMIT": "0",
+        **env,
     }
-    base.update(env)
-    return load_settings(base)
+
+
+def settings_for(data_dir: Path, **env: str) -> Settings:
+    return load_settings(settings_env(data_dir, **env))
 
 
 def slack_env(fake_url: str, **extra: str) -> dict[str, str]:
