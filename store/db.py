@@ -195,6 +195,21 @@ class Database:
                 raise StorageUnavailable(str(error)) from error
             self.write_failure = None
 
+    async def write(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
+        """One statement that writes, as a transaction of its own: one trip to SQLite's thread
+        where `transaction()` takes at least three. Returns its rows (RETURNING). Shielded: a
+        cancelled caller cannot leave it half done (SQLite applies it whole or not at all)."""
+        async with self.lock:
+            try:
+                rows = await asyncio.shield(fetch_all(self.conn, sql, params))
+            except sqlite3.OperationalError as error:
+                if not is_storage_error(error):
+                    raise
+                self.note_write_failure(str(error))
+                raise StorageUnavailable(str(error)) from error
+        self.write_failure = None
+        return rows
+
     async def _begin(self) -> None:
         """BEGIN IMMEDIATE, cancel-safe: a cancelled wait (on another process's lock) leaves
         the statement running in SQLite's thread, and a transaction it opens later must not
