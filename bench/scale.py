@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import hashlib
 import hmac
 import shutil
@@ -138,7 +139,7 @@ async def _catch_up(
     # Technicians keep working meanwhile: VER_RATE `ver` a second (a busy team), each timed.
     asks: list[asyncio.Task[float]] = []
     while not task.done():
-        asks.append(asyncio.create_task(_timed(lambda i=len(asks): ver(i))))
+        asks.append(asyncio.create_task(_timed(functools.partial(ver, len(asks)))))
         await asyncio.sleep(1 / VER_RATE)
     queued = await task
     samples = list(await asyncio.gather(*asks))

@@ -185,3 +185,25 @@ async def test_a_rate_limit_pauses_the_whole_lane(start_desk, fake_slack: FakeSl
     limited, *after = posts
     assert all(post.at - limited.at >= 1.0 for post in after)
     assert len(fake_slack.calls_to("conversations.history")) <= 4
+
+
+async def test_cards_share_one_connection_to_slack(start_desk, fake_slack: FakeSlack) -> None:
+    """Slack is HTTPS: a connection per call is a TLS handshake per card."""
+    desk = await start_desk(**slack_env(fake_slack.url))
+    for _ in range(3):
+        await desk.submit()
+    await fake_slack.wait_for(lambda: len(fake_slack.cards()) == 3)
+    posts = fake_slack.calls_to("chat.postMessage")
+    assert len({call.peer for call in posts}) == 1, [call.peer for call in posts]
+
+
+async def test_a_connection_slack_closed_is_replaced_and_nothing_is_lost(
+    start_desk, fake_slack: FakeSlack
+) -> None:
+    desk = await start_desk(**slack_env(fake_slack.url))
+    await desk.submit()
+    await fake_slack.wait_for(lambda: len(fake_slack.cards()) == 1)
+    await fake_slack.restart()  # every kept-alive connection is closed
+    await desk.submit()
+    await fake_slack.wait_for(lambda: len(fake_slack.cards()) == 2, timeout=15)
+    assert [c["text"].split(" ", 1)[0] for c in fake_slack.cards()] == ["HD-1", "HD-2"]

@@ -89,6 +89,11 @@ class SlackChannel:
         self._session: aiohttp.ClientSession | None = None
 
     async def _call(self, method: str, **kwargs: Any) -> Any:
+        if self._client.session is None:
+            # Without a session of ours the SDK opens one, and a connection (a TLS handshake
+            # with Slack), for every call. A kept-alive connection Slack closed fails before
+            # anything is sent: a temporary failure, retried after a look for what was posted.
+            self._client.session = self._http()
         try:
             async with asyncio.timeout(API_TIMEOUT_S):
                 return await getattr(self._client, method)(**kwargs)

@@ -36,6 +36,7 @@ class Call:
     method: str
     args: dict[str, Any]
     at: float
+    peer: Any = None  # the caller's (host, port): one per connection it opened
 
 
 @dataclass
@@ -90,7 +91,7 @@ class FakeSlack:
             self._changed.notify_all()
 
     # --- server --------------------------------------------------------------------------
-    async def start(self) -> FakeSlack:
+    async def start(self, port: int = 0) -> FakeSlack:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/upload/{file_id}", self._upload)
@@ -98,12 +99,19 @@ class FakeSlack:
         app.router.add_get("/files/{file_id}/{name}", self._download)
         self._runner = web.AppRunner(app, shutdown_timeout=0.5)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         self.url = f"http://127.0.0.1:{port}/api/"
         self._base = f"http://127.0.0.1:{port}"
         return self
+
+    async def restart(self) -> None:
+        """Down and up again on the same port, keeping what it holds: every connection to it
+        is closed, as when Slack drops kept-alive connections."""
+        port = int(self._base.rsplit(":", 1)[1])
+        await self.stop()
+        await self.start(port)
 
     async def stop(self) -> None:
         for socket in self._sockets:
@@ -130,7 +138,8 @@ class FakeSlack:
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         args = await self._arguments(request)
-        self.calls.append(Call(method, args, time.monotonic()))
+        peer = request.transport.get_extra_info("peername") if request.transport else None
+        self.calls.append(Call(method, args, time.monotonic(), peer))
         await self._notify()
         fault = self._fault_for(method)
         if fault is not None and not fault.after_effect:
