@@ -73,11 +73,12 @@ def _of(client: str | None) -> str:
 
 
 async def open_counts(db: Database, client: str | None = None) -> dict[str, dict[str, int]]:
-    """Open tickets by status, by severity and by assignee ('' for nobody)."""
+    """Open tickets by status, by severity and by assignee ('' for nobody), from the tally the
+    tickets' own triggers keep (migration 012)."""
     counts: dict[str, dict[str, int]] = {"status": {}, "severity": {}, "assignee": {}}
     rows = await db.fetchall(
-        "SELECT status, severity, coalesce(assignee, '') AS assignee, count(*) AS n"
-        f" FROM tickets WHERE {OPEN}{_of(client)} GROUP BY status, severity, assignee",
+        "SELECT status, severity, assignee, n FROM open_tally WHERE n > 0"
+        + (" AND client = :client" if client else ""),
         {"client": client},
     )
     for row in rows:

@@ -211,3 +211,33 @@ async def test_the_sla_report_is_computed_once_for_everyone_asking_at_once(db: D
     assert changed is not got[0] and changed.breached_total == 2
     # Older than it may be: computed again.
     assert await reports.get(db, SLA, now + timedelta(seconds=95)) is not changed
+
+
+async def test_a_change_that_cannot_move_compliance_keeps_it_and_recounts_the_rest(
+    db: Database,
+) -> None:
+    """At a million tickets the 7- and 30-day figures are the costly part of `/hib2b sla`:
+    taking a ticket recounts the open tickets, not the month."""
+    from dataclasses import replace
+
+    from bot.cases.reports import settles
+    from store import tickets as ticket_store
+
+    await new_ticket(db, at(2026, 11, 20, 10))
+    reports = Reports(fresh_s=60, settled_s=60)
+    now = at(2026, 11, 25, 12)
+    first = await reports.get(db, SLA, now)
+    await new_ticket(db, at(2026, 11, 20, 11))
+    reports.forget(settled=False)
+    second = await reports.get(db, SLA, now + timedelta(seconds=1))
+    assert second.breached_total == 2 and second.compliance is first.compliance
+    reports.forget(settled=True)
+    third = await reports.get(db, SLA, now + timedelta(seconds=2))
+    assert third.compliance is not first.compliance
+
+    ticket = await ticket_store.get_ticket(db, 1)
+    assert ticket is not None
+    taken = replace(ticket, status="asignado", assignee="U0ANA")
+    assert not settles(ticket, taken)
+    assert settles(taken, replace(taken, first_contact_at=now))
+    assert settles(taken, replace(taken, status="cerrado", closed_at=now, close_kind="resuelto"))

@@ -149,3 +149,43 @@ async def test_a_display_name_is_kept_and_follows_changes(db: Database) -> None:
     await team.remember_name(db, "U0ANA", "ana.maria")
     row = await db.fetchone("SELECT name FROM people WHERE user_id = 'U0ANA'")
     assert row["name"] == "ana.maria"
+
+
+async def test_the_open_tally_follows_every_change_of_a_ticket(db: Database) -> None:
+    """The SLA report counts open tickets from a tally the tickets' triggers keep: after any
+    mix of changes it says what counting the tickets says."""
+    import random
+
+    from store.sla import OPEN, open_counts
+
+    for i in range(12):
+        await create_from_form(db, report(f"x{i}"), NOW, CTX, SLA)
+    async with db.transaction() as conn:
+        await conn.execute(
+            "INSERT INTO clients (key, name, status_at, status_by, created_at)"
+            " VALUES ('acme', 'Acme', '2026-01-01', 'test', '2026-01-01')"
+        )
+    chosen = random.Random(7)
+    for _ in range(200):
+        number = chosen.randint(1, 12)
+        column, value = chosen.choice(
+            [
+                ("status", chosen.choice(["nuevo", "asignado", "esperando", "cerrado"])),
+                ("severity", chosen.choice(["critico", "alto", "medio", "bajo"])),
+                ("assignee", chosen.choice([None, "U0ANA", "U0LUIS"])),
+                ("client", chosen.choice([None, "acme"])),
+            ]
+        )
+        async with db.transaction() as conn:
+            await conn.execute(f"UPDATE tickets SET {column} = ? WHERE number = ?", (value, number))
+    await db.write("PRAGMA foreign_keys = OFF")  # the ticket alone, whatever refers to it
+    await db.write("DELETE FROM tickets WHERE number = 3")
+    await db.write("PRAGMA foreign_keys = ON")
+    for client in (None, "acme"):
+        counted: dict[str, dict[str, int]] = {"status": {}, "severity": {}, "assignee": {}}
+        where = OPEN + (" AND client = 'acme'" if client else "")
+        for row in await db.fetchall(f"SELECT * FROM tickets WHERE {where}"):
+            for name in counted:
+                key = row[name] or ""
+                counted[name][key] = counted[name].get(key, 0) + 1
+        assert await open_counts(db, client) == counted

@@ -113,7 +113,7 @@ class Intake:
             self.parts.policies.of(client),
         )
         if created.new:
-            self.parts.wake_outbox()
+            self.parts.wake_outbox(settled=False)
         return created
 
     # --- the portal's API -------------------------------------------------------------------
@@ -156,7 +156,7 @@ class Intake:
         if seen is not None:
             await self.drop(form_id)
             return Replayed(seen[1], seen[0] == digest)
-        parts.wake_outbox()
+        parts.wake_outbox(settled=False)
         return created
 
     async def created_at(self, number: int) -> str:
@@ -228,5 +228,5 @@ async def opened_by_technician(
         parts.mail_ctx,
         parts.policies.of(client),
     )
-    parts.wake_outbox()
+    parts.wake_outbox(settled=False)
     return created

@@ -47,8 +47,9 @@ class Parts:
             raise RuntimeError("the desk has not started: no database yet")
         return self._db
 
-    def wake_outbox(self) -> None:
+    def wake_outbox(self, settled: bool = True) -> None:
         """A ticket changed and new deliveries were queued: send them now rather than at the
-        next poll, and forget the SLA report that no longer holds."""
-        self.reports.forget()
+        next poll, and forget the SLA report that no longer holds (`settled`: the compliance
+        figures too; a new ticket or a change `reports.settles` says leaves them, no)."""
+        self.reports.forget(settled)
         self._wake()

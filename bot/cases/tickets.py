@@ -10,6 +10,7 @@ from typing import Any
 
 import aiosqlite
 
+from bot.cases import reports
 from bot.cases.plans import Policies
 from bot.domain import clocks, deliveries
 from bot.domain.attachments import Accepted
@@ -201,6 +202,7 @@ class Outcome:
     answer: str  # for the person who acted
     applied: bool
     ticket: Ticket | None = None
+    settled: bool = False  # the change can move the SLA compliance figures
 
 
 async def act(
@@ -266,7 +268,9 @@ async def act_in(
     updated = await store.locked_ticket(conn, number)
     assert updated is not None
     await _queue_effects(conn, updated, actor, change, event, now, mail_ctx, attachments)
-    return Outcome(change.answer, applied=True, ticket=updated)
+    return Outcome(
+        change.answer, applied=True, ticket=updated, settled=reports.settles(ticket, updated)
+    )
 
 
 async def queue_email(

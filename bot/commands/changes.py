@@ -40,7 +40,7 @@ async def _apply(
         attachments=attachments,
     )
     if outcome.applied:
-        parts.wake_outbox()
+        parts.wake_outbox(settled=outcome.settled)
     return Reply(outcome.answer)
 
 
