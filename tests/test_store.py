@@ -189,3 +189,30 @@ async def test_the_open_tally_follows_every_change_of_a_ticket(db: Database) -> 
                 key = row[name] or ""
                 counted[name][key] = counted[name].get(key, 0) + 1
         assert await open_counts(db, client) == counted
+
+
+async def test_the_queue_tally_follows_every_delivery(db: Database) -> None:
+    """`/healthz` reads the queue's counts from a tally its triggers keep: after claims,
+    retries, failures and pruning it says what counting the rows says."""
+    import random
+
+    for i in range(8):
+        await create_from_form(db, report(f"x{i}"), NOW, CTX, SLA)
+    chosen = random.Random(11)
+    ids = [row[0] for row in await db.fetchall("SELECT id FROM outbox")]
+    for _ in range(150):
+        status = chosen.choice(["pending", "sending", "done", "failed"])
+        await db.write("UPDATE outbox SET status = ? WHERE id = ?", (status, chosen.choice(ids)))
+    await db.write("PRAGMA foreign_keys = OFF")
+    await db.write("DELETE FROM outbox WHERE id IN (?, ?)", (ids[0], ids[1]))
+    await db.write("PRAGMA foreign_keys = ON")
+    rows = await db.fetchall(
+        "SELECT status, count(*) FROM outbox WHERE status != 'done' GROUP BY status"
+    )
+    counted = {"pending": 0, "sending": 0, "failed": 0} | {row[0]: row[1] for row in rows}
+    assert await queue.counts(db) == counted
+    oldest = await db.fetchone(
+        "SELECT min(created_at) FROM outbox WHERE status IN ('pending', 'sending')"
+    )
+    waiting = await queue.oldest_waiting(db)
+    assert waiting == (datetime.fromisoformat(oldest[0]) if oldest and oldest[0] else None)
