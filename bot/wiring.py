@@ -98,6 +98,7 @@ class Runtime:
         )
         self._db: Database | None = None
         self._outbox: Outbox | None = None
+        self.mail = mail_sender(settings)
         self.supervisor = Supervisor(restart_base_s=settings.restart_base.total_seconds())
         self.files = FilesHealth(settings.data_dir / "uploads")
         self.mailbox: MailboxStatus | None = None  # set when the support mailbox is read
@@ -139,7 +140,7 @@ class Runtime:
             db,
             self.channel,
             self.settings.channel or "local",
-            mail_sender(self.settings),
+            self.mail,
             self.settings.timezone,
             self.settings.data_dir,
             self.parts.mail_ctx,
@@ -202,11 +203,13 @@ class Runtime:
 
     async def stop(self) -> None:
         """Always ends: workers are cancelled and waited for a bounded time, then the channel's
-        connections and the database are closed. What was not delivered stays queued."""
+        and the mail server's connections and the database are closed. What was not delivered
+        stays queued."""
         if self._outbox is not None:
             self._outbox.stop()
         await self.supervisor.stop(STOP_WAIT_S, finish_s=FINISH_S)
         await self.channel.close()
+        await self.mail.close()
         if self._db is not None:
             await self._db.close()
 

@@ -207,3 +207,27 @@ async def test_a_connection_slack_closed_is_replaced_and_nothing_is_lost(
     await desk.submit()
     await fake_slack.wait_for(lambda: len(fake_slack.cards()) == 2, timeout=15)
     assert [c["text"].split(" ", 1)[0] for c in fake_slack.cards()] == ["HD-1", "HD-2"]
+
+
+async def test_emails_share_one_connection_to_the_mail_server(start_desk, smtp: FakeSmtp) -> None:
+    desk = await start_desk(**smtp_env(smtp))
+    for _ in range(3):
+        await desk.submit()
+    await smtp.wait_for(3)
+    assert len(set(smtp.inbox.peers)) == 1, smtp.inbox.peers
+
+
+async def test_a_connection_the_mail_server_closed_is_replaced_and_nothing_is_sent_twice(
+    start_desk, smtp: FakeSmtp
+) -> None:
+    desk = await start_desk(**smtp_env(smtp))
+    await desk.submit()
+    await smtp.wait_for(1)
+    smtp.stop()  # the kept connection is closed with the server
+    smtp.start()
+    await desk.submit()
+    await smtp.wait_for(2)
+    await desk.drained()
+    subjects = [str(m["Subject"]).split(" ", 1)[0] for m in smtp.messages]
+    assert subjects == ["[HD-1]", "[HD-2]"]
+    assert len(set(smtp.inbox.peers)) == 2

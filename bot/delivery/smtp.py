@@ -1,12 +1,20 @@
 """Sending the supplier's emails: by SMTP, or as `.eml` files in local mode. Failures are
 classified for the delivery queue: a 4xx or a dropped connection is tried again later, a 5xx is
-not."""
+not.
+
+One SMTP connection is kept from one email to the next (a burst of forms is a burst of emails,
+and a connection each was a TCP and TLS handshake, EHLO and login each), closed after IDLE_S
+without use, after any failure and when the service stops. A kept connection the server has
+closed meanwhile fails at the first command, before anything of the email was accepted: it is
+replaced and the email sent on the new one."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import ssl
+import time
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Protocol
@@ -16,11 +24,15 @@ import aiosmtplib
 from bot.delivery.failures import PermanentFailure, TemporaryFailure
 from bot.render.email import OutgoingMail
 
+IDLE_S = 30.0  # servers drop idle clients after a minute or more (RFC 5321 suggests five)
+
 
 class MailSender(Protocol):
     async def send(self, mail: OutgoingMail, name: str) -> str:
         """Deliver `mail`; `name` is stable for the delivery. Returns where it went."""
         ...
+
+    async def close(self) -> None: ...
 
 
 class SmtpSender:
@@ -39,32 +51,73 @@ class SmtpSender:
         self._username, self._password = username, password
         self._sender = parseaddr(sender)[1]
         self._timeout = timeout
+        self._client: aiosmtplib.SMTP | None = None
+        self._idle_until = 0.0
 
     async def send(self, mail: OutgoingMail, name: str) -> str:
         try:
             # The whole conversation is bounded, not only each step: a server that trickles
             # bytes must not hold the lane (asyncio.timeout: wait_for can lose a cancellation).
             async with asyncio.timeout(self._timeout * 2):
-                await aiosmtplib.send(
-                    mail.data.encode("utf-8"),
-                    sender=self._sender,
-                    recipients=[mail.recipient],
-                    hostname=self._host,
-                    port=self._port,
-                    username=self._username,
-                    password=self._password,
-                    use_tls=self._tls == "ssl",
-                    # `starttls` must fail closed: never fall back to plain text.
-                    start_tls=self._tls == "starttls",
-                    timeout=self._timeout,
-                )
-        except aiosmtplib.SMTPRecipientsRefused as error:
-            raise _classified(error.recipients[0].code, str(error)) from error
-        except aiosmtplib.SMTPResponseException as error:
-            raise _classified(error.code, f"{error.code} {error.message}") from error
-        except (aiosmtplib.SMTPException, OSError, TimeoutError, ssl.SSLError) as error:
-            raise TemporaryFailure(f"smtp: {type(error).__name__}: {error}") from error
+                await self._deliver(mail)
+        except BaseException as error:
+            # Whatever went wrong (a cancellation too), the connection's state is unknown:
+            # dropped at once, and the next email starts on a new one.
+            self._drop()
+            if isinstance(error, aiosmtplib.SMTPResponseException):
+                raise _classified(error.code, f"{error.code} {error.message}") from error
+            if isinstance(error, aiosmtplib.SMTPException | OSError | TimeoutError | ssl.SSLError):
+                raise TemporaryFailure(f"smtp: {type(error).__name__}: {error}") from error
+            raise
         return f"smtp:{self._host}:{self._port}"
+
+    async def _deliver(self, mail: OutgoingMail) -> None:
+        client = self._client
+        kept = client is not None and client.is_connected and time.monotonic() < self._idle_until
+        if not kept:
+            self._drop()
+            client = await self._connect()
+        assert client is not None
+        try:
+            await client.mail(self._sender)
+        except (aiosmtplib.SMTPServerDisconnected, ConnectionError):
+            if not kept:
+                raise
+            self._drop()  # closed by the server while kept: nothing of this email was sent
+            client = await self._connect()
+            await client.mail(self._sender)
+        await client.rcpt(mail.recipient)
+        await client.data(mail.data.encode("utf-8"))
+        self._idle_until = time.monotonic() + IDLE_S
+
+    async def _connect(self) -> aiosmtplib.SMTP:
+        client = aiosmtplib.SMTP(
+            hostname=self._host,
+            port=self._port,
+            username=self._username,
+            password=self._password,
+            use_tls=self._tls == "ssl",
+            # `starttls` must fail closed: never fall back to plain text.
+            start_tls=self._tls == "starttls",
+            timeout=self._timeout,
+        )
+        await client.connect()
+        self._client = client
+        return client
+
+    def _drop(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            client.close()
+
+    async def close(self) -> None:
+        """At the service's stop: QUIT if it answers within a second, then close."""
+        client = self._client
+        if client is not None and client.is_connected:
+            with contextlib.suppress(aiosmtplib.SMTPException, OSError, TimeoutError):
+                async with asyncio.timeout(1.0):
+                    await client.quit()
+        self._drop()
 
 
 def _classified(code: int, reason: str) -> Exception:
@@ -83,6 +136,9 @@ class FileSender:
     async def send(self, mail: OutgoingMail, name: str) -> str:
         await asyncio.to_thread(self._write, mail, name)
         return str(self._folder / f"{name}.eml")
+
+    async def close(self) -> None:
+        return None  # nothing kept open
 
     def _write(self, mail: OutgoingMail, name: str) -> None:
         self._folder.mkdir(parents=True, exist_ok=True)

@@ -15,6 +15,7 @@ class _Inbox:
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
         self.envelopes: list[tuple[str, list[str]]] = []
+        self.peers: list[object] = []  # the client's (host, port) of each message
         self.refuse: int | None = None  # answer DATA with this code
         self.stall_s = 0.0  # keep the message, then wait this long before answering
 
@@ -22,6 +23,7 @@ class _Inbox:
         if self.refuse is not None:
             return f"{self.refuse} refused by the test"
         self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        self.peers.append(session.peer)
         self.messages.append(
             email.message_from_bytes(envelope.content, policy=email.policy.default)  # type: ignore[arg-type]
         )
