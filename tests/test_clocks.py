@@ -241,3 +241,22 @@ async def test_a_change_that_cannot_move_compliance_keeps_it_and_recounts_the_re
     assert not settles(ticket, taken)
     assert settles(taken, replace(taken, first_contact_at=now))
     assert settles(taken, replace(taken, status="cerrado", closed_at=now, close_kind="resuelto"))
+
+
+async def test_a_shared_report_is_rendered_once_for_everyone_asking(db: Database) -> None:
+    await new_ticket(db, at(2026, 11, 20, 10))
+    reports = Reports(fresh_s=60)
+    now = at(2026, 11, 25, 12)
+    made: list[str] = []
+
+    def render() -> str:
+        made.append("x")
+        return f"rendered {len(made)}"
+
+    report = await reports.get(db, SLA, now)
+    shown = [reports.derived(report, "lead", render) for _ in range(20)]
+    assert shown == ["rendered 1"] * 20
+    assert reports.derived(report, "channel", render) == "rendered 2"
+    reports.forget(settled=False)
+    again = await reports.get(db, SLA, now + timedelta(seconds=1))
+    assert reports.derived(again, "lead", render) == "rendered 3"

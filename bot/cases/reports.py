@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Hashable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -17,6 +17,7 @@ from store.db import Database, from_db
 from store.models import Ticket
 
 T = TypeVar("T")
+DERIVED_KEPT = 64  # renderings of shared reports; more means reports nobody shares now
 
 # What the compliance figures read of a ticket: a change that leaves these alone (taking,
 # releasing, a note) leaves them as they were. (Closing and reopening move `closed_at`.)
@@ -147,6 +148,7 @@ class Reports:
         self._live: dict[str | None, tuple[float, datetime, asyncio.Task[_Live]]] = {}
         self._settled: dict[str | None, tuple[float, datetime, asyncio.Task[list[Compliance]]]] = {}
         self._composed: dict[str | None, tuple[_Live, list[Compliance], Report]] = {}
+        self._derived: dict[tuple[int, Hashable], tuple[Report, Any]] = {}
 
     async def get(
         self, db: Database, policy: SlaPolicy, now: datetime, client: str | None = None
@@ -164,9 +166,22 @@ class Reports:
         self._composed[client] = (live, settled, report)
         return report
 
+    def derived(self, report: Report, key: Hashable, make: Callable[[], T]) -> T:
+        """What is made from `report` (its rendering, for one title and one way of showing
+        dates), made once for everyone who asks while the report is shared."""
+        found = self._derived.get((id(report), key))
+        if found is not None and found[0] is report:
+            return found[1]
+        if len(self._derived) >= DERIVED_KEPT:
+            self._derived.clear()
+        value = make()
+        self._derived[(id(report), key)] = (report, value)
+        return value
+
     def forget(self, settled: bool = True) -> None:
         """A ticket changed (`settled`: in a way that can move the compliance figures)."""
         self._live.clear()
+        self._derived.clear()
         if settled:
             self._settled.clear()
 

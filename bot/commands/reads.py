@@ -71,7 +71,10 @@ async def sla_status(parts: Parts, asked: Asked, request: r.SlaStatus) -> Reply:
     policy = policies.for_plan(client.plan) if client else policies.default
     report = await parts.reports.get(parts.db, policy, now, client.key if client else None)
     title = f"SLA de {client.name}" if client else "SLA de la mesa de ayuda"
-    message = sla.render(report, slack_when if request.publish else when, title)
+    shown = slack_when if request.publish else when
+    message = parts.reports.derived(
+        report, (title, shown is slack_when), lambda: sla.render(report, shown, title)
+    )
     if request.publish:
         return Reply("Publiqué el estado del SLA en el canal de soporte.", publish=message)
     return Reply(message.text if asked.for_slack else message.plain, blocks=message.blocks)
