@@ -1,14 +1,17 @@
-"""The desk at scale: `python -m bench.scale [--tickets N] [--data-dir DIR]`.
+"""The desk at scale: `python -m bench.scale [--tickets N] [--data-dir DIR] [--rounds N]`.
 
 On a seeded desk (`bench.seed`; seeded into a temporary folder unless `--data-dir` names one
-already seeded), the real service on loopback, Slack played by the fake Web API:
+already seeded), Slack played by the fake Web API:
 
-- start-up to the first ready `/healthz`, then `/healthz` and `/readyz` latency;
-- every `/hib2b` sub-command as a signed request, sequential (p50/p99) and, for `ver`, `tomar`
-  and `sla`, 20 in flight — each beside a bare slack-bolt app acking the same signed requests
-  in the same run, with the CPU each request costs (process time per request, bare vs ours);
-- the SLA watcher catching up after three days of downtime (every open ticket's reminders
-  due), with `ver` measured meanwhile;
+- the service and a bare slack-bolt app (Bolt's defaults, acking `/hib2b` and nothing else)
+  each run in a process of their own (`bench.child`), as deployed, the requests coming from
+  this one: start-up (process spawned to a ready `/healthz`), `/healthz` and `/readyz`, every
+  `/hib2b` sub-command as a signed request sequentially, and `ver`, `tomar` and `sla` 20 in
+  flight, taking turns with the bare app (three rounds each; the median round's p99 is
+  compared), each with the server's own CPU per request (from /proc: bare vs ours);
+- then, inside this process: what computing the SLA report costs, and the SLA watcher
+  catching up after three days of downtime (every open ticket's reminders due) while
+  technicians ask `ver` 20 times a second;
 - bytes per ticket of the database.
 
 The desk's clock starts at the seed's "now" (so the watcher has nothing to catch up with while

@@ -393,7 +393,13 @@ def _people(conn: sqlite3.Connection) -> None:
     )
 
 
-def seed(data_dir: Path, tickets: int, seed_value: int = 1, keep_sent_days: int = 30) -> dict:
+def seed(
+    data_dir: Path,
+    tickets: int,
+    seed_value: int = 1,
+    keep_sent_days: int = 30,
+    open_share: float = OPEN_SHARE,
+) -> dict:
     started = time.perf_counter()
     data_dir.mkdir(parents=True, exist_ok=True)
     path = data_dir / "hib2b.sqlite3"
@@ -406,7 +412,7 @@ def seed(data_dir: Path, tickets: int, seed_value: int = 1, keep_sent_days: int 
     conn.execute("PRAGMA temp_store = MEMORY")
     conn.execute("BEGIN")
     indexes = _drop_indexes(conn)
-    cut = tickets - 2 * int(tickets * OPEN_SHARE)
+    cut = tickets - 2 * int(tickets * open_share)
     _people(conn)
     _closed_tickets(conn, tickets, cut, seed_value)
     recorded = _open_tickets(conn, cut, tickets, seed_value)
@@ -444,8 +450,15 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep-sent", type=int, default=30, help="days; 0 keeps every body")
+    parser.add_argument(
+        "--open-share", type=float, default=OPEN_SHARE, help="of the tickets, still open"
+    )
     args = parser.parse_args()
-    print(json.dumps(seed(args.data_dir, args.tickets, args.seed, args.keep_sent), indent=2))
+    print(
+        json.dumps(
+            seed(args.data_dir, args.tickets, args.seed, args.keep_sent, args.open_share), indent=2
+        )
+    )
 
 
 if __name__ == "__main__":
