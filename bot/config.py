@@ -73,6 +73,7 @@ class Settings:
     mail_from: str = "Soporte HIB2B <soporte@portalhib2b.com>"
     mail_reply_to: str = "Soporte HIB2B <soporte@portalhib2b.com>"
     secret_key: str | None = None
+    metrics_token: str | None = None  # required as a bearer token by /metrics when set
     imap_host: str | None = None
     imap_port: int = 993
     imap_tls: str = "ssl"
@@ -272,6 +273,9 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     secret_key = env.get("HIB2B_SECRET_KEY") or None
     if secret_key is not None and len(secret_key) < 32:
         raise ConfigError("HIB2B_SECRET_KEY: use at least 32 random characters")
+    metrics_token = env.get("HIB2B_METRICS_TOKEN") or None
+    if metrics_token is not None and (len(metrics_token) < 16 or not metrics_token.isascii()):
+        raise ConfigError("HIB2B_METRICS_TOKEN: use at least 16 random ASCII characters")
 
     retry_base = parse_duration(get("HIB2B_RETRY_BASE", "2s"), "HIB2B_RETRY_BASE")
     retry_max = parse_duration(get("HIB2B_RETRY_MAX", "5m"), "HIB2B_RETRY_MAX")
@@ -337,6 +341,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         mail_from=mail_from,
         mail_reply_to=_mailbox(env, "MAIL_REPLY_TO", mail_from),
         secret_key=secret_key,
+        metrics_token=metrics_token,
         retry_base=retry_base,
         retry_max=retry_max,
         log_level=get("HIB2B_LOG_LEVEL", "INFO").upper(),

@@ -3,12 +3,13 @@ pages, the portal's API, the support mailbox and the command line. Edges parse t
 these calls and render what comes back; they never reach the store or the runtime directly.
 
 Built by the composition root (`bot.wiring`), which hands in the few runtime abilities a use
-case needs from outside: a health snapshot, downloading a file from Slack, and recording that
-the attachments' disk failed."""
+case needs from outside: a health snapshot, downloading a file from Slack, recording that the
+attachments' disk failed, and the service's metrics."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +22,8 @@ from bot.commands.reply import STORAGE_BUSY, Asked, Reply
 from bot.config import Settings
 from bot.delivery import health
 from bot.delivery.failures import DeliveryFailure
+from bot.delivery.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from bot.delivery.metrics import Metrics, Scraped
 from bot.domain.attachments import Accepted
 from bot.domain.change import FILES, Actor, Refused
 from bot.domain.requests import Request
@@ -28,6 +31,7 @@ from bot.domain.tokens import Signer
 from store.db import STORAGE_ERRNOS, StorageUnavailable
 
 __all__ = [
+    "METRICS_CONTENT_TYPE",
     "STORAGE_BUSY",
     "STORAGE_ERRNOS",
     "Asked",
@@ -43,6 +47,14 @@ Snapshotter = Callable[[bool], Awaitable[health.Snapshot]]
 Downloader = Callable[[str, int], Awaitable[bytes]]
 
 
+@dataclass(frozen=True)
+class Observer:
+    """The service's metrics, and how to read what they show when scraped."""
+
+    metrics: Metrics
+    scrape: Callable[[], Awaitable[Scraped]]
+
+
 class Desk:
     def __init__(
         self,
@@ -51,8 +63,10 @@ class Desk:
         snapshot: Snapshotter,
         download: Downloader,
         disk_failed: Callable[[OSError], None],
+        observer: Observer,
     ) -> None:
         self.parts = parts
+        self._observer = observer
         self.signer = signer
         self.intake = Intake(parts)
         self.operator = Operator(parts)
@@ -118,6 +132,14 @@ class Desk:
     async def health_details(self) -> dict[str, Any]:
         """For `hib2b estado` on the server: with the errors."""
         return health.details(await self._snapshot(True))
+
+    async def metrics(self) -> bytes:
+        """`/metrics` in Prometheus' text format (`METRICS_CONTENT_TYPE`)."""
+        return self._observer.metrics.text(await self._observer.scrape())
+
+    def observe_request(self, route: str, method: str, seconds: float) -> None:
+        """An HTTP request was answered; `route` is its pattern, never the path asked."""
+        self._observer.metrics.requests.labels(route, method).observe(seconds)
 
     def disk_failed(self, error: OSError) -> None:
         """An attachment could not be written: `/healthz` says so until a write succeeds."""

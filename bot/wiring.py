@@ -21,17 +21,19 @@ from bot.cases.plans import Policies
 from bot.config import Settings
 from bot.delivery import health, janitor
 from bot.delivery import watcher as watch
+from bot.delivery.metrics import Metrics, Scraped
 from bot.delivery.queue import LANES, Outbox
 from bot.delivery.senders import Deliveries
 from bot.delivery.slack import Channel, LogChannel, SlackChannel
 from bot.delivery.smtp import FileSender, MailSender, SmtpSender
 from bot.delivery.supervisor import Supervisor, Worker
-from bot.desk import Desk
+from bot.desk import Desk, Observer
 from bot.domain.tokens import Signer
 from handlers.mail.reader import MailboxReader, MailboxStatus
 from handlers.server import create_web_app
 from store import files
 from store import outbox as queue
+from store import tickets as ticket_store
 from store.db import STORAGE_ERRNOS, Database, StorageUnavailable
 
 log = logging.getLogger("hib2b")
@@ -99,11 +101,17 @@ class Runtime:
         self._db: Database | None = None
         self._outbox: Outbox | None = None
         self.mail = mail_sender(settings)
+        self.metrics = Metrics()
         self.supervisor = Supervisor(restart_base_s=settings.restart_base.total_seconds())
         self.files = FilesHealth(settings.data_dir / "uploads")
         self.mailbox: MailboxStatus | None = None  # set when the support mailbox is read
         self.desk = Desk(
-            self.parts, self.signer, self.snapshot, self.channel.download, self.files.failed
+            self.parts,
+            self.signer,
+            self.snapshot,
+            self.channel.download,
+            self.files.failed,
+            Observer(self.metrics, self.scrape),
         )
 
     @property
@@ -152,6 +160,7 @@ class Runtime:
             self.now,
             retry_base=self.settings.retry_base,
             retry_max=self.settings.retry_max,
+            metrics=self.metrics,
         )
         if deliver:
             self._start_workers(db, self._outbox)
@@ -167,7 +176,9 @@ class Runtime:
             )
         start(
             "sla-watcher",
-            lambda worker: watch.run(db, self.now, interval, self.wake_outbox, worker),
+            lambda worker: watch.run(
+                db, self.now, interval, self.wake_outbox, worker, self.metrics
+            ),
             stale_after_s=3 * interval,
         )
         start(
@@ -199,6 +210,14 @@ class Runtime:
             mailbox_connected=self.mailbox.connected if self.mailbox is not None else None,
             mailbox_error=self.mailbox.last_error if self.mailbox is not None else "",
             failed_deliveries=failed,
+        )
+
+    async def scrape(self) -> Scraped:
+        """What `/metrics` reads when asked."""
+        return Scraped(
+            tickets=await ticket_store.count_by_status(self.db),
+            deliveries=await queue.waiting_by_lane(self.db),
+            restarts={view.name: view.restarts for view in self.supervisor.views()},
         )
 
     async def stop(self) -> None:

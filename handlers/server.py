@@ -15,6 +15,7 @@ from bot.config import MIB
 from bot.desk import Desk
 from bot.domain.text import is_number
 from handlers import api
+from handlers import metrics as metrics_routes
 from handlers import web as web_routes
 from handlers.keys import AFTER_ACK, BOLT, DESK
 from handlers.slack import build_bolt_app
@@ -27,6 +28,7 @@ def create_web_app(desk: Desk) -> web.Application:
     app[DESK] = desk
     web_routes.register(app)
     api.register(app)
+    metrics_routes.register(app)
     if settings.mode != "local":
         app[AFTER_ACK] = AfterAck()
         app[BOLT] = build_bolt_app(desk, app[AFTER_ACK])

@@ -153,6 +153,12 @@ async def counts(db: Database) -> dict[str, int]:
     return {status: found.get(status, 0) for status in ("pending", "sending", "failed")}
 
 
+async def waiting_by_lane(db: Database) -> dict[tuple[str, str], int]:
+    """(lane, status) -> deliveries pending, sending or failed, from the tally."""
+    rows = await db.fetchall("SELECT lane, status, n FROM outbox_tally WHERE n > 0")
+    return {(row[0], row[1]): int(row[2]) for row in rows}
+
+
 async def oldest_waiting(db: Database) -> datetime | None:
     row = await db.fetchone(
         "SELECT min(created_at) FROM outbox INDEXED BY outbox_waiting"

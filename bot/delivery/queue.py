@@ -25,7 +25,9 @@ from datetime import datetime, timedelta
 import aiosqlite
 
 from bot.delivery.failures import PermanentFailure, TemporaryFailure
+from bot.delivery.metrics import Metrics
 from bot.delivery.supervisor import Worker
+from bot.domain.deliveries import REMINDER
 from store import outbox as queue
 from store.db import STORAGE_ERRNOS, Database, StorageUnavailable
 from store.models import Delivery
@@ -76,8 +78,10 @@ class Outbox:
         retry_base: timedelta,
         retry_max: timedelta,
         rand: Callable[[], float] = random.random,
+        metrics: Metrics | None = None,
     ) -> None:
         self._db = db
+        self._metrics = metrics or Metrics()
         self._handlers = handlers
         self._now = now
         self._base = retry_base.total_seconds()
@@ -179,4 +183,8 @@ class Outbox:
                 await delivered.record(conn)
             await queue.mark_done(conn, item.id, delivered.result, self._now())
         log.info("%s delivered (%s)", item.key, delivered.result)
+        self._metrics.delivered.labels(lane).inc()
+        if item.kind == REMINDER:
+            payload = item.payload
+            self._metrics.reminders.labels(payload.get("clock", ""), payload.get("stage", "")).inc()
         return True

@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
+from bot.delivery.metrics import Metrics
 from bot.delivery.supervisor import Worker
 from bot.domain import clocks
 from bot.domain import deliveries as queued
@@ -86,11 +87,15 @@ async def run(
     interval_s: float,
     wake: Callable[[], None],
     worker: Worker,
+    metrics: Metrics | None = None,
 ) -> None:
     """The watcher's worker: every `interval_s`, everything that is due, until the service
     stops."""
+    passes = (metrics or Metrics()).watcher_pass
     while True:
-        if await catch_up(db, now()):
+        with passes.time():
+            queued = await catch_up(db, now())
+        if queued:
             wake()
         worker.ok()
         await asyncio.sleep(interval_s)
