@@ -10,6 +10,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from dotenv import load_dotenv
 
@@ -33,6 +34,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if args.command in (None, "servir", "serve"):
         return serve(settings)
+    if args.command in ("restaurar", "restore"):
+        return cli.restore(settings, Path(args.carpeta))
     runtime = Runtime(settings)
     if args.command in ("estado", "status"):
         return asyncio.run(cli.status(settings.host, settings.port, runtime.signer, runtime.now()))

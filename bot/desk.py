@@ -15,7 +15,8 @@ from typing import Any
 
 from bot.cases import mail_in, team
 from bot.cases.intake import Intake, Replayed, UploadsFull, judge_downloaded
-from bot.cases.operator import NumberingStarted, Operator
+from bot.cases.operator import BackupError, NumberingStarted, Operator
+from bot.cases.operator import restore as restore_backup
 from bot.cases.parts import Parts
 from bot.commands.dispatch import Commands
 from bot.commands.reply import STORAGE_BUSY, Asked, Reply
@@ -35,12 +36,14 @@ __all__ = [
     "STORAGE_BUSY",
     "STORAGE_ERRNOS",
     "Asked",
+    "BackupError",
     "Desk",
     "NumberingStarted",
     "Replayed",
     "Reply",
     "StorageUnavailable",
     "UploadsFull",
+    "restore_backup",
 ]
 
 Snapshotter = Callable[[bool], Awaitable[health.Snapshot]]

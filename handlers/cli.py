@@ -13,7 +13,8 @@ from pathlib import Path
 
 import aiohttp
 
-from bot.desk import Asked, Desk, NumberingStarted
+from bot.config import Settings
+from bot.desk import Asked, BackupError, Desk, NumberingStarted, restore_backup
 from bot.domain.change import Actor, Refused
 from bot.domain.text import is_number
 from bot.domain.tokens import Signer
@@ -33,6 +34,8 @@ OPERATOR_COMMANDS = {
     "api-key",
     "respaldo",
     "backup",
+    "restaurar",
+    "restore",
     "estado",
     "status",
 }
@@ -76,9 +79,16 @@ def parser() -> argparse.ArgumentParser:
     backup = sub.add_parser(
         "respaldo",
         aliases=["backup"],
-        help="a consistent copy of the database, also while the service runs",
+        help="a new folder with the database (consistent, also while the service runs), the "
+        "attachments, the key and MANIFEST.sha256",
     )
-    backup.add_argument("archivo", help="where to write the copy (must not exist)")
+    backup.add_argument("carpeta", help="where to write the backup (must not exist)")
+    restoring = sub.add_parser(
+        "restaurar",
+        aliases=["restore"],
+        help="fill an empty or missing HIB2B_DATA_DIR from a backup, after checking every sum",
+    )
+    restoring.add_argument("carpeta", help="a folder written by `hib2b respaldo`")
     importing = sub.add_parser(
         "importar-clientes",
         aliases=["import-clients"],
@@ -153,15 +163,7 @@ async def _run(desk: Desk, args: argparse.Namespace) -> int:
     operator = desk.operator
     actor = await desk.actor(args.actor or OPERATOR_ID)
     if args.command in ("respaldo", "backup"):
-        target = Path(args.archivo)
-        try:
-            await operator.backup(target)
-        except sqlite3.OperationalError as error:
-            # VACUUM INTO never overwrites: an existing file is refused here.
-            print(f"No pude escribir {target} (¿ya existe?): {error}", file=sys.stderr)
-            return 1
-        print(f"Respaldo escrito en {target}.")
-        return 0
+        return await _backup(desk, Path(args.carpeta))
     if args.command in ("importar-clientes", "import-clients", "api-clave", "api-key"):
         return await _clients(desk, args, actor)
     if args.command in ("numeracion", "numbering"):
@@ -188,6 +190,35 @@ async def _run(desk: Desk, args: argparse.Namespace) -> int:
             return 0
         return _print_deliveries(await operator.pending_deliveries())
     raise ValueError(f"unknown command {args.command!r}")
+
+
+async def _backup(desk: Desk, target: Path) -> int:
+    try:
+        backed = await desk.operator.backup(target)
+    except (BackupError, OSError, sqlite3.OperationalError) as error:
+        print(f"No pude escribir el respaldo en {target}: {error}", file=sys.stderr)
+        return 1
+    print(f"Respaldo escrito en {target}: {backed.files} archivos con su suma en MANIFEST.sha256.")
+    if not backed.key_included:
+        print("La clave está en HIB2B_SECRET_KEY: guárdela junto con la configuración.")
+    if backed.missing:
+        print(
+            "Faltaban en disco (la base los nombra): " + ", ".join(backed.missing),
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def restore(settings: Settings, folder: Path) -> int:
+    """`hib2b restaurar CARPETA`: before anything opens the database."""
+    try:
+        count = restore_backup(settings, folder)
+    except (BackupError, OSError) as error:
+        print(f"No restauré nada: {error}", file=sys.stderr)
+        return 1
+    print(f"Restaurados {count} archivos en {settings.data_dir}; el servicio puede arrancar.")
+    return 0
 
 
 async def _clients(desk: Desk, args: argparse.Namespace, actor: Actor) -> int:

@@ -111,12 +111,12 @@ async def test_backup_while_the_service_runs(tmp_path: Path) -> None:
     try:
         await service.submit()
         env = {"HIB2B_DATA_DIR": str(tmp_path / "data"), "HIB2B_SECRET_KEY": "k" * 40}
-        made = await run_cli_async(tmp_path, env, "respaldo", "copia.sqlite3")
+        made = await run_cli_async(tmp_path, env, "respaldo", "copia")
         assert made.returncode == 0, made.stderr
-        again = await run_cli_async(tmp_path, env, "respaldo", "copia.sqlite3")
+        again = await run_cli_async(tmp_path, env, "respaldo", "copia")
         assert again.returncode == 1 and "ya existe" in again.stderr  # never overwritten
     finally:
         assert service.stop() == 0
-    copy = sqlite3.connect(tmp_path / "copia.sqlite3")
+    copy = sqlite3.connect(tmp_path / "copia" / "hib2b.sqlite3")
     assert copy.execute("SELECT count(*) FROM tickets").fetchone()[0] == 1
     copy.close()

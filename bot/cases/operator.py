@@ -4,30 +4,54 @@ who has lead rights, or `--as UXXXX`)."""
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bot.cases import clients, tickets
 from bot.cases.clients import Imported
 from bot.cases.parts import Parts
+from bot.config import Settings
 from bot.domain.change import Actor
+from store import backup as backups
 from store import clients as client_store
 from store import outbox as queue
 from store import tickets as ticket_store
 from store.models import Delivery
 from store.tickets import NumberingStarted
 
-__all__ = ["NumberingStarted", "Operator"]
+__all__ = ["BackupError", "NumberingStarted", "Operator", "restore"]
+
+BackupError = backups.BackupError
+
+
+@dataclass(frozen=True)
+class Backed:
+    files: int  # listed in the manifest, the database included
+    missing: tuple[str, ...]  # referred to by the database but gone from disk meanwhile
+    key_included: bool  # False: the key is HIB2B_SECRET_KEY, kept by whoever keeps the settings
 
 
 class Operator:
     def __init__(self, parts: Parts) -> None:
         self.parts = parts
 
-    async def backup(self, target: Path) -> None:
-        """A consistent copy of the database, also while the service runs; never overwrites
-        (sqlite3.OperationalError when `target` exists)."""
-        await self.parts.db.backup(target)
+    async def backup(self, target: Path) -> Backed:
+        """A new folder with a consistent copy of the database (also while the service runs),
+        the attachments it refers to, the key and the manifest of their SHA-256 sums. Raises
+        `BackupError` when `target` exists: a backup never overwrites anything."""
+        try:
+            await asyncio.to_thread(target.mkdir, parents=True, mode=0o700)
+        except FileExistsError:
+            raise BackupError(f"{target} ya existe: elija una carpeta nueva") from None
+        database = target / backups.DATABASE
+        await self.parts.db.backup(database)
+        data_dir = self.parts.settings.data_dir
+        names = await asyncio.to_thread(backups.referred_files, database)
+        missing = await asyncio.to_thread(backups.copy_files, data_dir, target, names)
+        files = await asyncio.to_thread(backups.write_manifest, target)
+        return Backed(files, tuple(missing), (target / backups.KEY).exists())
 
     async def next_number(self) -> int:
         return await ticket_store.next_number(self.parts.db)
@@ -53,3 +77,13 @@ class Operator:
 
     async def api_keys(self) -> list[dict[str, Any]]:
         return await client_store.api_keys(self.parts.db)
+
+
+def restore(settings: Settings, folder: Path) -> int:
+    """Fill the (empty or missing) data folder from a backup after checking every sum; returns
+    the files restored. Blocking: before any service or database is open. Raises BackupError."""
+    if settings.db_path.resolve() != (settings.data_dir / backups.DATABASE).resolve():
+        raise BackupError(
+            "HIB2B_DB apunta fuera de HIB2B_DATA_DIR: restaure sin HIB2B_DB y mueva la base después"
+        )
+    return backups.restore(folder, settings.data_dir)
