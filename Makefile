@@ -37,6 +37,7 @@ bench: $(BIN)/.installed
 	$(BIN)/python -m bench.sla
 	$(BIN)/python -m bench.loop_lag
 	$(BIN)/python -m bench.ratelimit
+	$(BIN)/python -m bench.export
 	$(BIN)/python -m bench.scale --tickets 1000000
 
 # The property suite (tests/test_properties.py) with twenty times the examples CI runs.

@@ -8,7 +8,7 @@ import argparse
 import asyncio
 import sqlite3
 import sys
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import aiohttp
@@ -18,7 +18,9 @@ from bot.desk import Asked, BackupError, Desk, NumberingStarted, restore_backup
 from bot.domain.change import Actor, Refused
 from bot.domain.text import is_number
 from bot.domain.tokens import Signer
+from bot.render.export import COLUMNS as EXPORT_COLUMNS
 from bot.render.health import plain as plain_health
+from handlers import export_files
 
 OPERATOR_ID = "operador"  # acts with lead rights
 OPERATOR_COMMANDS = {
@@ -36,6 +38,8 @@ OPERATOR_COMMANDS = {
     "backup",
     "restaurar",
     "restore",
+    "exportar",
+    "export",
     "estado",
     "status",
 }
@@ -89,6 +93,15 @@ def parser() -> argparse.ArgumentParser:
         help="fill an empty or missing HIB2B_DATA_DIR from a backup, after checking every sum",
     )
     restoring.add_argument("carpeta", help="a folder written by `hib2b respaldo`")
+    exporting = sub.add_parser(
+        "exportar",
+        aliases=["export"],
+        help="tickets received between two dates, as the tracker sheet: .csv or .xlsx",
+    )
+    exporting.add_argument("--desde", required=True, type=_date, help="YYYY-MM-DD (inclusive)")
+    exporting.add_argument("--hasta", required=True, type=_date, help="YYYY-MM-DD (inclusive)")
+    exporting.add_argument("--cliente", help="only this client's tickets (its key)")
+    exporting.add_argument("archivo", help="archivo.csv or archivo.xlsx (must not exist)")
     importing = sub.add_parser(
         "importar-clientes",
         aliases=["import-clients"],
@@ -103,6 +116,13 @@ def parser() -> argparse.ArgumentParser:
     api.add_argument("accion", choices=["emitir", "issue", "lista", "list", "revocar", "revoke"])
     api.add_argument("objeto", nargs="?", help="client key (emitir) or key id (revocar)")
     return parser
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} no es una fecha AAAA-MM-DD") from None
 
 
 def split(argv: list[str]) -> tuple[str | None, list[str]]:
@@ -164,6 +184,8 @@ async def _run(desk: Desk, args: argparse.Namespace) -> int:
     actor = await desk.actor(args.actor or OPERATOR_ID)
     if args.command in ("respaldo", "backup"):
         return await _backup(desk, Path(args.carpeta))
+    if args.command in ("exportar", "export"):
+        return await _export(desk, args)
     if args.command in ("importar-clientes", "import-clients", "api-clave", "api-key"):
         return await _clients(desk, args, actor)
     if args.command in ("numeracion", "numbering"):
@@ -207,6 +229,21 @@ async def _backup(desk: Desk, target: Path) -> int:
             file=sys.stderr,
         )
         return 1
+    return 0
+
+
+async def _export(desk: Desk, args: argparse.Namespace) -> int:
+    target = Path(args.archivo)
+    rows = desk.operator.export_rows(args.desde, args.hasta, args.cliente)
+    try:
+        count = await export_files.write(target, EXPORT_COLUMNS, rows)
+    except Refused as refusal:
+        print(refusal.message, file=sys.stderr)
+        return 1
+    except (ValueError, OSError) as error:
+        print(f"No exporté nada: {error}", file=sys.stderr)
+        return 1
+    print(f"{count} tickets exportados a {target}.")
     return 0
 
 

@@ -7,6 +7,7 @@ open their own read.
 from __future__ import annotations
 
 import json
+import sqlite3
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -256,3 +257,35 @@ async def count_by_status(db: Database) -> dict[str, int]:
         " UNION ALL SELECT 'cerrado', count(*) FROM tickets WHERE status = 'cerrado'"
     )
     return {row[0]: int(row[1]) for row in rows}
+
+
+EXPORTED = (
+    "number, created_at, usuario, correo, tipo, severity, status, first_contact_at, fc_due_at,"
+    " fc_business_s, closed_at, close_kind, close_cause, res_used_s, res_gen, client"
+)
+
+
+async def tickets_received(
+    db: Database, since: datetime, until: datetime, client: str | None, after: int, limit: int
+) -> list[sqlite3.Row]:
+    """Tickets received in [since, until) (of one client), numbered above `after`, the first
+    `limit` by number: the export reads a page at a time, whatever the desk's size. Only the
+    export's columns (`EXPORTED`, times as stored), with `client_name` and `technician`."""
+    params = {
+        "since": to_db(since),
+        "until": to_db(until),
+        "client": client,
+        "after": after,
+        "limit": limit,
+    }
+    columns = ", ".join(f"t.{name.strip()}" for name in EXPORTED.split(","))
+    return await db.fetchall(
+        f"SELECT {columns}, coalesce(c.name, t.client, '') AS client_name,"
+        " coalesce(p.name, t.assignee, '') AS technician"
+        " FROM tickets AS t LEFT JOIN clients AS c ON c.key = t.client"
+        " LEFT JOIN people AS p ON p.user_id = t.assignee"
+        " WHERE t.number > :after AND t.created_at >= :since AND t.created_at < :until"
+        + (" AND t.client = :client" if client else "")
+        + " ORDER BY t.number LIMIT :limit",
+        params,
+    )

@@ -5,15 +5,19 @@ who has lead rights, or `--as UXXXX`)."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from bot.cases import clients, tickets
+from bot.cases import clients, lookups, tickets
 from bot.cases.clients import Imported
 from bot.cases.parts import Parts
 from bot.config import Settings
-from bot.domain.change import Actor
+from bot.domain.change import Actor, Refused
+from bot.render import export
 from store import backup as backups
 from store import clients as client_store
 from store import outbox as queue
@@ -24,6 +28,7 @@ from store.tickets import NumberingStarted
 __all__ = ["BackupError", "NumberingStarted", "Operator", "restore"]
 
 BackupError = backups.BackupError
+EXPORT_PAGE = 1000  # tickets read at a time: memory stays flat whatever the desk's size
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,31 @@ class Operator:
         missing = await asyncio.to_thread(backups.copy_files, data_dir, target, names)
         files = await asyncio.to_thread(backups.write_manifest, target)
         return Backed(files, tuple(missing), (target / backups.KEY).exists())
+
+    async def export_rows(
+        self, since: date, until: date, client: str | None = None
+    ) -> AsyncIterator[tuple[export.Cell, ...]]:
+        """The tickets received from `since` to `until` (inclusive, local dates), of one client
+        or all, as the export's rows (`export.COLUMNS`), a page at a time."""
+        db, settings = self.parts.db, self.parts.settings
+        if until < since:
+            raise Refused("La fecha final es anterior a la inicial.")
+        known = {c.key: c for c in await lookups.clients(db)}
+        if client is not None and client not in known:
+            raise Refused(f"No existe el cliente `{client}`.")
+        zone = ZoneInfo(settings.timezone)
+        start = datetime.combine(since, time(), zone)
+        end = datetime.combine(until + timedelta(days=1), time(), zone)
+        policies = {key: self.parts.policies.of(found) for key, found in known.items()}
+        after = 0
+        while True:
+            page = await ticket_store.tickets_received(db, start, end, client, after, EXPORT_PAGE)
+            for ticket in page:
+                policy = policies.get(ticket["client"] or "", self.parts.policies.default)
+                yield export.row(ticket, policy, zone)
+            if len(page) < EXPORT_PAGE:
+                return
+            after = page[-1]["number"]
 
     async def next_number(self) -> int:
         return await ticket_store.next_number(self.parts.db)
