@@ -14,11 +14,9 @@ from pathlib import Path
 from typing import IO, Protocol
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 
 FORMATS = (".csv", ".xlsx")
 CSV_TIME = "%Y-%m-%d %H:%M"
-XLSX_TIME = "yyyy-mm-dd hh:mm"
 PAGE = 1000
 
 Row = Sequence[str | float | datetime | None]
@@ -83,14 +81,10 @@ class _Xlsx:
         self._sheet.append(list(columns))
 
     def add(self, rows: list[Row]) -> None:
+        # Plain values: openpyxl makes each cell once and gives dates a date format itself
+        # (wrapping them in cells first made it twice as slow); an empty one is no cell at all.
         for values in rows:
-            cells = []
-            for value in values:
-                cell = WriteOnlyCell(self._sheet, value=value)
-                if isinstance(value, datetime):
-                    cell.number_format = XLSX_TIME
-                cells.append(cell)
-            self._sheet.append(cells)
+            self._sheet.append([None if value == "" else value for value in values])
 
     def close(self) -> None:
         self._book.save(self._path)
