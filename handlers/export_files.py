@@ -14,10 +14,15 @@ from pathlib import Path
 from typing import IO, Protocol
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 
 FORMATS = (".csv", ".xlsx")
 CSV_TIME = "%Y-%m-%d %H:%M"
 PAGE = 1000
+# A cell a spreadsheet would read as a formula (`=HYPERLINK(…)` as a supplier's name): kept as
+# text. CSV has no types, so such a cell gets a leading apostrophe (OWASP's advice); XLSX says
+# "string" outright.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 Row = Sequence[str | float | datetime | None]
 
@@ -54,6 +59,16 @@ async def write(target: Path, columns: Sequence[str], rows: AsyncIterator[Row]) 
     return count + len(page)
 
 
+def _csv_cell(value: str | float | datetime | None) -> str | float:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime(CSV_TIME)
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 class _Csv:
     def __init__(self, path: Path, columns: Sequence[str]) -> None:
         self._handle: IO[str] = open(path, "w", encoding="utf-8-sig", newline="")  # noqa: SIM115
@@ -62,12 +77,7 @@ class _Csv:
 
     def add(self, rows: list[Row]) -> None:
         for values in rows:
-            self._out.writerow(
-                [
-                    v.strftime(CSV_TIME) if isinstance(v, datetime) else "" if v is None else v
-                    for v in values
-                ]
-            )
+            self._out.writerow([_csv_cell(value) for value in values])
 
     def close(self) -> None:
         self._handle.close()
@@ -84,7 +94,16 @@ class _Xlsx:
         # Plain values: openpyxl makes each cell once and gives dates a date format itself
         # (wrapping them in cells first made it twice as slow); an empty one is no cell at all.
         for values in rows:
-            self._sheet.append([None if value == "" else value for value in values])
+            self._sheet.append([self._cell(value) for value in values])
+
+    def _cell(self, value: str | float | datetime | None) -> object:
+        if value == "":
+            return None
+        if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+            cell = WriteOnlyCell(self._sheet, value=value)
+            cell.data_type = "s"  # openpyxl would store it as a formula
+            return cell
+        return value
 
     def close(self) -> None:
         self._book.save(self._path)

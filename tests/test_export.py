@@ -12,7 +12,7 @@ from pathlib import Path
 from openpyxl import load_workbook
 
 from bot.render.export import COLUMNS
-from tests.desk import Desk, run_cli_async, slack_env, slash_command
+from tests.desk import GOOD, Desk, run_cli_async, slack_env, slash_command
 from tests.fakes.slack import FakeSlack
 
 TEAM = {"HIB2B_TECHNICIANS": "U0TECH1", "HIB2B_LEADS": "U0LEAD"}
@@ -86,3 +86,22 @@ async def test_the_range_and_refusals(tmp_path: Path, start_desk, fake_slack: Fa
     bad_date = await export("--desde", "01/02/2026", "--hasta", "2026-02-01", "x.csv")
     assert bad_date.returncode != 0 and "AAAA-MM-DD" in bad_date.stderr
     assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == ["vacio.csv"]
+
+
+async def test_a_formula_typed_on_the_form_stays_text_in_the_sheet(
+    tmp_path: Path, start_desk, fake_slack: FakeSlack
+) -> None:
+    """A supplier's name a spreadsheet would run (`=HYPERLINK(…)`) reaches the lead as text."""
+    desk: Desk = await start_desk(**slack_env(fake_slack.url), **TEAM)
+    formula = '=HYPERLINK("http://malo.example/x","Abrir")'
+    assert (await desk.submit(fields={**GOOD, "usuario": formula})).status == 303
+    env = {"HIB2B_DATA_DIR": str(tmp_path / "data"), **TEAM}
+    for name in ("t.csv", "t.xlsx"):
+        made = await run_cli_async(tmp_path, env, "exportar", *ALL_TIME, name)
+        assert made.returncode == 0, made.stderr
+    text = (tmp_path / "t.csv").read_bytes().decode("utf-8-sig")
+    [_, row] = list(csv.reader(text.splitlines()))
+    assert row[COLUMNS.index("Usuario")] == "'" + formula
+    book = load_workbook(tmp_path / "t.xlsx")  # not read-only: each cell's type is kept
+    cell = book["Tickets"].cell(row=2, column=COLUMNS.index("Usuario") + 1)
+    assert cell.data_type == "s" and cell.value == formula
