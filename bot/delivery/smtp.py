@@ -101,7 +101,11 @@ class SmtpSender:
             start_tls=self._tls == "starttls",
             timeout=self._timeout,
         )
-        await client.connect()
+        try:
+            await client.connect()  # with STARTTLS and login when configured
+        except BaseException:
+            client.close()  # connected, then refused (TLS, login): not kept half open
+            raise
         self._client = client
         return client
 
