@@ -144,6 +144,10 @@ class Desk:
         """An HTTP request was answered; `route` is its pattern, never the path asked."""
         self._observer.metrics.requests.labels(route, method).observe(seconds)
 
+    def after_ack_failed(self, work: str) -> None:
+        """Work that followed a Slack ack failed (its traceback is in the log)."""
+        self._observer.metrics.after_ack_failures.labels(work).inc()
+
     def disk_failed(self, error: OSError) -> None:
         """An attachment could not be written: `/healthz` says so until a write succeeds."""
         self._disk_failed(error)

@@ -30,7 +30,7 @@ def create_web_app(desk: Desk) -> web.Application:
     api.register(app)
     metrics_routes.register(app)
     if settings.mode != "local":
-        app[AFTER_ACK] = AfterAck()
+        app[AFTER_ACK] = AfterAck(desk.after_ack_failed)
         app[BOLT] = build_bolt_app(desk, app[AFTER_ACK])
         # Torn down in reverse: Slack's socket closes first, then what followed its acks ends.
         app.cleanup_ctx.append(_after_ack_ctx)

@@ -3,9 +3,11 @@ for follows the ack, and a stop ends it in bounded time."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from store import tickets as store
 from tests.desk import Desk, block_action, slack_env
@@ -49,3 +51,28 @@ async def test_a_stop_ends_what_follows_an_ack_in_bounded_time(
     started = time.monotonic()
     await desk.stop()
     assert time.monotonic() - started < 5
+
+
+async def test_a_failure_after_the_ack_is_counted_where_operators_look(
+    desk: Desk, fake_slack: FakeSlack
+) -> None:
+    fake_slack.fail("chat.postEphemeral", times=1, error="channel_not_found")
+    assert (await desk.slack(block_action("ticket_tomar", "1"))).status == 200
+    await fake_slack.wait_for(lambda: fake_slack.calls_to("chat.postEphemeral"))
+    ticket = await store.get_ticket(desk.services.db, 1)
+    assert ticket is not None and ticket.assignee == "U0TECH1"  # the change itself was saved
+
+    async def failures() -> float:
+        text = (await desk.get("/metrics")).text
+        for family in text_string_to_metric_families(text):
+            for sample in family.samples:
+                if sample.name == "hib2b_after_ack_failures_total":
+                    assert sample.labels == {"work": "ticket_tomar"}
+                    return sample.value
+        return 0.0
+
+    # The failure lands as Slack's answer reaches the task: look, as an operator would, until
+    # it shows (bounded).
+    async with asyncio.timeout(5):
+        while await failures() != 1:
+            await asyncio.sleep(0.02)

@@ -83,6 +83,12 @@ class Metrics:
             "Seconds each of the SLA watcher's passes took.",
             registry=self.registry,
         )
+        self.after_ack_failures = Counter(
+            "hib2b_after_ack_failures",
+            "Work following a Slack ack (a click's change, a whisper) that failed, by what.",
+            ["work"],
+            registry=self.registry,
+        )
         self.requests = Histogram(
             "hib2b_http_request_seconds",
             "Seconds to answer an HTTP request, by route pattern and method.",

@@ -4,26 +4,27 @@ says how a modal went.
 Bolt runs our listeners before it answers Slack (`process_before_response`), which spares
 every request Bolt's 10 ms polling for the ack; so work that must not delay the answer (it
 calls Slack, which may be slow) runs here instead, as tasks this edge owns: a failure is
-logged with its traceback and counted, and the service's stop lets the running ones finish
-for a bounded time before cancelling them."""
+logged with its traceback and counted (`hib2b_after_ack_failures_total` in /metrics), and the
+service's stop lets the running ones finish for a bounded time before cancelling them."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 log = logging.getLogger("hib2b.slack")
 
 
 class AfterAck:
-    def __init__(self) -> None:
+    def __init__(self, failed: Callable[[str], None] = lambda what: None) -> None:
         self._running: set[asyncio.Task[None]] = set()
+        self._failed = failed
         self.failures = 0
 
     def run(self, work: Coroutine[Any, Any, None], what: str) -> None:
-        task = asyncio.create_task(work, name=f"after ack: {what}")
+        task = asyncio.create_task(work, name=what)
         self._running.add(task)
         task.add_done_callback(self._ended)
 
@@ -34,7 +35,8 @@ class AfterAck:
         error = task.exception()
         if error is not None:
             self.failures += 1
-            log.error("%s failed", task.get_name(), exc_info=error)
+            self._failed(task.get_name())
+            log.error("after an ack, %s failed", task.get_name(), exc_info=error)
 
     @property
     def running(self) -> int:
