@@ -19,6 +19,10 @@ async def ticket(db: Database, number: int) -> Ticket | None:
     return await store.get_ticket(db, number)
 
 
+async def ticket_and_files(db: Database, number: int) -> tuple[Ticket, list[StoredFile]] | None:
+    return await store.ticket_and_files(db, number)
+
+
 async def attachments(db: Database, number: int) -> list[StoredFile]:
     return await store.attachments_of(db, number)
 

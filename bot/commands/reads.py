@@ -27,8 +27,10 @@ async def help_(parts: Parts, asked: Asked, request: r.Help) -> Reply:
 
 
 async def show(parts: Parts, asked: Asked, request: r.Show) -> Reply:
-    ticket = await ticket_of(parts, request.number)
-    attachments = await lookups.attachments(parts.db, ticket.number)
+    found = await lookups.ticket_and_files(parts.db, request.number)
+    if found is None:
+        raise Refused(f"No existe el ticket {ticket_code(request.number)}.")
+    ticket, attachments = found
     zone = parts.settings.timezone
     names = [a.display_name for a in attachments]
     text = answers.describe(ticket, names, zone, asked.for_slack)

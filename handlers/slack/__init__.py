@@ -21,7 +21,9 @@ def build_bolt_app(desk: Desk, after: AfterAck) -> AsyncApp:
         # delay the answer runs after it (`AfterAck`).
         process_before_response=True,
     )
-    actions.register(app, desk, after)
+    # Bolt tries listeners in order, building each one's arguments: `/hib2b`, the most
+    # frequent by far, first (the three never match the same request).
     commands.register(app, desk)
+    actions.register(app, desk, after)
     views.register(app, desk, after)
     return app
