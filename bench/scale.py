@@ -26,6 +26,7 @@ import asyncio
 import functools
 import hashlib
 import hmac
+import os
 import shutil
 import sqlite3
 import tempfile
@@ -331,6 +332,9 @@ def main() -> None:
         folder = folder or Path(tempfile.mkdtemp(prefix="hib2b-scale-"))
         made = args.data_dir is None
         print(seeding.seed(folder, args.tickets))
+        # The seed leaves gigabytes for the kernel to write back; measured meanwhile, every
+        # fsync would wait behind them (commits of hundreds of ms that are the machine's).
+        os.sync()
     # The seeded count is the database's own, whatever --tickets says.
     with sqlite3.connect(folder / "hib2b.sqlite3") as conn:
         tickets = conn.execute("SELECT value FROM counters WHERE name = 'ticket'").fetchone()[0]
