@@ -42,7 +42,8 @@ class Child:
             env={**os.environ, **(env or {})},
         )
         assert process.stdout is not None
-        line = (await asyncio.wait_for(process.stdout.readline(), timeout=120)).decode()
+        async with asyncio.timeout(120):
+            line = (await process.stdout.readline()).decode()
         if not line.startswith(READY):
             process.kill()
             await process.wait()
@@ -60,7 +61,8 @@ class Child:
         if self.process.returncode is None:
             self.process.terminate()
             try:
-                await asyncio.wait_for(self.process.wait(), timeout=30)
+                async with asyncio.timeout(30):
+                    await self.process.wait()
             except TimeoutError:
                 self.process.kill()
                 await self.process.wait()
