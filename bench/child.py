@@ -42,8 +42,11 @@ class Child:
             env={**os.environ, **(env or {})},
         )
         assert process.stdout is not None
-        async with asyncio.timeout(120):
-            line = (await process.stdout.readline()).decode()
+        try:
+            async with asyncio.timeout(120):
+                line = (await process.stdout.readline()).decode()
+        except TimeoutError:
+            line = ""
         if not line.startswith(READY):
             process.kill()
             await process.wait()
