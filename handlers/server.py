@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -32,13 +33,25 @@ def create_web_app(desk: Desk) -> web.Application:
     if settings.mode != "local":
         app[AFTER_ACK] = AfterAck(desk.after_ack_failed)
         app[BOLT] = build_bolt_app(desk, app[AFTER_ACK])
-        # Torn down in reverse: Slack's socket closes first, then what followed its acks ends.
+        # Torn down in reverse: Slack's socket closes first, then what followed its acks ends,
+        # then the connections it used.
+        app.cleanup_ctx.append(_slack_session_ctx)
         app.cleanup_ctx.append(_after_ack_ctx)
         if settings.mode == "http":
             app.router.add_post("/slack/events", slack_events)
         else:
             app.cleanup_ctx.append(_socket_mode_ctx)
     return app
+
+
+async def _slack_session_ctx(app: web.Application) -> AsyncIterator[None]:
+    # Bolt makes a Web API client per request; all share this session's kept-alive
+    # connections. Without it each whisper or modal opened one: a TLS handshake with Slack.
+    session = aiohttp.ClientSession()
+    app[BOLT].client.session = session
+    yield
+    app[BOLT].client.session = None
+    await session.close()
 
 
 AFTER_ACK_FINISH_S = 0.5  # then cancelled; the whole stop stays within its 5 s

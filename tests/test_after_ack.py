@@ -76,3 +76,18 @@ async def test_a_failure_after_the_ack_is_counted_where_operators_look(
     async with asyncio.timeout(5):
         while await failures() != 1:
             await asyncio.sleep(0.02)
+
+
+async def test_answers_to_clicks_share_one_connection_to_slack(
+    desk: Desk, fake_slack: FakeSlack
+) -> None:
+    """Slack is HTTPS: a connection per whisper is a TLS handshake per click."""
+    for action in ("ticket_tomar", "ticket_tomar", "ticket_tomar"):
+        assert (await desk.slack(block_action(action, "1"))).status == 200
+    whispers = await fake_slack.wait_for(
+        lambda: (
+            len(fake_slack.calls_to("chat.postEphemeral")) == 3
+            and fake_slack.calls_to("chat.postEphemeral")
+        )
+    )
+    assert len({call.peer for call in whispers}) == 1, [call.peer for call in whispers]
