@@ -25,11 +25,6 @@ async def remove_member(conn: aiosqlite.Connection, user_id: str) -> bool:
     return cursor.rowcount > 0
 
 
-async def role_in_table(db: Database, user_id: str) -> str | None:
-    row = await db.fetchone("SELECT role FROM team WHERE user_id = ?", (user_id,))
-    return row["role"] if row else None
-
-
 async def members(db: Database) -> dict[str, str]:
     rows = await db.fetchall("SELECT user_id, role FROM team ORDER BY user_id")
     return {row["user_id"]: row["role"] for row in rows}

@@ -23,10 +23,6 @@ async def ticket_and_files(db: Database, number: int) -> tuple[Ticket, list[Stor
     return await store.ticket_and_files(db, number)
 
 
-async def attachments(db: Database, number: int) -> list[StoredFile]:
-    return await store.attachments_of(db, number)
-
-
 async def open_page(
     db: Database,
     limit: int,

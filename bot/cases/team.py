@@ -17,12 +17,6 @@ from store.db import Database, StorageUnavailable
 OPERATOR = Actor("operador", Role.LIDER, "Operador")
 
 
-async def role_of(db: Database, settings: Settings, user_id: str) -> Role | None:
-    if user_id in settings.leads:
-        return Role.LIDER
-    return _role(settings, user_id, await store.role_in_table(db, user_id))
-
-
 def _role(settings: Settings, user_id: str, stored: str | None) -> Role | None:
     """The role the settings give, else the table's: a configured lead is a lead whatever the
     table says."""

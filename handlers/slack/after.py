@@ -18,10 +18,9 @@ log = logging.getLogger("hib2b.slack")
 
 
 class AfterAck:
-    def __init__(self, failed: Callable[[str], None] = lambda what: None) -> None:
+    def __init__(self, failed: Callable[[str], None]) -> None:
         self._running: set[asyncio.Task[None]] = set()
-        self._failed = failed
-        self.failures = 0
+        self._failed = failed  # counts it where operators look (/metrics)
 
     def run(self, work: Coroutine[Any, Any, None], what: str) -> None:
         task = asyncio.create_task(work, name=what)
@@ -34,13 +33,8 @@ class AfterAck:
             return
         error = task.exception()
         if error is not None:
-            self.failures += 1
             self._failed(task.get_name())
             log.error("after an ack, %s failed", task.get_name(), exc_info=error)
-
-    @property
-    def running(self) -> int:
-        return len(self._running)
 
     async def stop(self, finish_s: float) -> None:
         """Give the running ones `finish_s` to end, then cancel and wait for the rest."""
