@@ -37,10 +37,13 @@ def save(data_dir: Path, data: bytes, suffix: str) -> Saved:
     return Saved(relative.as_posix(), len(data), hashlib.sha256(data).hexdigest())
 
 
+PROBE_PREFIX = ".sonda-"  # the health probe's own short-lived file, never an attachment
+
+
 def probe(folder: Path) -> None:
     """Write, sync and delete a small file in `folder`: raises OSError when it cannot."""
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f".sonda-{uuid.uuid4().hex}"
+    target = folder / f"{PROBE_PREFIX}{uuid.uuid4().hex}"
     try:
         with open(target, "wb") as handle:
             handle.write(b"\0" * 4096)

@@ -394,3 +394,16 @@ def assert_within_block_kit(blocks: list[dict]) -> None:
         parsed.validate_json()
         for text in literal_texts([block]):
             assert len(text) <= 3000
+
+
+def stored_uploads(data_dir: Path) -> list[Path]:
+    """The files kept under `uploads/`, without the health probe's own short-lived file (it
+    appears every few seconds while the service runs)."""
+    from store.files import PROBE_PREFIX
+
+    folder = data_dir / "uploads"
+    return (
+        sorted(p for p in folder.glob("*") if p.is_file() and not p.name.startswith(PROBE_PREFIX))
+        if folder.exists()
+        else []
+    )

@@ -17,7 +17,7 @@ from bot.cases.team import OPERATOR
 from store import tickets as store
 from tests import samples
 from tests.conftest import smtp_env
-from tests.desk import GOOD, Desk
+from tests.desk import GOOD, Desk, stored_uploads
 from tests.fakes.smtp import FakeSmtp
 
 SPEC = json.loads((Path(__file__).parent.parent / "handlers/static/openapi.json").read_text())
@@ -175,7 +175,7 @@ async def test_one_key_sent_concurrently_with_different_bodies_makes_one_ticket(
     [attached] = await store.attachments_of(desk.services.db, number)  # its own file only
     assert attached.display_name.startswith("nota-")
     pending = await desk.services.db.fetchall("SELECT * FROM form_uploads")
-    stored = list((desk.settings.data_dir / "uploads").glob("*"))
+    stored = stored_uploads(desk.settings.data_dir)
     assert pending == [] and len(stored) == 1  # nothing orphaned
 
 

@@ -12,7 +12,7 @@ from bot.cases import clients
 from bot.cases.team import OPERATOR
 from bot.config import MIB
 from tests import samples
-from tests.desk import GOOD, Desk
+from tests.desk import GOOD, Desk, stored_uploads
 
 BOUNDARY = "hib2b-prueba"
 
@@ -40,7 +40,7 @@ async def _post_raw(desk: Desk, body: bytes, path: str = "/soporte") -> tuple[in
 
 
 def _stored(desk: Desk) -> list[Path]:
-    return [p for p in (desk.settings.data_dir / "uploads").glob("*") if p.is_file()]
+    return stored_uploads(desk.settings.data_dir)
 
 
 async def test_a_thousand_identical_parts_are_refused_before_anything_is_written(

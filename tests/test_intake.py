@@ -25,6 +25,7 @@ from tests.desk import (
     literal_texts,
     slack_env,
     slash_command,
+    stored_uploads,
 )
 from tests.fakes.slack import FakeSlack
 from tests.fakes.smtp import FakeSmtp
@@ -382,7 +383,7 @@ async def test_files_of_abandoned_forms_are_deleted(start_desk) -> None:
     desk = await start_desk(now=lambda: clock[0])
     response = await desk.submit({**GOOD, "correo": ""}, files=[("captura.png", samples.png())])
     assert response.status == 422
-    stored = list((desk.settings.data_dir / "uploads").iterdir())
+    stored = stored_uploads(desk.settings.data_dir)
     assert len(stored) == 1
     assert await sweep_abandoned_uploads(desk.services.db, desk.settings.data_dir, clock[0]) == 0
     clock[0] += timedelta(days=2)

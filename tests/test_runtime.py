@@ -22,7 +22,7 @@ import pytest
 from store import tickets as store
 from tests import samples
 from tests.conftest import smtp_env
-from tests.desk import GOOD, hidden_fields, run_cli_async, slack_env, slash_command
+from tests.desk import GOOD, hidden_fields, run_cli_async, slack_env, slash_command, stored_uploads
 from tests.fakes.slack import FakeSlack
 from tests.fakes.smtp import FakeSmtp
 from tests.service import Service
@@ -304,7 +304,7 @@ async def test_a_full_disk_answers_503_stores_nothing_and_health_says_failing(
 
         await _until(failing, what="failing health")
         assert _tickets(small_disk / "data") == 0
-        assert list((small_disk / "data" / "uploads").glob("*")) == []  # no half file
+        assert stored_uploads(small_disk / "data") == []  # no half file
 
         filler.unlink()  # room again: the desk recovers by itself
 
@@ -348,7 +348,7 @@ async def test_a_row_whose_file_is_gone_fails_alone_and_the_lane_goes_on(
     desk = await start_desk(**slack_env(fake_slack.url))
     fake_slack.fail("*", times=100_000, status=503)  # Slack down while the file disappears
     assert (await desk.submit(files=[("factura.pdf", samples.PDF)])).status == 303
-    for stored in (desk.settings.data_dir / "uploads").glob("*"):
+    for stored in stored_uploads(desk.settings.data_dir):
         stored.unlink()
     assert (await desk.submit()).status == 303
     fake_slack.faults.clear()
