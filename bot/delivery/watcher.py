@@ -68,9 +68,7 @@ async def _pass(db: Database, now: datetime, batch: int) -> tuple[int, int]:
                     )
                     seen.add((reminder.clock, reminder.gen, stage))
                 deliveries.append(
-                    queued.reminder(
-                        ticket.number, reminder.clock, reminder.gen, reminder.stage
-                    )
+                    queued.reminder(ticket.number, reminder.clock, reminder.gen, reminder.stage)
                 )
             next_at.append((clocks.next_reminder_at(ticket, seen), ticket.number))
         await store.record_many(conn, records)

@@ -15,9 +15,7 @@ from store.models import Ticket
 SUPPLIER = Actor("proveedor", None, "Proveedor")
 
 
-def reply(
-    ticket: Ticket, sender: str, text: str, files: tuple[str, ...], now: datetime
-) -> Change:
+def reply(ticket: Ticket, sender: str, text: str, files: tuple[str, ...], now: datetime) -> Change:
     """The supplier answered by email: into the thread; a ticket waiting on them resumes."""
     fields: dict[str, Any] = {}
     thread = f":incoming_envelope: *Respuesta del proveedor* ({slack_escape(sender)}):"

@@ -307,5 +307,3 @@ def accept(ticket: Ticket, actor: Actor, now: datetime) -> Change:
         thread=f"{actor.mention} aceptó el ticket aunque el soporte del cliente no está "
         "vigente; los relojes del SLA empiezan ahora.",
     )
-
-

@@ -36,8 +36,7 @@ def plain(body: dict[str, Any]) -> str:
     for name, w in sorted(body["workers"].items()):
         age = "nunca" if w["last_ok_age_s"] is None else f"hace {w['last_ok_age_s']:.0f}s"
         line = (
-            f"  {name:<14} {_said(w['state']):<11} reinicios={w['restarts']:<3} "
-            f"último éxito {age}"
+            f"  {name:<14} {_said(w['state']):<11} reinicios={w['restarts']:<3} último éxito {age}"
         )
         if w.get("stale"):
             line += " (atrasado)"
