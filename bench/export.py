@@ -22,7 +22,7 @@ from bench import seed as seeding
 from bench.report import publish
 from bot.render.export import COLUMNS
 from bot.wiring import Runtime
-from handlers import export_files
+from store import spreadsheets
 from tests.desk import settings_for
 
 SINCE, UNTIL = date(2020, 1, 1), date(2100, 12, 31)
@@ -47,7 +47,7 @@ async def measure(folder: Path, tickets: int) -> dict:
         for suffix in (".csv", ".xlsx"):
             target = folder / f"tickets{suffix}"
             started = time.perf_counter()
-            count = await export_files.write(target, COLUMNS, operator.export_rows(SINCE, UNTIL))
+            count = await spreadsheets.write(target, COLUMNS, operator.export_rows(SINCE, UNTIL))
             results[suffix[1:]] = {
                 "rows": count,
                 "seconds": round(time.perf_counter() - started, 2),

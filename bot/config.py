@@ -10,7 +10,7 @@ import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from email.headerregistry import Address
 from email.utils import parseaddr
 from pathlib import Path
@@ -20,6 +20,7 @@ import holidays
 
 from bot.domain.attachments import Limits
 from bot.domain.calendar import parse_days, parse_hours
+from bot.domain.periods import Schedule, parse_schedule
 from bot.domain.text import MIB
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
@@ -27,6 +28,7 @@ _DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s)?"
 _SLACK_ID = re.compile(r"[UW][A-Z0-9]{2,}")
 _CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{2,}")
 
+WEEKLY_REPORT = Schedule(0, time(9))  # Mondays at 09:00, the week before
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
@@ -84,6 +86,8 @@ class Settings:
     imap_poll: timedelta = timedelta(seconds=30)
     reopen_window: timedelta = timedelta(days=7)
     keep_sent: timedelta | None = timedelta(days=30)  # None: delivered messages are kept
+    report_schedule: Schedule | None = WEEKLY_REPORT  # None: no weekly report
+    retention: timedelta | None = timedelta(days=5 * 365)  # None: closed tickets are kept
     retry_base: timedelta = timedelta(seconds=2)
     retry_max: timedelta = timedelta(minutes=5)
     log_level: str = "INFO"
@@ -300,6 +304,8 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         imap_poll=parse_duration(get("IMAP_POLL", "30s"), "IMAP_POLL"),
         reopen_window=parse_duration(get("HIB2B_REOPEN_WINDOW", "7d"), "HIB2B_REOPEN_WINDOW"),
         keep_sent=_keep_sent(get("HIB2B_KEEP_SENT", "30d")),
+        report_schedule=_schedule(get("HIB2B_REPORT_SCHEDULE", "mon 09:00")),
+        retention=_retention(get("HIB2B_RETENTION", "5y")),
         slack_bot_token=token,
         slack_signing_secret=secret,
         slack_app_token=app_token,
@@ -354,6 +360,27 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         db_busy_timeout=_positive(get("HIB2B_DB_BUSY_TIMEOUT", "10s"), "HIB2B_DB_BUSY_TIMEOUT"),
         restart_base=_positive(get("HIB2B_RESTART_BASE", "1s"), "HIB2B_RESTART_BASE"),
     )
+
+
+def _schedule(text: str) -> Schedule | None:
+    try:
+        return parse_schedule(text)
+    except ValueError as error:
+        raise ConfigError(f"HIB2B_REPORT_SCHEDULE: {error}") from None
+
+
+def _retention(text: str) -> timedelta | None:
+    """`5y` (years of 365 days), `90d`, or `off`: how long closed tickets keep personal data."""
+    text = text.strip().lower()
+    if text in ("off", "no", "nunca", "never"):
+        return None
+    years = re.fullmatch(r"(\d+)\s*(?:y|a)", text)
+    value = timedelta(days=365 * int(years.group(1))) if years else None
+    if value is None:
+        value = parse_duration(text, "HIB2B_RETENTION")
+    if value < timedelta(days=1):
+        raise ConfigError("HIB2B_RETENTION: at least a day (e.g. 5y, 180d), or off")
+    return value
 
 
 def _keep_sent(text: str) -> timedelta | None:

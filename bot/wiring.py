@@ -10,16 +10,18 @@ import os
 import secrets
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.cases import period
 from bot.cases.parts import Parts
 from bot.cases.plans import Policies
 from bot.config import Settings
-from bot.delivery import health, janitor
+from bot.delivery import health, janitor, scheduler
 from bot.delivery import watcher as watch
 from bot.delivery.metrics import Metrics, Scraped
 from bot.delivery.queue import LANES, Outbox
@@ -153,6 +155,7 @@ class Runtime:
             self.settings.data_dir,
             self.parts.mail_ctx,
             self.settings.leads,
+            partial(period.prepare, self.parts),
         )
         self._outbox = Outbox(
             db,
@@ -187,6 +190,15 @@ class Runtime:
                 db, self.settings.data_dir, self.settings.keep_sent, self.now, worker
             ),
         )
+        schedule = self.settings.report_schedule
+        if schedule is not None:
+            start(
+                "report-scheduler",
+                lambda worker: scheduler.run(
+                    db, schedule, self.settings.timezone, self.now, self.wake_outbox, worker
+                ),
+                stale_after_s=3 * scheduler.LOOK_EVERY_S,
+            )
         every = min(HEARTBEAT_S, interval)
         start("storage", lambda worker: heartbeat(db, self.files, self.now, every, worker))
 

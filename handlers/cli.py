@@ -8,8 +8,9 @@ import argparse
 import asyncio
 import sqlite3
 import sys
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import aiohttp
 
@@ -18,9 +19,7 @@ from bot.desk import Asked, BackupError, Desk, NumberingStarted, restore_backup
 from bot.domain.change import Actor, Refused
 from bot.domain.text import is_number
 from bot.domain.tokens import Signer
-from bot.render.export import COLUMNS as EXPORT_COLUMNS
 from bot.render.health import plain as plain_health
-from handlers import export_files
 
 OPERATOR_ID = "operador"  # acts with lead rights
 OPERATOR_COMMANDS = {
@@ -40,6 +39,8 @@ OPERATOR_COMMANDS = {
     "restore",
     "exportar",
     "export",
+    "reporte",
+    "report",
     "estado",
     "status",
 }
@@ -102,6 +103,18 @@ def parser() -> argparse.ArgumentParser:
     exporting.add_argument("--hasta", required=True, type=_date, help="YYYY-MM-DD (inclusive)")
     exporting.add_argument("--cliente", help="only this client's tickets (its key)")
     exporting.add_argument("archivo", help="archivo.csv or archivo.xlsx (must not exist)")
+    reporting = sub.add_parser(
+        "reporte",
+        aliases=["report"],
+        help="a period's report: printed, or with its chart into a .png or .pdf (--salida)",
+    )
+    reporting.add_argument(
+        "periodo", nargs="?", choices=["semana", "mes"], help="the 7 or 30 days ending today"
+    )
+    reporting.add_argument("--desde", type=_date, help="YYYY-MM-DD (inclusive)")
+    reporting.add_argument("--hasta", type=_date, help="YYYY-MM-DD (inclusive)")
+    reporting.add_argument("--cliente", help="only this client's tickets (its key)")
+    reporting.add_argument("--salida", help="archivo.png or archivo.pdf (must not exist)")
     importing = sub.add_parser(
         "importar-clientes",
         aliases=["import-clients"],
@@ -186,6 +199,8 @@ async def _run(desk: Desk, args: argparse.Namespace) -> int:
         return await _backup(desk, Path(args.carpeta))
     if args.command in ("exportar", "export"):
         return await _export(desk, args)
+    if args.command in ("reporte", "report"):
+        return await _report(desk, args)
     if args.command in ("importar-clientes", "import-clients", "api-clave", "api-key"):
         return await _clients(desk, args, actor)
     if args.command in ("numeracion", "numbering"):
@@ -234,9 +249,8 @@ async def _backup(desk: Desk, target: Path) -> int:
 
 async def _export(desk: Desk, args: argparse.Namespace) -> int:
     target = Path(args.archivo)
-    rows = desk.operator.export_rows(args.desde, args.hasta, args.cliente)
     try:
-        count = await export_files.write(target, EXPORT_COLUMNS, rows)
+        count = await desk.operator.export(target, args.desde, args.hasta, args.cliente)
     except Refused as refusal:
         print(refusal.message, file=sys.stderr)
         return 1
@@ -245,6 +259,43 @@ async def _export(desk: Desk, args: argparse.Namespace) -> int:
         return 1
     print(f"{count} tickets exportados a {target}.")
     return 0
+
+
+async def _report(desk: Desk, args: argparse.Namespace) -> int:
+    today = desk.now().astimezone(ZoneInfo(desk.settings.timezone)).date()
+    if args.periodo:
+        days = 7 if args.periodo == "semana" else 30
+        since, until = today - timedelta(days=days - 1), today
+    elif args.desde and args.hasta:
+        since, until = args.desde, args.hasta
+    else:
+        print("Indique `semana`, `mes` o --desde y --hasta.", file=sys.stderr)
+        return 2
+    target = Path(args.salida) if args.salida else None
+    fmt = target.suffix.lower().lstrip(".") if target else "png"
+    if target is not None and (fmt not in ("png", "pdf") or target.exists()):
+        problem = "ya existe" if fmt in ("png", "pdf") else "debe terminar en .png o .pdf"
+        print(f"No escribí el reporte: {target} {problem}.", file=sys.stderr)
+        return 1
+    try:
+        drawn = await desk.operator.report(since, until, args.cliente, fmt if target else "")
+    except Refused as refusal:
+        print(refusal.message, file=sys.stderr)
+        return 1
+    print(drawn.text(slack=False))
+    if target is not None:
+        try:
+            await asyncio.to_thread(_write_new, target, drawn.data)
+        except OSError as error:
+            print(f"No escribí el reporte: {error}", file=sys.stderr)
+            return 1
+        print(f"\nGráfica escrita en {target}.")
+    return 0
+
+
+def _write_new(target: Path, data: bytes) -> None:
+    with open(target, "xb") as handle:
+        handle.write(data)
 
 
 def restore(settings: Settings, folder: Path) -> int:

@@ -92,6 +92,21 @@ async def fetch_one(
 CACHE_KIB = 64 * 1024
 
 
+async def _open_reader(path: Path, busy_timeout_s: float) -> aiosqlite.Connection:
+    """A connection that can only read (a write on it fails loudly)."""
+    try:
+        reader = await aiosqlite.connect(path, isolation_level=None)
+    except (OSError, sqlite3.Error) as error:
+        raise StorageUnavailable(f"{path}: {error}") from error
+    try:
+        await _configure(reader, busy_timeout_s)
+        await reader.execute("PRAGMA query_only = ON")
+    except sqlite3.Error as error:
+        await reader.close()
+        raise StorageUnavailable(f"{path}: {error}") from error
+    return reader
+
+
 class Database:
     def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
         self.conn = conn
@@ -101,6 +116,7 @@ class Database:
         self.read_lock = self.lock
         self.write_failure: str | None = None  # why the last write failed, until one succeeds
         self.write_failed_at: float | None = None
+        self.busy_timeout_s = BUSY_TIMEOUT_S
 
     @classmethod
     async def open(cls, path: Path, busy_timeout_s: float = BUSY_TIMEOUT_S) -> Database:
@@ -127,19 +143,25 @@ class Database:
             await conn.close()
             raise StorageUnavailable(f"{path}: {error}") from error
         try:
-            reader = await aiosqlite.connect(path, isolation_level=None)
-        except (OSError, sqlite3.Error) as error:
+            reader = await _open_reader(path, busy_timeout_s)
+        except StorageUnavailable:
             await conn.close()
-            raise StorageUnavailable(f"{path}: {error}") from error
-        try:
-            await _configure(reader, busy_timeout_s)
-            await reader.execute("PRAGMA query_only = ON")
-        except sqlite3.Error as error:
-            await reader.close()
-            await conn.close()
-            raise StorageUnavailable(f"{path}: {error}") from error
+            raise
         db.reader, db.read_lock = reader, asyncio.Lock()
+        db.busy_timeout_s = busy_timeout_s
         return db
+
+    @asynccontextmanager
+    async def long_read(self) -> AsyncIterator[aiosqlite.Connection]:
+        """A connection of its own for a read of many rows (a report, an export): it never
+        holds the desk's reader, so `ver` and `lista` answer meanwhile; inside one transaction
+        its queries see one state of the database."""
+        conn = await _open_reader(self.path, self.busy_timeout_s)
+        try:
+            await conn.execute("BEGIN")
+            yield conn
+        finally:
+            await asyncio.shield(conn.close())
 
     async def close(self) -> None:
         async with self.read_lock:

@@ -147,7 +147,7 @@ async def counts(db: Database) -> dict[str, int]:
     013): health is asked for often, and a backlog after an outage is tens of thousands."""
     rows = await db.fetchall(
         "SELECT status, sum(n) AS n FROM outbox_tally"
-        " WHERE lane IN ('slack', 'email') GROUP BY status"
+        " WHERE lane IN ('slack', 'email', 'reports') GROUP BY status"
     )
     found = {row["status"]: row["n"] for row in rows}
     return {status: found.get(status, 0) for status in ("pending", "sending", "failed")}
@@ -162,7 +162,7 @@ async def waiting_by_lane(db: Database) -> dict[tuple[str, str], int]:
 async def oldest_waiting(db: Database) -> datetime | None:
     row = await db.fetchone(
         "SELECT min(created_at) FROM outbox INDEXED BY outbox_waiting"
-        " WHERE status IN ('pending', 'sending') AND lane IN ('slack', 'email')"
+        " WHERE status IN ('pending', 'sending') AND lane IN ('slack', 'email', 'reports')"
     )
     return datetime.fromisoformat(row[0]) if row and row[0] else None
 

@@ -35,6 +35,8 @@ def settings_env(data_dir: Path, **env: str) -> dict[str, str]:
         "HIB2B_RETRY_BASE": "0.05s",
         "HIB2B_RETRY_MAX": "0.5s",
         "HIB2B_FORM_RATE_LIMIT": "0",
+        # The weekly report only where a test asks for it: it would be one more upload.
+        "HIB2B_REPORT_SCHEDULE": "off",
         **env,
     }
 
@@ -130,6 +132,14 @@ class Desk:
                 raise AssertionError(f"the queue did not drain: {counts}")
             await asyncio.sleep(0.02)
 
+    async def until(self, predicate: Callable[[], bool], timeout: float = 10.0) -> None:
+        """Wait until `predicate` holds of the running service's state (asked every 20 ms)."""
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"not reached within {timeout} s: {predicate.__doc__}")
+            await asyncio.sleep(0.02)
+
     async def get(self, path: str, headers: dict[str, str] | None = None) -> Response:
         assert self.http is not None
         async with self.http.get(self.url + path, headers=headers) as response:
@@ -174,9 +184,14 @@ class Desk:
             )
 
     async def slack(
-        self, body: str, *, secret: str = SIGNING_SECRET, timestamp: str | None = None
+        self,
+        body: str,
+        *,
+        secret: str = SIGNING_SECRET,
+        timestamp: str | None = None,
+        content_type: str = "application/x-www-form-urlencoded",
     ) -> Response:
-        """POST /slack/events signed as Slack signs it."""
+        """POST /slack/events signed as Slack signs it (an event: `content_type` JSON)."""
         assert self.http is not None
         ts = timestamp if timestamp is not None else str(int(time.time()))
         signature = (
@@ -184,7 +199,7 @@ class Desk:
             + hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
         )
         headers = {
-            "Content-Type": "application/x-www-form-urlencoded",
+            "Content-Type": content_type,
             "X-Slack-Request-Timestamp": ts,
             "X-Slack-Signature": signature,
         }
@@ -273,6 +288,52 @@ def block_action(
         "message": {"ts": "1800000001.000100", "text": "HD-1"},
         "response_url": "https://hooks.invalid/actions/1",
         "actions": [action],
+    }
+    return urlencode({"payload": json.dumps(payload)})
+
+
+def home_opened(user: str = "U0TECH1") -> str:
+    """The Events API body Slack sends when someone opens the app's Home tab."""
+    return json.dumps(
+        {
+            "token": "legacy",
+            "team_id": "T0TEST",
+            "api_app_id": "A0TEST",
+            "type": "event_callback",
+            "event_id": f"Ev{time.time_ns()}",
+            "event_time": int(time.time()),
+            "event": {
+                "type": "app_home_opened",
+                "user": user,
+                "channel": "D" + user[1:],
+                "tab": "home",
+                "event_ts": f"{time.time():.6f}",
+            },
+        }
+    )
+
+
+def home_action(action_id: str, value: str, user: str = "U0TECH1") -> str:
+    """The form body of a button clicked in App Home (no channel: the Home view)."""
+    payload = {
+        "type": "block_actions",
+        "team": {"id": "T0TEST", "domain": "test"},
+        "user": _user(user),
+        "api_app_id": "A0TEST",
+        "token": "legacy",
+        "container": {"type": "view", "view_id": "V" + user},
+        "trigger_id": f"trigger.{action_id}.{time.time()}",
+        "view": {"id": "V" + user, "type": "home", "blocks": []},
+        "actions": [
+            {
+                "action_id": action_id,
+                "block_id": f"home:{value}",
+                "type": "button",
+                "value": value,
+                "text": {"type": "plain_text", "text": "x"},
+                "action_ts": f"{time.time():.6f}",
+            }
+        ],
     }
     return urlencode({"payload": json.dumps(payload)})
 

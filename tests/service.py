@@ -39,6 +39,7 @@ class Service:
             "HIB2B_RETRY_BASE": "0.1s",
             "HIB2B_RETRY_MAX": "0.5s",
             "HIB2B_FORM_RATE_LIMIT": "0",
+            "HIB2B_REPORT_SCHEDULE": "off",
             "HIB2B_SHUTDOWN_GRACE": "2s",
             **env,
         }

@@ -5,6 +5,7 @@ when a line does not say enough. Pure."""
 from __future__ import annotations
 
 import typing
+from datetime import date
 
 import pytest
 from hypothesis import given, settings
@@ -120,6 +121,19 @@ CASES: list[tuple[str, r.Request]] = [
             }
         ),
     ),
+    ("reporte", r.AskReport()),
+    ("reporte mes acme publicar", r.AskReport(r.Span("mes"), "acme", publish=True)),
+    ("report week", r.AskReport(r.Span("semana"))),
+    (
+        "reporte --desde 2026-11-01 --hasta=2026-11-30 --cliente ACME",
+        r.AskReport(r.Span("", date(2026, 11, 1), date(2026, 11, 30)), "acme"),
+    ),
+    ("exportar", r.AskExport()),
+    ("export month beta csv", r.AskExport(r.Span("mes"), "beta", "csv")),
+    (
+        "exportar --desde 2026-01-01 --hasta 2026-06-30 tickets.CSV",
+        r.AskExport(r.Span("", date(2026, 1, 1), date(2026, 6, 30)), fmt="csv"),
+    ),
     ("borrar 5", r.Help(unknown="borrar")),
     ("¿qué?", r.Help(unknown="¿qué?")),
     ("", r.Help()),
@@ -189,6 +203,11 @@ def test_english_alias_shows_the_spanish_usage(name):
         ("cliente alta acme a.com", "`cliente alta clave host[,host] Nombre del cliente`"),
         ("cliente borrar acme", "`cliente lista|ver|alta|suspender|reactivar|plan|aceptar`"),
         ("nuevo telefono x@y.com usr", "`nuevo telefono|correo correo@proveedor"),
+        ("reporte semana acme otra-cosa", "`reporte [semana|mes] [cliente] [publicar]`"),
+        ("reporte --desde 2026-11-01", "`--desde AAAA-MM-DD --hasta AAAA-MM-DD`"),
+        ("reporte --hasta 2026-11-01 --desde 2026-12-01", "anterior a la inicial"),
+        ("reporte --formato pdf", "No conozco `--formato`"),
+        ("exportar semana acme pdf", "`exportar [semana|mes] [cliente] [xlsx|csv]`"),
     ],
 )
 def test_refusals_say_how(text, says):

@@ -7,16 +7,16 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from bot.cases import clients, lookups, tickets
+from bot.cases import clients, period, tickets
 from bot.cases.clients import Imported
 from bot.cases.parts import Parts
 from bot.config import Settings
 from bot.domain.change import Actor, Refused
+from bot.domain.periods import Period
 from bot.render import export
 from store import backup as backups
 from store import clients as client_store
@@ -28,7 +28,6 @@ from store.tickets import NumberingStarted
 __all__ = ["BackupError", "NumberingStarted", "Operator", "restore"]
 
 BackupError = backups.BackupError
-EXPORT_PAGE = 1000  # tickets read at a time: memory stays flat whatever the desk's size
 
 
 @dataclass(frozen=True)
@@ -63,25 +62,20 @@ class Operator:
     ) -> AsyncIterator[tuple[export.Cell, ...]]:
         """The tickets received from `since` to `until` (inclusive, local dates), of one client
         or all, as the export's rows (`export.COLUMNS`), a page at a time."""
-        db, settings = self.parts.db, self.parts.settings
-        if until < since:
-            raise Refused("La fecha final es anterior a la inicial.")
-        known = {c.key: c for c in await lookups.clients(db)}
-        if client is not None and client not in known:
-            raise Refused(f"No existe el cliente `{client}`.")
-        zone = ZoneInfo(settings.timezone)
-        start = datetime.combine(since, time(), zone)
-        end = datetime.combine(until + timedelta(days=1), time(), zone)
-        policies = {key: self.parts.policies.of(found) for key, found in known.items()}
-        after = 0
-        while True:
-            page = await ticket_store.tickets_received(db, start, end, client, after, EXPORT_PAGE)
-            for ticket in page:
-                policy = policies.get(ticket["client"] or "", self.parts.policies.default)
-                yield export.row(ticket, policy, zone)
-            if len(page) < EXPORT_PAGE:
-                return
-            after = page[-1]["number"]
+        async for row in period.export_rows(self.parts, _period(since, until), client):
+            yield row
+
+    async def export(self, target: Path, since: date, until: date, client: str | None) -> int:
+        """The export written to `target` (.csv or .xlsx); returns how many tickets. Raises
+        `Refused`, ValueError (the format) or OSError (the disk; nothing left under `target`)."""
+        return await period.export(self.parts, target, _period(since, until), client)
+
+    async def report(self, since: date, until: date, client: str | None, fmt: str) -> period.Drawn:
+        """The period's report with its chart as `fmt` (png or pdf; empty: no chart). Raises
+        `Refused`."""
+        if not fmt:
+            return await period.gather(self.parts, _period(since, until), client)
+        return await period.draw(self.parts, _period(since, until), client, fmt)
 
     async def next_number(self) -> int:
         return await ticket_store.next_number(self.parts.db)
@@ -107,6 +101,12 @@ class Operator:
 
     async def api_keys(self) -> list[dict[str, Any]]:
         return await client_store.api_keys(self.parts.db)
+
+
+def _period(since: date, until: date) -> Period:
+    if until < since:
+        raise Refused("La fecha final es anterior a la inicial.")
+    return Period(since, until)
 
 
 def restore(settings: Settings, folder: Path) -> int:

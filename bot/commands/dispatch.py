@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.cases.parts import Parts
-from bot.commands import admin, changes, reads
+from bot.commands import admin, changes, periods, reads
 from bot.commands.parse import parse
 from bot.commands.reply import STORAGE_BUSY, TEAM_ONLY_ANSWER, Asked, Reply, refused
 from bot.domain.change import Refused
@@ -17,7 +17,12 @@ from bot.domain.requests import READS_TICKETS, Request
 from store.db import StorageUnavailable
 
 Handler = Callable[[Parts, Asked, Any], Awaitable[Reply]]
-HANDLERS: dict[type, Handler] = {**reads.HANDLERS, **changes.HANDLERS, **admin.HANDLERS}
+HANDLERS: dict[type, Handler] = {
+    **reads.HANDLERS,
+    **changes.HANDLERS,
+    **admin.HANDLERS,
+    **periods.HANDLERS,
+}
 
 
 class Commands:

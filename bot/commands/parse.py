@@ -7,8 +7,8 @@ enough raises `Refused` with the usage of that sub-command."""
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable
+from datetime import date
 
 from bot.domain import requests as r
 from bot.domain.change import DUPLICATE, Refused
@@ -23,6 +23,7 @@ from bot.domain.terms import (
     parse_ticket_code,
     ticket_code,
 )
+from bot.domain.text import fold
 
 USAGE = """*Comandos de /hib2b* (HD-N también se puede escribir `N`)
 • `ayuda`: esta ayuda
@@ -41,6 +42,10 @@ USAGE = """*Comandos de /hib2b* (HD-N también se puede escribir `N`)
 • `reabrir HD-N motivo`
 • `nuevo`: abrir un ticket para un proveedor que llamó o escribió (o, en la terminal,
   `nuevo telefono|correo correo@proveedor usuario tipo descripción…`)
+• `reporte [semana|mes] [cliente] [publicar]`: el reporte con gráfica, por mensaje directo
+  (o en el canal, líderes); también `reporte --desde AAAA-MM-DD --hasta AAAA-MM-DD`
+• `exportar [semana|mes] [cliente] [xlsx|csv]`: la hoja de tickets por mensaje directo
+  (líderes); también con `--desde … --hasta … --cliente …`
 • `equipo agregar|quitar|lista [@persona] [tecnico|lider]` (líderes)
 • `cliente lista|ver|alta|suspender|reactivar|plan|aceptar …` (líderes)"""
 
@@ -65,12 +70,11 @@ SEVERITY_WORDS = {
     "critico": Severity.CRITICO,
     "critical": Severity.CRITICO,
 }
+PERIOD_WORDS = {"semana": "semana", "week": "semana", "mes": "mes", "month": "mes"}
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|([^>]*))?>|@?([UW][A-Z0-9]{2,})")
 
 
-def normalize(word: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", word.lower())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+normalize = fold
 
 
 def parse_mention(word: str) -> tuple[str, str] | None:
@@ -131,6 +135,67 @@ def _sla(line: Line) -> r.Request:
     if number is not None:
         return r.SlaStatus(number=number)
     return r.SlaStatus(client=words[0] if words else None, publish=publish)
+
+
+def _span_and_rest(line: Line, flags: tuple[str, ...]) -> tuple[r.Span, dict[str, str], list[str]]:
+    """`semana`, `mes` or `--desde D --hasta D`; the other `--flag value` pairs; the words
+    left (normalized)."""
+    words, options = [], {}
+    args = iter(line.args)
+    for arg in args:
+        if arg.startswith("--"):
+            flag, _, value = arg[2:].partition("=")
+            flag = normalize(flag)
+            if flag not in ("desde", "hasta", *flags):
+                raise Refused(f"No conozco `--{flag}`.")
+            options[flag] = value or next(args, "")
+        else:
+            words.append(normalize(arg))
+    if "desde" in options or "hasta" in options:
+        try:
+            since = date.fromisoformat(options.pop("desde", ""))
+            until = date.fromisoformat(options.pop("hasta", ""))
+        except ValueError:
+            raise Refused(
+                "Indique las dos fechas: `--desde AAAA-MM-DD --hasta AAAA-MM-DD`."
+            ) from None
+        if until < since:
+            raise Refused("La fecha final es anterior a la inicial.")
+        return r.Span("", since, until), options, words
+    word = "semana"
+    if words and words[0] in PERIOD_WORDS:
+        word = PERIOD_WORDS[words.pop(0)]
+    return r.Span(word), options, words
+
+
+def _reporte(line: Line) -> r.Request:
+    span, options, words = _span_and_rest(line, ("cliente",))
+    publish = any(word in ("publicar", "publish") for word in words)
+    words = [word for word in words if word not in ("publicar", "publish")]
+    client = options.get("cliente") or (words.pop(0) if words else None)
+    if words:
+        raise Refused(
+            "Use `reporte [semana|mes] [cliente] [publicar]` o "
+            "`reporte --desde AAAA-MM-DD --hasta AAAA-MM-DD [--cliente clave]`."
+        )
+    return r.AskReport(span, client.lower() if client else None, publish)
+
+
+def _exportar(line: Line) -> r.Request:
+    span, options, words = _span_and_rest(line, ("cliente",))
+    fmt = "xlsx"
+    for word in list(words):
+        suffix = word.rsplit(".", 1)[-1]
+        if suffix in ("xlsx", "csv"):
+            fmt = suffix
+            words.remove(word)
+    client = options.get("cliente") or (words.pop(0) if words else None)
+    if words:
+        raise Refused(
+            "Use `exportar [semana|mes] [cliente] [xlsx|csv]` o "
+            "`exportar --desde AAAA-MM-DD --hasta AAAA-MM-DD [--cliente clave] [xlsx|csv]`."
+        )
+    return r.AskExport(span, client.lower() if client else None, fmt)
 
 
 def _tomar(line: Line) -> r.Request:
@@ -267,6 +332,8 @@ GRAMMAR: dict[str, tuple[str, Rule]] = {
     "equipo": ("team", _equipo),
     "cliente": ("client", _cliente),
     "nuevo": ("new", _nuevo),
+    "reporte": ("report", _reporte),
+    "exportar": ("export", _exportar),
 }
 ALIASES = {alias: name for name, (alias, _) in GRAMMAR.items()} | {name: name for name in GRAMMAR}
 

@@ -34,7 +34,7 @@ from store.models import Delivery
 
 log = logging.getLogger("hib2b.outbox")
 
-LANES = ("slack", "email")
+LANES = ("slack", "email", "reports")
 IDLE_POLL_S = 2.0  # also picks up rows queued by another process (the CLI's retries)
 MAX_RETRY_AFTER_S = 3600.0  # a server asking for more is not believed past this
 

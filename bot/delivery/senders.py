@@ -4,7 +4,9 @@ shows the latest state."""
 
 from __future__ import annotations
 
+import asyncio
 import re
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,14 +17,18 @@ from bot.delivery.queue import Delivered, Handler
 from bot.delivery.slack import Channel
 from bot.delivery.smtp import MailSender
 from bot.domain import clocks
+from bot.domain.change import Refused
 from bot.domain.deliveries import (
     CARD,
     CARD_UPDATE,
     DESCRIPTION,
     EMAIL,
+    EXPORT,
     FILE,
     REMINDER,
+    REPORT,
     THREAD,
+    Prepared,
 )
 from bot.render import card as cards
 from bot.render import recipes
@@ -33,6 +39,9 @@ from store import team as team_store
 from store import tickets as store
 from store.db import Database
 from store.models import Delivery, Ticket
+
+# Writes a report's or an export's file: (kind, payload, key) → the file and its message.
+Preparer = Callable[[str, dict[str, Any], str], Awaitable[Prepared]]
 
 
 class Deliveries:
@@ -46,6 +55,7 @@ class Deliveries:
         data_dir: Path,
         mail_ctx: MailContext,
         leads: tuple[str, ...] = (),
+        prepare: Preparer | None = None,
     ) -> None:
         self._db = db
         self._channel = channel
@@ -55,6 +65,7 @@ class Deliveries:
         self._data_dir = data_dir
         self._leads = leads
         self._mail_ctx = mail_ctx
+        self._prepare = prepare
 
     def handlers(self) -> dict[str, Handler]:
         return {
@@ -65,6 +76,8 @@ class Deliveries:
             FILE: self.file,
             EMAIL: self.email,
             REMINDER: self.reminder,
+            REPORT: self.shared_file,
+            EXPORT: self.shared_file,
         }
 
     async def _ticket(self, item: Delivery) -> Ticket:
@@ -170,3 +183,29 @@ class Deliveries:
         mail = OutgoingMail(payload["message_id"], payload["recipient"], data)
         where = await self._mail.send(mail, re.sub(r"[^a-z0-9.-]+", "-", item.key.lower()))
         return Delivered(f"{mail.message_id} {where}")
+
+    async def shared_file(self, item: Delivery) -> Delivered:
+        """A report or an export: its file prepared now (from the desk as it is when sent),
+        uploaded with its message, then removed from disk (it may carry personal data)."""
+        if self._prepare is None:
+            raise PermanentFailure("this service does not prepare reports")
+        try:
+            prepared = await self._prepare(item.kind, item.payload, item.key)
+        except Refused as refusal:  # e.g. its client was removed since it was asked for
+            raise PermanentFailure(f"{item.kind}: {refusal.message}") from refusal
+
+        async def save(state: dict[str, Any]) -> None:
+            await queue.save_state(self._db, item.id, state)
+
+        file_id = await self._channel.share_file(
+            item.payload["to"],
+            prepared.path,
+            prepared.filename,
+            prepared.title,
+            prepared.comment,
+            item.state,
+            save,
+        )
+        if not self._channel.keeps_files:
+            await asyncio.to_thread(prepared.path.unlink, missing_ok=True)
+        return Delivered(file_id)

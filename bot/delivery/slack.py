@@ -18,6 +18,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.delivery.failures import PermanentFailure, TemporaryFailure
+from bot.domain.deliveries import TO_CHANNEL
 from bot.render.card import CARD_EVENT, THREAD_EVENT, Message
 
 log = logging.getLogger("hib2b.channel")
@@ -60,6 +61,26 @@ class Channel(Protocol):
         self, thread_ts: str, path: Path, title: str, state: dict[str, Any], save: SaveState
     ) -> str:
         """Upload one file into the card's thread. `state` resumes an interrupted upload."""
+        ...
+
+    async def share_file(
+        self,
+        to: str,
+        path: Path,
+        filename: str,
+        title: str,
+        comment: str,
+        state: dict[str, Any],
+        save: SaveState,
+    ) -> str:
+        """Share a report or an export, with `comment`, in the support channel (`TO_CHANNEL`)
+        or with one person by DM (`to` is their user id). `state` resumes, as in
+        `upload_file`."""
+        ...
+
+    @property
+    def keeps_files(self) -> bool:
+        """True when a shared file is only pointed at (local mode): it must stay on disk."""
         ...
 
     async def close(self) -> None: ...
@@ -189,38 +210,73 @@ class SlackChannel:
     async def upload_file(
         self, thread_ts: str, path: Path, title: str, state: dict[str, Any], save: SaveState
     ) -> str:
-        # Files upload v2: reserve an id, send the bytes, then share into the thread.
+        return await self._upload(
+            self._channel, path, title, title, state, save, thread_ts=thread_ts
+        )
+
+    async def share_file(
+        self,
+        to: str,
+        path: Path,
+        filename: str,
+        title: str,
+        comment: str,
+        state: dict[str, Any],
+        save: SaveState,
+    ) -> str:
+        channel = self._channel
+        if to != TO_CHANNEL:
+            # A DM: Slack names the conversation with the person (the same one every time).
+            opened = await self._call("conversations_open", users=to)
+            channel = str(opened["channel"]["id"])
+        return await self._upload(channel, path, filename, title, state, save, comment=comment)
+
+    async def _upload(
+        self,
+        channel: str,
+        path: Path,
+        filename: str,
+        title: str,
+        state: dict[str, Any],
+        save: SaveState,
+        thread_ts: str | None = None,
+        comment: str = "",
+    ) -> str:
+        # Files upload v2: reserve an id, send the bytes, then share where it goes.
         file_id = state.get("file_id")
         if file_id and state.get("uploaded"):
-            shared = await self._shared_already(file_id)
+            shared = await self._shared_already(file_id, channel)
             if shared:
                 return file_id
         else:
             try:
                 data = await asyncio.to_thread(path.read_bytes)
             except FileNotFoundError as error:
-                raise PermanentFailure(f"the attachment's file is gone: {path.name}") from error
+                raise PermanentFailure(f"the file to upload is gone: {path.name}") from error
             reserved = await self._call(
-                "files_getUploadURLExternal", filename=title, length=len(data)
+                "files_getUploadURLExternal", filename=filename, length=len(data)
             )
             file_id = str(reserved["file_id"])
-            await self._send_bytes(str(reserved["upload_url"]), data, title)
+            await self._send_bytes(str(reserved["upload_url"]), data, filename)
             await save({"file_id": file_id, "uploaded": True})
+        where: dict[str, Any] = {"thread_ts": thread_ts} if thread_ts else {}
+        if comment:
+            where["initial_comment"] = comment
         await self._call(
             "files_completeUploadExternal",
             files=[{"id": file_id, "title": title}],
-            channel_id=self._channel,
-            thread_ts=thread_ts,
+            channel_id=channel,
+            **where,
         )
         return file_id
 
-    async def _shared_already(self, file_id: str) -> bool:
+    async def _shared_already(self, file_id: str, channel: str) -> bool:
         try:
             info = await self._call("files_info", file=file_id)
         except PermanentFailure:
             return False  # the reserved upload expired: complete will say so, or we start over
         shares = (info.get("file") or {}).get("shares") or {}
-        return any(self._channel in group for group in shares.values())
+        return any(channel in group for group in shares.values())
 
     def _http(self) -> aiohttp.ClientSession:
         if self._session is None:
@@ -258,6 +314,10 @@ class SlackChannel:
         except (aiohttp.ClientError, OSError, TimeoutError) as error:
             raise TemporaryFailure(f"slack upload: {type(error).__name__}: {error}") from error
 
+    @property
+    def keeps_files(self) -> bool:
+        return False
+
     async def close(self) -> None:
         if self._session is not None:
             await self._session.close()
@@ -292,6 +352,25 @@ class LogChannel:
     ) -> str:
         log.info("[canal de soporte, hilo %s] archivo adjunto: %s (%s)", thread_ts, title, path)
         return str(path)
+
+    async def share_file(
+        self,
+        to: str,
+        path: Path,
+        filename: str,
+        title: str,
+        comment: str,
+        state: dict[str, Any],
+        save: SaveState,
+    ) -> str:
+        # The file stays where it was written: in local mode that is where one looks for it.
+        where = "canal de soporte" if to == TO_CHANNEL else f"mensaje directo a {to}"
+        log.info("[%s] %s\n%s\narchivo: %s", where, title, comment, path)
+        return str(path)
+
+    @property
+    def keeps_files(self) -> bool:
+        return True
 
     async def close(self) -> None:
         return None

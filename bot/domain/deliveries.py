@@ -7,14 +7,20 @@ waits for its card (`after`), so the thread has somewhere to go."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
 from typing import Any
 
+from bot.domain.periods import Period
 from bot.domain.terms import ticket_code
 from store.models import NewDelivery
 
-SLACK, EMAIL_LANE = "slack", "email"
+SLACK, EMAIL_LANE, REPORTS_LANE = "slack", "email", "reports"
 CARD, DESCRIPTION, FILE, EMAIL = "card", "description", "file", "email"
 CARD_UPDATE, THREAD, REMINDER = "card_update", "thread", "reminder"
+REPORT, EXPORT = "report", "export"
+TO_CHANNEL = "channel"  # a report's destination: the support channel; else a user's id (a DM)
 
 
 def _prefix(number: int) -> str:
@@ -82,3 +88,40 @@ def email(number: int, purpose: str, event: int | None, payload: dict[str, Any])
     suffix = f":{event}" if event is not None else ""
     key = f"{_prefix(number)}:mail:{purpose}{suffix}"
     return NewDelivery(key, EMAIL_LANE, EMAIL, number, payload)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A report's or an export's file, written where the reports lane uploads it from, with
+    the message that goes with it."""
+
+    path: Path
+    filename: str
+    title: str
+    comment: str  # mrkdwn
+
+
+def report(key: str, period: Period, client: str | None, to: str) -> NewDelivery:
+    """A period's report (summary and chart), drawn when sent: to the support channel
+    (`TO_CHANNEL`) or to a person by DM. Its own lane: a slow chart never holds up a card.
+    `key` names the occasion (the scheduled period, or the request that asked)."""
+    payload = {"since": period.since.isoformat(), "until": period.until.isoformat()}
+    return NewDelivery(
+        f"report:{key}", REPORTS_LANE, REPORT, None, {**payload, "client": client, "to": to}
+    )
+
+
+def export(key: str, period: Period, client: str | None, fmt: str, to: str) -> NewDelivery:
+    """The tracker sheet of the tickets received in `period`, written when sent, by DM."""
+    payload = {"since": period.since.isoformat(), "until": period.until.isoformat()}
+    return NewDelivery(
+        f"export:{key}",
+        REPORTS_LANE,
+        EXPORT,
+        None,
+        {**payload, "client": client, "format": fmt, "to": to},
+    )
+
+
+def period_of(payload: dict[str, Any]) -> Period:
+    return Period(date.fromisoformat(payload["since"]), date.fromisoformat(payload["until"]))

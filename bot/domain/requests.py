@@ -8,6 +8,7 @@ click is never turned into text to be parsed again."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 
 from bot.domain.attachments import Accepted
@@ -190,6 +191,33 @@ class ClientPlan:
     settings: tuple[str, ...]  # `clave=valor` words; checked by the use case
 
 
+@dataclass(frozen=True)
+class Span:
+    """The days a lead named: `semana` or `mes` (ending the day it is asked), or two dates."""
+
+    word: str = "semana"
+    since: date | None = None
+    until: date | None = None
+
+
+@dataclass(frozen=True)
+class AskReport:
+    """A period's report with its chart: by DM to whoever asked, or in the support channel."""
+
+    span: Span = Span()
+    client: str | None = None
+    publish: bool = False
+
+
+@dataclass(frozen=True)
+class AskExport:
+    """The tracker sheet of the tickets received in a span, by DM (leads)."""
+
+    span: Span = Span()
+    client: str | None = None
+    fmt: str = "xlsx"
+
+
 Request = (
     Help
     | Show
@@ -216,7 +244,9 @@ Request = (
     | ClientAdd
     | ClientStatus
     | ClientPlan
+    | AskReport
+    | AskExport
 )
 
 # Requests that show tickets (suppliers' names, addresses, descriptions): the team only.
-READS_TICKETS = (Show, ListTickets, SlaStatus)
+READS_TICKETS = (Show, ListTickets, SlaStatus, AskReport, AskExport)

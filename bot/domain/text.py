@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 MIB = 1024 * 1024
 _HEADER_UNSAFE = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85]+")
@@ -12,6 +13,12 @@ def is_number(text: str, max_digits: int = 18) -> bool:
     """ASCII digits only: `str.isdigit` also says yes to «²» or «٣», which `int` then refuses
     or reads as something the sender did not type."""
     return 0 < len(text) <= max_digits and text.isascii() and text.isdigit()
+
+
+def fold(word: str) -> str:
+    """Lower case without accents: how typed words are compared («Críticó» is «critico»)."""
+    decomposed = unicodedata.normalize("NFKD", word.lower())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def slack_escape(text: str) -> str:

@@ -59,6 +59,8 @@ class FakeSlack:
     files: dict[str, dict[str, Any]] = field(default_factory=dict)
     faults: list[Fault] = field(default_factory=list)
     envelopes_acked: dict[str, dict[str, Any]] = field(default_factory=dict)
+    homes: dict[str, dict[str, Any]] = field(default_factory=dict)  # user → published view
+    refused_views: list[list[str]] = field(default_factory=list)  # what was wrong with each
     url: str = ""
 
     def __post_init__(self) -> None:
@@ -232,8 +234,12 @@ class FakeSlack:
             if file is None or file["data"] is None:
                 return {"ok": False, "error": "file_not_found"}
             file["title"] = item.get("title")
-            file["shares"] = {"public": {args.get("channel_id"): [{"ts": self._next_ts()}]}}
+            channel = str(args.get("channel_id"))
+            kind = "private" if channel.startswith("D") else "public"
+            file["shares"] = {kind: {channel: [{"ts": self._next_ts()}]}}
             file["thread_ts"] = args.get("thread_ts")
+            file["channel"] = channel
+            file["initial_comment"] = args.get("initial_comment")
             shared.append({"id": file["id"], "title": file["title"]})
         return {"ok": True, "files": shared}
 
@@ -242,6 +248,29 @@ class FakeSlack:
         if file is None:
             return {"ok": False, "error": "file_not_found"}
         return {"ok": True, "file": {k: v for k, v in file.items() if k != "data"}}
+
+    def _m_views_publish(self, args: dict) -> dict:
+        view = _json(args.get("view"))
+        problems = view_problems(view)
+        if problems:
+            self.refused_views.append(problems)
+            return {
+                "ok": False,
+                "error": "invalid_arguments",
+                "response_metadata": {"messages": problems},
+            }
+        self.homes[str(args.get("user_id"))] = view
+        return {"ok": True, "view": {"id": "V" + str(args.get("user_id")), **view}}
+
+    def _m_conversations_open(self, args: dict) -> dict:
+        users = str(args.get("users", ""))
+        if not users or "," in users:
+            return {"ok": False, "error": "users_list_not_supplied"}
+        return {"ok": True, "channel": {"id": "D" + users.lstrip("UW")}}
+
+    def shared_to(self, channel: str) -> list[dict[str, Any]]:
+        """Files shared (upload completed) in `channel` (a D… id for a DM)."""
+        return [f for f in self.files.values() if f.get("channel") == channel]
 
     def _m_apps_connections_open(self, args: dict) -> dict:
         return {"ok": True, "url": self._base.replace("http://", "ws://") + "/socket"}
@@ -310,6 +339,70 @@ class FakeSlack:
                 "retry_reason": "",
             }
         )
+
+
+# Block Kit's documented limits for what a home view may hold.
+VIEW_BLOCKS = 100
+SECTION_TEXT = 3000
+HEADER_TEXT = 150
+BUTTON_TEXT = 75
+BUTTON_VALUE = 2000
+CONTEXT_ELEMENTS = 10
+BLOCK_TYPES = {"section", "header", "divider", "context", "actions", "image", "rich_text"}
+
+
+def view_problems(view: Any) -> list[str]:
+    """Why Slack would refuse this home view (empty: it would show it)."""
+    if not isinstance(view, dict) or view.get("type") != "home":
+        return ["view: must be an object of type home"]
+    blocks = view.get("blocks")
+    if not isinstance(blocks, list) or not blocks:
+        return ["view.blocks: required"]
+    problems = []
+    if len(blocks) > VIEW_BLOCKS:
+        problems.append(f"view.blocks: {len(blocks)} > {VIEW_BLOCKS}")
+    ids = [b.get("block_id") for b in blocks if isinstance(b, dict) and b.get("block_id")]
+    if len(ids) != len(set(ids)):
+        problems.append("block_id: not unique")
+    for at, block in enumerate(blocks):
+        where = f"blocks[{at}]"
+        kind = block.get("type") if isinstance(block, dict) else None
+        if kind not in BLOCK_TYPES:
+            problems.append(f"{where}: type {kind!r}")
+            continue
+        text = block.get("text") or {}
+        if kind == "section":
+            if not text.get("text") and not block.get("fields"):
+                problems.append(f"{where}: empty section")
+            if len(text.get("text", "")) > SECTION_TEXT:
+                problems.append(f"{where}.text: over {SECTION_TEXT}")
+            accessory = block.get("accessory")
+            if accessory is not None:
+                problems += _button_problems(accessory, f"{where}.accessory")
+        if kind == "header" and (
+            text.get("type") != "plain_text" or not 0 < len(text.get("text", "")) <= HEADER_TEXT
+        ):
+            problems.append(f"{where}.text: a header is plain_text of 1-{HEADER_TEXT}")
+        if kind == "context":
+            elements = block.get("elements") or []
+            if not 0 < len(elements) <= CONTEXT_ELEMENTS:
+                problems.append(f"{where}.elements: 1-{CONTEXT_ELEMENTS}")
+            if any(len(e.get("text", "")) > SECTION_TEXT for e in elements):
+                problems.append(f"{where}.elements: text over {SECTION_TEXT}")
+    return problems
+
+
+def _button_problems(element: dict, where: str) -> list[str]:
+    if element.get("type") != "button":
+        return []
+    problems = []
+    if not 0 < len(element.get("text", {}).get("text", "")) <= BUTTON_TEXT:
+        problems.append(f"{where}.text: 1-{BUTTON_TEXT} characters")
+    if len(element.get("value", "")) > BUTTON_VALUE:
+        problems.append(f"{where}.value: over {BUTTON_VALUE}")
+    if not element.get("action_id"):
+        problems.append(f"{where}.action_id: required")
+    return problems
 
 
 def _json(value: Any) -> Any:

@@ -1,0 +1,41 @@
+"""What period reports read: the tickets touched in a period, and the scheduled reports
+already queued."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+
+import aiosqlite
+
+from store.db import Database, fetch_all, to_db
+
+# The columns `bot.domain.period_report.summarize` reads (ratings come with the ratings table).
+_COLUMNS = (
+    "number, created_at, client, severity, first_contact_at, fc_due_at, closed_at,"
+    " close_kind, res_gen, res_used_s, NULL AS rating"
+)
+
+
+async def touched(
+    db: Database, since: datetime, until: datetime, client: str | None = None
+) -> list[sqlite3.Row]:
+    """Tickets received, first contacted or closed in [since, until), each once: three index
+    ranges, read on a connection of their own (a long read never holds up the desk's)."""
+    of = " AND client = :client" if client else ""
+    union = " UNION ".join(
+        f"SELECT {_COLUMNS} FROM tickets WHERE {column} >= :since AND {column} < :until{of}"
+        for column in ("created_at", "first_contact_at", "closed_at")
+    )
+    params = {"since": to_db(since), "until": to_db(until), "client": client}
+    async with db.long_read() as conn:
+        return await fetch_all(conn, union, params)
+
+
+async def mark_queued(conn: aiosqlite.Connection, period: str, now: datetime) -> bool:
+    """Record that `period`'s scheduled report was queued; False if it already was."""
+    cursor = await conn.execute(
+        "INSERT INTO report_runs (period, queued_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
+        (period, to_db(now)),
+    )
+    return cursor.rowcount == 1
