@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
-from bot.cases import mail_in, team
+from bot.cases import home, mail_in, team
 from bot.cases.intake import Intake, Replayed, UploadsFull, judge_downloaded
 from bot.cases.operator import BackupError, NumberingStarted, Operator
 from bot.cases.operator import restore as restore_backup
@@ -29,6 +30,8 @@ from bot.domain.attachments import Accepted
 from bot.domain.change import FILES, Actor, Refused
 from bot.domain.requests import Request
 from bot.domain.tokens import Signer
+from bot.render import home as home_render
+from bot.render.card import slack_date
 from store.db import STORAGE_ERRNOS, StorageUnavailable
 
 __all__ = [
@@ -89,6 +92,12 @@ class Desk:
     async def actor(self, user_id: str, name: str = "") -> Actor:
         """Who is asking, with the role the team gives them (none: not on the team)."""
         return await team.actor_for(self.parts.db, self.parts.settings, user_id, name)
+
+    async def home_view(self, user_id: str) -> dict[str, Any]:
+        """The App Home view of this person (`views.publish`)."""
+        actor = await self.actor(user_id)
+        found = await home.gather(self.parts, actor)
+        return home_render.view(found, partial(slack_date, zone=self.parts.settings.timezone))
 
     async def ask(self, asked: Asked, request: Request) -> Reply:
         return await self._commands.run(asked, request)

@@ -6,8 +6,9 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.desk import Desk
-from handlers.slack import actions, commands, views
+from handlers.slack import actions, commands, home, views
 from handlers.slack.after import AfterAck
+from handlers.slack.home import Homes
 
 
 def build_bolt_app(desk: Desk, after: AfterAck) -> AsyncApp:
@@ -23,7 +24,9 @@ def build_bolt_app(desk: Desk, after: AfterAck) -> AsyncApp:
     )
     # Bolt tries listeners in order, building each one's arguments: `/hib2b`, the most
     # frequent by far, first (the three never match the same request).
-    commands.register(app, desk)
-    actions.register(app, desk, after)
-    views.register(app, desk, after)
+    homes = Homes(desk, after)
+    commands.register(app, desk, homes)
+    actions.register(app, desk, after, homes)
+    views.register(app, desk, after, homes)
+    home.register(app, homes)
     return app

@@ -19,6 +19,7 @@ from bot.domain.change import FILES, TEXT, Actor, Refused
 from bot.domain.requests import Form
 from handlers.slack.after import AfterAck
 from handlers.slack.answers import actor_of, tell
+from handlers.slack.home import Homes
 
 SLACK_ERROR_LIMIT = 150  # characters Slack shows of one input's error
 
@@ -60,7 +61,7 @@ def errors_of(reply: Reply, form: Form) -> dict[str, str]:
     return {block: message[:SLACK_ERROR_LIMIT] for block, message in errors.items()}
 
 
-def register(app: AsyncApp, desk: Desk, after: AfterAck) -> None:
+def register(app: AsyncApp, desk: Desk, after: AfterAck, homes: Homes) -> None:
     @app.view(re.compile(r"^hib2b_"))
     async def submitted(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         actor = await actor_of(desk, body["user"])
@@ -76,3 +77,4 @@ def register(app: AsyncApp, desk: Desk, after: AfterAck) -> None:
         await ack()
         channel = view["private_metadata"].partition("|")[2]
         after.run(tell(client, channel, actor.user_id, reply.text), view["callback_id"])
+        homes.acted(client, actor.user_id)
