@@ -6,12 +6,19 @@ from __future__ import annotations
 
 import csv
 import json
-from datetime import datetime
+import warnings
+import zipfile
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
+from xml.etree import ElementTree
 
+import pytest
 from openpyxl import load_workbook
 
 from bot.render.export import COLUMNS
+from handlers import export_files
+from handlers.export_files import Row, cell_xml, column_letters, excel_serial, row_xml, xml_text
 from tests.desk import GOOD, Desk, run_cli_async, slack_env, slash_command
 from tests.fakes.slack import FakeSlack
 
@@ -105,3 +112,108 @@ async def test_a_formula_typed_on_the_form_stays_text_in_the_sheet(
     book = load_workbook(tmp_path / "t.xlsx")  # not read-only: each cell's type is kept
     cell = book["Tickets"].cell(row=2, column=COLUMNS.index("Usuario") + 1)
     assert cell.data_type == "s" and cell.value == formula
+
+
+# The XLSX writer's pieces, without files: what Excel is given for each kind of value.
+
+
+def test_text_is_escaped_and_what_xml_cannot_carry_is_dropped() -> None:
+    assert xml_text("Ximena López") == "Ximena López"
+    assert xml_text("""<a href="x">&'""") == """&lt;a href="x"&gt;&amp;'"""
+    assert xml_text("a\x00b\x07c\x1fd\ufffee\ud800f") == "abcdef"
+    assert xml_text("línea\tuna\nlínea dos") == "línea\tuna\nlínea dos"
+    assert xml_text("a\r\nb") == "a&#13;\nb"  # a parser would turn a raw CR into LF
+    # Excel reads `_x0041_` as "A": a supplier's literal one is escaped to stay as typed.
+    assert xml_text("id_x0041_z") == "id_x005F_x0041_z"
+    assert xml_text("x" * 40_000) == "x" * 32_767  # Excel's most for a cell
+
+
+def test_each_kind_of_value_becomes_its_cell() -> None:
+    assert cell_xml("B2", "") == cell_xml("B2", None) == ""
+    assert cell_xml("B2", "\x01") == ""  # nothing writable left
+    assert cell_xml("B2", 1.5) == '<c r="B2"><v>1.5</v></c>'
+    assert cell_xml("B2", 3) == '<c r="B2"><v>3</v></c>'
+    assert cell_xml("B2", True) == '<c r="B2" t="b"><v>1</v></c>'
+    assert cell_xml("B2", float("nan")) == '<c r="B2" t="inlineStr"><is><t>nan</t></is></c>'
+    assert cell_xml("B2", "=1+2") == '<c r="B2" t="inlineStr"><is><t>=1+2</t></is></c>'
+    assert cell_xml("B2", " hola ") == (
+        '<c r="B2" t="inlineStr"><is><t xml:space="preserve"> hola </t></is></c>'
+    )
+    assert cell_xml("B2", datetime(2026, 1, 5, 9, 30)) == (
+        f'<c r="B2" s="{export_files.DATE_STYLE}"><v>46027.395833333336</v></c>'
+    )
+
+
+def test_dates_are_excel_serials_in_the_1900_system() -> None:
+    assert excel_serial(datetime(1900, 1, 1)) == 1
+    assert excel_serial(datetime(1900, 2, 28)) == 59
+    assert excel_serial(datetime(1900, 3, 1)) == 61  # Excel's 29 February 1900 is 60
+    assert excel_serial(datetime(2026, 1, 5, 18)) == 46027.75
+    with pytest.raises(TypeError):
+        excel_serial(datetime(2026, 1, 5, tzinfo=UTC))
+
+
+def test_a_row_names_its_cells_and_leaves_the_empty_ones_out() -> None:
+    assert row_xml(7, ("a", "", None, 2.0)) == (
+        '<row r="7"><c r="A7" t="inlineStr"><is><t>a</t></is></c><c r="D7"><v>2.0</v></c></row>'
+    )
+    assert column_letters(28)[-3:] == ("Z", "AA", "AB")
+    assert column_letters(703)[-1] == "AAA"
+
+
+# The written file, as Excel's readers see it.
+
+TRICKY = '  <b>Tom & Jerry\'s</b> "ok" 😀\tfin\x00\x1b '
+TRICKY_READ = '  <b>Tom & Jerry\'s</b> "ok" 😀\tfin '
+WHEN = datetime(2026, 3, 1, 14, 5)
+ROWS: list[Row] = [
+    ("HD-1", WHEN, '=HYPERLINK("http://malo.example")', 2.25, TRICKY, "", None, "@SUM(A1)"),
+    ("HD-2", None, "Ñandú S.A.", 0.0, "línea 1\r\nlínea 2", "-", "+52 55", "\tx"),
+]
+HEADERS = ("Ticket", "Recibido", "Usuario", "Horas", "Nota", "Vacío", "Nada", "Otro")
+
+
+async def _rows(rows: list[Row]) -> AsyncIterator[Row]:
+    for row in rows:
+        yield row
+
+
+async def test_the_xlsx_opens_clean_with_each_value_as_typed(tmp_path: Path) -> None:
+    target = tmp_path / "t.xlsx"
+    assert await export_files.write(target, HEADERS, _rows(ROWS)) == 2
+    assert [p.name for p in tmp_path.iterdir()] == ["t.xlsx"]  # no scratch, no partial file
+    with zipfile.ZipFile(target) as book:
+        assert book.testzip() is None
+        for part in book.infolist():
+            ElementTree.fromstring(book.read(part))  # every part is well-formed XML
+            # No ZIP64 headers on a small workbook: Excel is reported to refuse them.
+            assert part.extra == b"" and part.extract_version == 20
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        full = load_workbook(target)
+        fast = load_workbook(target, read_only=True)
+    assert full.sheetnames == ["Tickets"]
+    sheet = full["Tickets"]
+    expected = [
+        HEADERS,
+        ("HD-1", WHEN, ROWS[0][2], 2.25, TRICKY_READ, None, None, "@SUM(A1)"),
+        ("HD-2", None, "Ñandú S.A.", 0.0, "línea 1\r\nlínea 2", "-", "+52 55", "\tx"),
+    ]
+    assert [tuple(row) for row in sheet.iter_rows(values_only=True)] == expected
+    assert [tuple(row) for row in fast["Tickets"].iter_rows(values_only=True)] == expected
+    fast.close()
+    assert sheet["B2"].is_date and sheet["B2"].number_format == "yyyy-mm-dd hh:mm"
+    assert sheet["D2"].data_type == "n"
+    for formula_like in ("C2", "H2", "F3", "G3", "H3"):
+        assert sheet[formula_like].data_type == "s"
+    assert sheet["A1"].font.b and sheet.freeze_panes == "A2"
+    assert sheet.column_dimensions["B"].width >= 16  # a date shows whole
+
+
+async def test_an_empty_xlsx_still_has_its_header(tmp_path: Path) -> None:
+    target = tmp_path / "vacio.xlsx"
+    assert await export_files.write(target, HEADERS, _rows([])) == 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sheet = load_workbook(target, read_only=True)["Tickets"]
+        assert [tuple(row) for row in sheet.iter_rows(values_only=True)] == [HEADERS]
