@@ -17,8 +17,8 @@ import pytest
 from openpyxl import load_workbook
 
 from bot.render.export import COLUMNS
-from handlers import export_files
-from handlers.export_files import Row, cell_xml, column_letters, excel_serial, row_xml, xml_text
+from store import spreadsheets as export_files
+from store.spreadsheets import Row, cell_xml, column_letters, excel_serial, row_xml, xml_text
 from tests.desk import GOOD, Desk, run_cli_async, slack_env, slash_command
 from tests.fakes.slack import FakeSlack
 
