@@ -75,7 +75,7 @@ class Desk:
         self._observer = observer
         self.signer = signer
         self.intake = Intake(parts)
-        self.operator = Operator(parts)
+        self.operator = Operator(parts, signer)
         self._commands = Commands(parts)
         self._snapshot = snapshot
         self._download = download

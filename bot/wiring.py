@@ -17,7 +17,7 @@ from typing import Any
 from aiohttp import web
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.cases import period
+from bot.cases import period, privacy
 from bot.cases.parts import Parts
 from bot.cases.plans import Policies
 from bot.config import Settings
@@ -198,6 +198,13 @@ class Runtime:
                     db, schedule, self.settings.timezone, self.now, self.wake_outbox, worker
                 ),
                 stale_after_s=3 * scheduler.LOOK_EVERY_S,
+            )
+        retention = self.settings.retention
+        if retention is not None:
+            start(
+                "retention",
+                lambda worker: privacy.run_retention(self.parts, retention, worker.ok),
+                stale_after_s=3 * privacy.TICK_S,
             )
         every = min(HEARTBEAT_S, interval)
         start("storage", lambda worker: heartbeat(db, self.files, self.now, every, worker))

@@ -20,6 +20,7 @@ from bot.domain.change import Actor, Refused
 from bot.domain.text import is_number
 from bot.domain.tokens import Signer
 from bot.render.health import plain as plain_health
+from bot.render.privacy import found as privacy_text
 
 OPERATOR_ID = "operador"  # acts with lead rights
 OPERATOR_COMMANDS = {
@@ -41,6 +42,8 @@ OPERATOR_COMMANDS = {
     "export",
     "reporte",
     "report",
+    "privacidad",
+    "privacy",
     "estado",
     "status",
 }
@@ -115,6 +118,19 @@ def parser() -> argparse.ArgumentParser:
     reporting.add_argument("--hasta", type=_date, help="YYYY-MM-DD (inclusive)")
     reporting.add_argument("--cliente", help="only this client's tickets (its key)")
     reporting.add_argument("--salida", help="archivo.png or archivo.pdf (must not exist)")
+    private = sub.add_parser(
+        "privacidad",
+        aliases=["privacy"],
+        help="a person's data (LFPDPPP): find it, export it as a ZIP, or suppress it",
+    )
+    private.add_argument(
+        "accion", choices=["buscar", "find", "exportar", "export", "suprimir", "suppress"]
+    )
+    private.add_argument("correo", help="the person's email address (any case)")
+    private.add_argument("--salida", help="exportar: the ZIP to write (default: datos-….zip)")
+    private.add_argument(
+        "--confirmar", action="store_true", help="suprimir: do it (without it: what would go)"
+    )
     importing = sub.add_parser(
         "importar-clientes",
         aliases=["import-clients"],
@@ -201,6 +217,12 @@ async def _run(desk: Desk, args: argparse.Namespace) -> int:
         return await _export(desk, args)
     if args.command in ("reporte", "report"):
         return await _report(desk, args)
+    if args.command in ("privacidad", "privacy"):
+        try:
+            return await _privacy(desk, args, actor)
+        except Refused as refusal:
+            print(refusal.message, file=sys.stderr)
+            return 1
     if args.command in ("importar-clientes", "import-clients", "api-clave", "api-key"):
         return await _clients(desk, args, actor)
     if args.command in ("numeracion", "numbering"):
@@ -290,6 +312,39 @@ async def _report(desk: Desk, args: argparse.Namespace) -> int:
             print(f"No escribí el reporte: {error}", file=sys.stderr)
             return 1
         print(f"\nGráfica escrita en {target}.")
+    return 0
+
+
+async def _privacy(desk: Desk, args: argparse.Namespace, actor: Actor) -> int:
+    operator, correo = desk.operator, args.correo
+    if args.accion in ("exportar", "export"):
+        stamp = desk.now().strftime("%Y%m%d-%H%M%S")
+        target = Path(args.salida or f"datos-{stamp}.zip")
+        found = await operator.privacy_export(correo, target, actor)
+        print(
+            f"{len(found.tickets)} ticket(s), {len(found.emails)} correo(s) y "
+            f"{len(found.attachments)} archivo(s) de {correo} en {target}."
+        )
+        return 0
+    if args.accion in ("suprimir", "suppress") and args.confirmar:
+        done = await operator.privacy_suppress(correo, actor)
+        print(
+            f"Datos de {correo} suprimidos en {done.tickets} ticket(s): {done.files_deleted} "
+            f"archivo(s) borrados, {done.mentions} mención(es) en otros tickets borradas. "
+            "Los tickets quedan como estadística anónima."
+        )
+        print(
+            "Queda fuera de este servidor: los respaldos anteriores y los mensajes ya "
+            "publicados en Slack (las tarjetas se redibujan sin los datos; el hilo no)."
+        )
+        if not done.wal_emptied:
+            print("El registro de escritura no pudo vaciarse ahora; se vacía solo en minutos.")
+        return 0
+    found = await operator.privacy_find(correo, actor)
+    print(privacy_text(found))
+    if args.accion in ("suprimir", "suppress"):
+        print("\nNada se suprimió: repita con --confirmar para suprimirlo.", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -136,6 +136,9 @@ class Database:
             await _configure(conn, busy_timeout_s)
             await conn.execute("PRAGMA journal_mode = WAL")
             await conn.execute("PRAGMA synchronous = NORMAL")
+            # What is deleted or replaced is zeroed, not left readable in free space: a
+            # person's suppressed data must be gone from the file (store.privacy).
+            await conn.execute("PRAGMA secure_delete = ON")
             await conn.execute("PRAGMA foreign_keys = ON")
             db = cls(conn, path)
             await db.migrate()
@@ -162,6 +165,13 @@ class Database:
             yield conn
         finally:
             await asyncio.shield(conn.close())
+
+    async def truncate_wal(self) -> bool:
+        """Copy the write-ahead log into the database and empty it (its old pages would still
+        hold what was just replaced); False when a reader kept it from emptying now."""
+        async with self.lock:
+            row = await fetch_one(self.conn, "PRAGMA wal_checkpoint(TRUNCATE)")
+        return bool(row) and row[0] == 0
 
     async def close(self) -> None:
         async with self.read_lock:

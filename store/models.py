@@ -55,6 +55,7 @@ class Ticket:
     sla_runs: int = 1
     mail_bounced: int = 0
     related_to: int | None = None
+    suppressed_at: datetime | None = None  # its supplier's personal data was suppressed
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Ticket:
@@ -67,6 +68,7 @@ class Ticket:
 
 _TICKET_TIMES = (
     "created_at",
+    "suppressed_at",
     "first_contact_at",
     "waiting_since",
     "closed_at",

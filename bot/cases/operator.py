@@ -11,12 +11,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from bot.cases import clients, period, tickets
+from bot.cases import clients, period, privacy, tickets
 from bot.cases.clients import Imported
 from bot.cases.parts import Parts
 from bot.config import Settings
 from bot.domain.change import Actor, Refused
 from bot.domain.periods import Period
+from bot.domain.tokens import Signer
 from bot.render import export
 from store import backup as backups
 from store import clients as client_store
@@ -38,8 +39,27 @@ class Backed:
 
 
 class Operator:
-    def __init__(self, parts: Parts) -> None:
+    def __init__(self, parts: Parts, signer: Signer | None = None) -> None:
         self.parts = parts
+        self._signer = signer
+
+    # --- a person's data (LFPDPPP) ----------------------------------------------------------
+    def _subject(self, correo: str) -> str:
+        # The privacy log names the person by an HMAC of their address, never the address.
+        if self._signer is None:
+            raise RuntimeError("the operator was built without the desk's key")
+        return self._signer.fingerprint("privacidad", correo.strip().lower())
+
+    async def privacy_find(self, correo: str, actor: Actor) -> privacy.Found:
+        return await privacy.find(self.parts, correo, actor.user_id, self._subject(correo))
+
+    async def privacy_export(self, correo: str, target: Path, actor: Actor) -> privacy.Found:
+        return await privacy.export(
+            self.parts, correo, target, actor.user_id, self._subject(correo)
+        )
+
+    async def privacy_suppress(self, correo: str, actor: Actor) -> privacy.Suppressed:
+        return await privacy.suppress(self.parts, correo, actor.user_id, self._subject(correo))
 
     async def backup(self, target: Path) -> Backed:
         """A new folder with a consistent copy of the database (also while the service runs),

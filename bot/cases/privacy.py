@@ -1,0 +1,283 @@
+"""A person's rights over their data (LFPDPPP: access, cancellation) and the retention period:
+find everything the desk keeps about an address, hand it over as a ZIP, suppress it. Each
+request is recorded without the address (`privacy_requests`, an HMAC of it).
+
+Suppression refuses while the person has an open ticket (the desk still needs their data to
+serve them); it keeps the tickets as anonymous statistics (`store.privacy`), deletes their
+files, re-renders their Slack cards without the data, and empties the write-ahead log so no
+old page of the database still holds it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import time
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from bot.cases.parts import Parts
+from bot.domain import deliveries
+from bot.domain.change import Refused
+from bot.domain.terms import ticket_code
+from store import files
+from store import outbox as queue
+from store import privacy as store
+
+log = logging.getLogger("hib2b.privacy")
+
+REQUEST_REASON = "solicitud del titular"
+RETENTION_REASON = "plazo de conservación"
+_OPEN_STATUSES = {"nuevo", "asignado", "esperando"}
+RETENTION_EVERY_S = 24 * 3600.0
+TICK_S = 3600.0  # the retention worker says it is alive this often
+
+
+@dataclass
+class Found:
+    """Everything kept about one address."""
+
+    correo: str
+    tickets: list[dict[str, Any]] = field(default_factory=list)
+    timeline: list[dict[str, Any]] = field(default_factory=list)
+    emails: list[dict[str, Any]] = field(default_factory=list)
+    attachments: list[dict[str, Any]] = field(default_factory=list)
+    elsewhere: list[dict[str, Any]] = field(default_factory=list)  # other tickets naming it
+
+    @property
+    def numbers(self) -> list[int]:
+        return [ticket["number"] for ticket in self.tickets]
+
+    @property
+    def open(self) -> list[int]:
+        return [t["number"] for t in self.tickets if t["status"] in _OPEN_STATUSES]
+
+
+@dataclass(frozen=True)
+class Suppressed:
+    tickets: int
+    files_deleted: int
+    mentions: int
+    wal_emptied: bool
+
+
+def _address(correo: str) -> str:
+    correo = correo.strip()
+    if "@" not in correo or len(correo) > 254 or any(c.isspace() for c in correo):
+        raise Refused(f"«{correo}» no es una dirección de correo.")
+    return correo
+
+
+async def find(parts: Parts, correo: str, actor: str, subject: str) -> Found:
+    """Every ticket, timeline entry, email and file of `correo` (any case)."""
+    correo = _address(correo)
+    db = parts.db
+    found = Found(correo, [dict(row) for row in await store.tickets_of(db, correo)])
+    numbers = found.numbers
+    found.timeline = [dict(row) for row in await store.timeline(db, numbers)]
+    found.emails = [dict(row) for row in await store.emails_to(db, numbers)]
+    found.attachments = [dict(row) for row in await store.attachments_of(db, numbers)]
+    found.elsewhere = [dict(row) for row in await store.written_elsewhere(db, correo, numbers)]
+    async with db.transaction() as conn:
+        await store.record_request(conn, parts.now(), actor, "buscar", subject, len(numbers))
+    return found
+
+
+async def export(parts: Parts, correo: str, target: Path, actor: str, subject: str) -> Found:
+    """The ZIP a person is entitled to: `resumen.json` (their tickets, timelines, the emails
+    sent to them, mentions elsewhere), the emails as .eml where kept, and their files."""
+    if target.suffix.lower() != ".zip":
+        raise Refused(f"{target.name}: el archivo debe terminar en .zip")
+    if await asyncio.to_thread(target.exists):
+        raise Refused(f"{target} ya existe")
+    found = await find(parts, correo, actor, subject)
+    await asyncio.to_thread(_write_zip, target, found, parts.settings.data_dir, parts.now())
+    async with parts.db.transaction() as conn:
+        await store.record_request(
+            conn, parts.now(), actor, "exportar", subject, len(found.numbers)
+        )
+    return found
+
+
+def _summary(found: Found, now: datetime) -> dict[str, Any]:
+    by_ticket: dict[int, list[dict[str, Any]]] = {}
+    for entry in found.timeline:
+        by_ticket.setdefault(entry["ticket"], []).append(
+            {
+                "fecha": entry["at"],
+                "accion": entry["action"],
+                "quien": entry["actor"],
+                "detalle": json.loads(entry["detail"] or "{}"),
+            }
+        )
+    files_of: dict[int, list[str]] = {}
+    for attachment in found.attachments:
+        files_of.setdefault(attachment["ticket"], []).append(_member(attachment))
+    shown = [
+        "created_at",
+        "source",
+        "tipo",
+        "severity",
+        "status",
+        "usuario",
+        "correo",
+        "liga_portal",
+        "descripcion",
+        "client_ip",
+        "client",
+        "assignee",
+        "first_contact_at",
+        "closed_at",
+        "close_kind",
+        "close_cause",
+        "close_summary",
+    ]
+    return {
+        "correo": found.correo,
+        "generado": now.isoformat(timespec="seconds"),
+        "tickets": [
+            {
+                "ticket": ticket_code(ticket["number"]),
+                **{name: ticket.get(name) for name in shown},
+                "historial": by_ticket.get(ticket["number"], []),
+                "archivos": files_of.get(ticket["number"], []),
+            }
+            for ticket in found.tickets
+        ],
+        "correos_enviados": [
+            {
+                "ticket": ticket_code(email["ticket"]),
+                "estado": email["status"],
+                "en_cola": email["created_at"],
+                "enviado": email["done_at"],
+                "archivo": _eml_name(email) if _eml_data(email) else None,
+            }
+            for email in found.emails
+        ],
+        "menciones_en_otros_tickets": [
+            {"ticket": ticket_code(m["ticket"]) if m["ticket"] else None, "fecha": m["at"]}
+            for m in found.elsewhere
+        ],
+    }
+
+
+def _member(attachment: dict[str, Any]) -> str:
+    name = os.path.basename(attachment["display_name"]) or "archivo"
+    return f"archivos/{ticket_code(attachment['ticket'])}/{attachment['id']}-{name}"
+
+
+def _eml_data(email: dict[str, Any]) -> str | None:
+    state = json.loads(email["state"] or "{}")
+    payload = json.loads(email["payload"] or "{}")
+    return state.get("data") or payload.get("data")
+
+
+def _eml_name(email: dict[str, Any]) -> str:
+    return "correos/" + email["key"].replace(":", "-") + ".eml"
+
+
+def _write_zip(target: Path, found: Found, data_dir: Path, now: datetime) -> None:
+    partial = target.with_name(f".{target.name}.parcial")
+    try:
+        with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive:
+            summary = json.dumps(_summary(found, now), ensure_ascii=False, indent=2)
+            archive.writestr("resumen.json", summary)
+            for email in found.emails:
+                data = _eml_data(email)
+                if data:
+                    archive.writestr(_eml_name(email), data)
+            for attachment in found.attachments:
+                path = data_dir / attachment["stored_name"]
+                if path.exists():
+                    archive.write(path, _member(attachment))
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+async def suppress(parts: Parts, correo: str, actor: str, subject: str) -> Suppressed:
+    """Suppress everything of `correo`. Raises `Refused` while one of their tickets is open."""
+    found = await find(parts, correo, actor, subject)
+    if found.open:
+        codes = ", ".join(ticket_code(n) for n in found.open)
+        raise Refused(f"Tiene tickets abiertos ({codes}): ciérrelos antes de suprimir sus datos.")
+    numbers, now = found.numbers, parts.now()
+    async with parts.db.transaction() as conn:
+        stored = await store.suppress(conn, numbers, now, actor, REQUEST_REASON)
+        await store.forget_mentions(
+            conn, [m["id"] for m in found.elsewhere], found.correo, numbers, now
+        )
+        # The cards in Slack are drawn again from the anonymous tickets.
+        stamp = int(now.timestamp())
+        updates = [
+            deliveries.card_update(t["number"], stamp) for t in found.tickets if t["slack_ts"]
+        ]
+        await queue.enqueue_many(conn, updates, now)
+        await store.record_request(conn, now, actor, "suprimir", subject, len(numbers))
+    parts.wake_outbox()
+    deleted = await asyncio.to_thread(
+        _delete_files, parts.settings.data_dir, stored, numbers, parts.settings.mail_dir
+    )
+    emptied = await parts.db.truncate_wal()
+    return Suppressed(len(numbers), deleted, len(found.elsewhere), emptied)
+
+
+def _delete_files(data_dir: Path, stored: list[str], numbers: list[int], mail: Path) -> int:
+    """The attachments, the emails written in local mode, and the files the reports lane left
+    (local mode keeps exports, which list everyone's addresses)."""
+    deleted = 0
+    for name in stored:
+        with contextlib.suppress(FileNotFoundError):
+            (data_dir / name).unlink()
+            deleted += 1
+    prefixes = tuple(f"{ticket_code(n).lower()}-" for n in numbers)
+    for folder, keep in ((mail, prefixes), (data_dir / "salida", None)):
+        if not folder.is_dir():
+            continue
+        for path in folder.iterdir():
+            if keep is None or path.name.startswith(keep):
+                path.unlink(missing_ok=True)
+                deleted += 1
+    return deleted
+
+
+async def run_retention(parts: Parts, keep: timedelta, ok: Callable[[], None]) -> None:
+    """The retention worker: at start and every 24 h, suppress what was closed longer ago
+    than `keep` (`HIB2B_RETENTION`)."""
+    last: float | None = None
+    while True:
+        if last is None or time.monotonic() - last >= RETENTION_EVERY_S:
+            await retention_pass(parts, parts.now() - keep)
+            last = time.monotonic()
+        ok()
+        await asyncio.sleep(TICK_S)
+
+
+async def retention_pass(parts: Parts, closed_before: datetime, batch: int = 500) -> int:
+    """Suppress the closed tickets closed before `closed_before` (the retention period), a
+    batch per transaction; returns how many."""
+    db, done, after = parts.db, 0, ""
+    while True:
+        rows = await store.expired(db, closed_before, after, batch)
+        if not rows:
+            break
+        numbers = [row[1] for row in rows]
+        now = parts.now()
+        async with db.transaction() as conn:
+            stored = await store.suppress(conn, numbers, now, "retencion", RETENTION_REASON)
+            await store.record_request(conn, now, "retencion", "retencion", "", len(numbers))
+        for name in stored:
+            await asyncio.to_thread(files.remove, parts.settings.data_dir, name)
+        done += len(numbers)
+        after = rows[-1][0]
+        await asyncio.sleep(0)  # other writers between batches
+    if done:
+        await db.truncate_wal()
+        log.info("retention: suppressed the personal data of %d closed tickets", done)
+    return done
