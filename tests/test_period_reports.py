@@ -17,7 +17,7 @@ from PIL import Image
 
 from bot.config import ConfigError, load_settings
 from bot.delivery import scheduler
-from bot.domain.period_report import summarize
+from bot.domain.period_report import COLUMNS as READ, summarize
 from bot.domain.periods import Period, Schedule, named, parse_schedule
 from bot.render import chart
 from bot.render import period as text
@@ -37,7 +37,7 @@ def stored(year: int, month: int, day: int, hour: int, minute: int = 0) -> str:
     return local.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-def ticket(number: int, **fields: object) -> dict:
+def ticket(number: int, **fields: object) -> tuple:
     row = {
         "number": number,
         "created_at": stored(2026, 11, 24, 10),
@@ -51,7 +51,8 @@ def ticket(number: int, **fields: object) -> dict:
         "res_used_s": None,
         "rating": None,
     }
-    return {**row, **fields}
+    row = {**row, **fields}
+    return tuple(row[name] for name in READ)
 
 
 def deadline(client: str, severity: str) -> float:
@@ -107,6 +108,13 @@ def test_supplier_text_in_client_names_is_escaped_for_slack() -> None:
     report.first_contact_by_client["acme"] = report.first_contact
     shown = text.slack_text(report, {"acme": "<!channel> & Co"})
     assert "<!channel>" not in shown and "&lt;!channel&gt; &amp; Co" in shown
+
+
+def test_the_store_reads_the_columns_summarize_expects() -> None:
+    from store import reports as store
+
+    selected = [c.strip().split(" AS ")[-1] for c in store._COLUMNS.split(",")]
+    assert tuple(selected) == READ
 
 
 def test_named_periods_and_the_schedule() -> None:

@@ -9,9 +9,10 @@ was made (on time: by its deadline); a resolution in the period it was closed as
 
 from __future__ import annotations
 
+import heapq
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -82,65 +83,122 @@ class PeriodReport:
         return 100 * sum(1 for rating in self.ratings if rating >= 4) / len(self.ratings)
 
 
+# What `summarize` reads of each ticket, in this order (`store.reports` selects them so).
+COLUMNS = (
+    "number",
+    "created_at",
+    "client",
+    "severity",
+    "first_contact_at",
+    "fc_due_at",
+    "closed_at",
+    "close_kind",
+    "res_gen",
+    "res_used_s",
+    "rating",
+)
+
+
 def summarize(
-    rows: Iterable[Mapping[str, Any]],
+    rows: Iterable[Sequence[Any]],
     period: Period,
     zone: ZoneInfo,
     deadline_of: Deadline,
     client: str | None = None,
 ) -> PeriodReport:
     """The report of `period` from the tickets touched in it (received, first contacted or
-    closed; times as stored: ISO, UTC). Rows outside the period count nowhere."""
+    closed; `COLUMNS`, times as stored: ISO, UTC). Rows outside the period count nowhere.
+
+    One pass that only counts, by (severity, client, on time) — a report reads ~100,000
+    tickets in well under a second; the shares are built from the counts at the end."""
     report = PeriodReport(
         period,
         client,
         dict.fromkeys(period.dates(), 0),
         dict.fromkeys(period.dates(), 0),
     )
-    resolved: list[Slow] = []
-
     # Stored instants are UTC text whose order is time order: each local day is a range of
     # that text, so a day is found by bisection instead of parsing every instant.
     days = period.dates()
     bounds = [_stored(datetime.combine(day, time(), zone)) for day in days]
     bounds.append(_stored(datetime.combine(period.until + timedelta(days=1), time(), zone)))
     last = len(days)
+    received_at: Counter[int] = Counter()
+    closed_at: Counter[int] = Counter()
+    contacts: Counter[tuple[str, str, bool]] = Counter()
+    resolutions: Counter[tuple[str, str, bool]] = Counter()
+    deadlines: dict[tuple[str, str], float] = {}
+    resolved: list[tuple[float, int, str, str]] = []
+    resuelto = CloseKind.RESUELTO.value
 
-    def day(stored: str | None) -> date | None:
-        if not stored:
-            return None
-        at = bisect_right(bounds, stored)
-        return days[at - 1] if 0 < at <= last else None
+    for (
+        number,
+        created,
+        owner,
+        severity,
+        contacted,
+        fc_due,
+        closed,
+        kind,
+        res_gen,
+        used,
+        rating,
+    ) in rows:
+        owner = owner or NO_CLIENT
+        at = bisect_right(bounds, created)
+        if 0 < at <= last:
+            received_at[at] += 1
+        if contacted and fc_due:
+            at = bisect_right(bounds, contacted)
+            if 0 < at <= last:
+                contacts[severity, owner, contacted <= fc_due] += 1
+        if not closed:
+            continue
+        at = bisect_right(bounds, closed)
+        if not 0 < at <= last:
+            continue
+        closed_at[at] += 1
+        report.outcomes[kind or ""] += 1
+        if rating:
+            report.ratings.append(int(rating))
+        if kind != resuelto or not res_gen or used is None:
+            continue
+        deadline = deadlines.get((owner, severity))
+        if deadline is None:
+            deadline = deadlines[owner, severity] = deadline_of(owner, severity)
+        resolutions[severity, owner, used <= deadline] += 1
+        resolved.append((-float(used), number, owner, severity))
 
-    for row in rows:
-        owner, severity = row["client"] or NO_CLIENT, row["severity"]
-        received = day(row["created_at"])
-        if received is not None:
-            report.received[received] += 1
-        contacted = day(row["first_contact_at"])
-        if contacted is not None and row["fc_due_at"]:
-            on_time = row["first_contact_at"] <= row["fc_due_at"]
-            report.first_contact.add(on_time)
-            report.first_contact_by_severity.setdefault(severity, Share()).add(on_time)
-            report.first_contact_by_client.setdefault(owner, Share()).add(on_time)
-        closed = day(row["closed_at"])
-        if closed is None:
-            continue
-        report.closed[closed] += 1
-        kind = row["close_kind"] or ""
-        report.outcomes[kind] += 1
-        if row["rating"]:
-            report.ratings.append(int(row["rating"]))
-        if kind != CloseKind.RESUELTO or not row["res_gen"] or row["res_used_s"] is None:
-            continue
-        used = float(row["res_used_s"])
-        on_time = used <= deadline_of(owner, severity)
-        report.resolution.add(on_time)
-        report.resolution_by_severity.setdefault(severity, Share()).add(on_time)
-        report.resolution_by_client.setdefault(owner, Share()).add(on_time)
-        resolved.append(Slow(row["number"], owner, severity, round(used / 3600, 1)))
-    resolved.sort(key=lambda slow: (-slow.hours, slow.number))
-    report.slowest = resolved[:SLOWEST]
+    for at, count in received_at.items():
+        report.received[days[at - 1]] = count
+    for at, count in closed_at.items():
+        report.closed[days[at - 1]] = count
+    for counts, overall, by_severity, by_client in (
+        (
+            contacts,
+            report.first_contact,
+            report.first_contact_by_severity,
+            report.first_contact_by_client,
+        ),
+        (
+            resolutions,
+            report.resolution,
+            report.resolution_by_severity,
+            report.resolution_by_client,
+        ),
+    ):
+        for (severity, owner, on_time), count in counts.items():
+            for share in (
+                overall,
+                by_severity.setdefault(severity, Share()),
+                by_client.setdefault(owner, Share()),
+            ):
+                share.total += count
+                share.on_time += count if on_time else 0
+    report.slowest = [
+        Slow(number, owner, severity, round(-used / 3600, 1))
+        for used, number, owner, severity in heapq.nsmallest(SLOWEST, resolved)
+    ]
     return report
 
 
