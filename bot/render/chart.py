@@ -101,7 +101,7 @@ def _per_day(axes: Axes, report: PeriodReport) -> None:
     axes.set_title("Tickets por día", fontsize=11)
     axes.set_ylabel("tickets")
     axes.yaxis.get_major_locator().set_params(integer=True)
-    axes.legend(loc="upper left", frameon=False)
+    axes.legend(loc="lower left", bbox_to_anchor=(0, 1), ncols=2, frameon=False, fontsize=9)
     axes.spines[["top", "right"]].set_visible(False)
 
 
@@ -135,9 +135,8 @@ def _compliance(
     ):
         values = [share.percent or 0.0 if share and share.total else 0.0 for share in shares]
         bars = axes.barh([r + offset for r in rows], values, height, color=color, label=label)
-        texts = [
-            f"{v:.0f} %" if s and s.total else "—" for v, s in zip(values, shares, strict=True)
-        ]
+        # Rounded down, as the text summary says it: 99.9 % on time is not 100 %.
+        texts = [f"{s.on_time * 100 // s.total} %" if s and s.total else "—" for s in shares]
         axes.bar_label(bars, texts, padding=2, fontsize=8)
     axes.set_yticks(list(rows), labels)
     axes.invert_yaxis()
