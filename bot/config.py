@@ -293,6 +293,12 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     if imap_host and not (get("IMAP_USERNAME") and env.get("IMAP_PASSWORD")):
         raise ConfigError("IMAP_USERNAME and IMAP_PASSWORD are required when IMAP_HOST is set")
 
+    reopen_window = parse_duration(get("HIB2B_REOPEN_WINDOW", "7d"), "HIB2B_REOPEN_WINDOW")
+    retention = _retention(get("HIB2B_RETENTION", "5y"))
+    if retention is not None and retention < reopen_window:
+        # A reply could reopen a ticket whose supplier's data is already gone.
+        raise ConfigError("HIB2B_RETENTION: must be at least HIB2B_REOPEN_WINDOW (7d)")
+
     return Settings(
         imap_host=imap_host,
         imap_port=_int(env, "IMAP_PORT", 993 if imap_tls == "ssl" else 143, 1),
@@ -302,10 +308,10 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         imap_password=env.get("IMAP_PASSWORD") or None,
         imap_folder=get("IMAP_FOLDER", "INBOX"),
         imap_poll=parse_duration(get("IMAP_POLL", "30s"), "IMAP_POLL"),
-        reopen_window=parse_duration(get("HIB2B_REOPEN_WINDOW", "7d"), "HIB2B_REOPEN_WINDOW"),
+        reopen_window=reopen_window,
         keep_sent=_keep_sent(get("HIB2B_KEEP_SENT", "30d")),
         report_schedule=_schedule(get("HIB2B_REPORT_SCHEDULE", "mon 09:00")),
-        retention=_retention(get("HIB2B_RETENTION", "5y")),
+        retention=retention,
         slack_bot_token=token,
         slack_signing_secret=secret,
         slack_app_token=app_token,

@@ -81,11 +81,12 @@ async def privacy(desk: Desk, args: argparse.Namespace, actor: Actor) -> int:
             "Los tickets quedan como estadística anónima."
         )
         print(
-            "Queda fuera de este servidor: los respaldos anteriores y los mensajes ya "
+            "Quedan fuera de este servidor: los respaldos anteriores y los mensajes ya "
             "publicados en Slack (las tarjetas se redibujan sin los datos; el hilo no)."
         )
         if not done.wal_emptied:
-            print("El registro de escritura no pudo vaciarse ahora; se vacía solo en minutos.")
+            print("Una lectura en curso impidió vaciar el registro de escritura (WAL) de la base: "
+                "repita esta orden en unos minutos para vaciarlo.")
         return 0
     found = await operator.privacy_find(correo, actor)
     print(privacy_text(found))

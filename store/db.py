@@ -32,6 +32,7 @@ from pathlib import Path
 import aiosqlite
 
 BUSY_TIMEOUT_S = 10.0
+CHECKPOINT_WAIT_S = 0.5  # emptying the write-ahead log waits this long for readers
 # SQLite's words for "the storage cannot take this write now", as opposed to a bad statement.
 _STORAGE_ERRORS = (
     "database or disk is full",
@@ -170,7 +171,13 @@ class Database:
         """Copy the write-ahead log into the database and empty it (its old pages would still
         hold what was just replaced); False when a reader kept it from emptying now."""
         async with self.lock:
-            row = await fetch_one(self.conn, "PRAGMA wal_checkpoint(TRUNCATE)")
+            # A reader in the middle of a long read keeps the log from emptying: wait for it
+            # briefly, not for the whole busy timeout with every writer held up behind us.
+            await self.conn.execute(f"PRAGMA busy_timeout = {int(CHECKPOINT_WAIT_S * 1000)}")
+            try:
+                row = await fetch_one(self.conn, "PRAGMA wal_checkpoint(TRUNCATE)")
+            finally:
+                await self.conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_s * 1000)}")
         return bool(row) and row[0] == 0
 
     async def close(self) -> None:

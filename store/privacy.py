@@ -19,6 +19,16 @@ import aiosqlite
 from store.db import Database, fetch_all, to_db
 
 SUPPRESSED = "(datos suprimidos)"
+
+
+class StillOpen(Exception):
+    """Tickets that are open again: their data is still needed to serve the person."""
+
+    def __init__(self, numbers: list[int]) -> None:
+        super().__init__(numbers)
+        self.numbers = numbers
+
+
 # A person's own tickets: their address, whatever its case (the index is NOCASE).
 _THEIRS = "FROM tickets WHERE correo = :correo COLLATE NOCASE"
 
@@ -27,15 +37,26 @@ async def tickets_of(db: Database, correo: str) -> list[sqlite3.Row]:
     return await db.fetchall(f"SELECT * {_THEIRS} ORDER BY number", {"correo": correo})
 
 
-async def written_elsewhere(db: Database, correo: str, own: list[int]) -> list[sqlite3.Row]:
-    """Timeline entries of other tickets that name the address (an email they sent about a
-    colleague's ticket, a technician's note quoting it)."""
+async def written_elsewhere(
+    db: Database, correo: str, own: list[int]
+) -> tuple[list[sqlite3.Row], list[sqlite3.Row]]:
+    """Timeline entries and deliveries of other tickets whose text holds the address (an email
+    they sent about a colleague's ticket, a technician's note quoting it): candidates by
+    substring, for the caller to match whole addresses (`ana@x.mx` is not in `juliana@x.mx`)."""
     marks = ", ".join(str(int(n)) for n in own) or "0"
-    return await db.fetchall(
-        "SELECT id, ticket, at, action FROM audit WHERE instr(lower(detail), :needle) > 0"
+    params = {"needle": correo.lower()}
+    audit = await db.fetchall(
+        "SELECT id, ticket, at, action, detail FROM audit WHERE instr(lower(detail), :needle) > 0"
         f" AND (ticket IS NULL OR ticket NOT IN ({marks})) ORDER BY id",
-        {"needle": correo.lower()},
+        params,
     )
+    outbox = await db.fetchall(
+        "SELECT id, ticket, payload, state FROM outbox"
+        " WHERE instr(lower(payload) || lower(state), :needle) > 0"
+        f" AND (ticket IS NULL OR ticket NOT IN ({marks})) ORDER BY id",
+        params,
+    )
+    return audit, outbox
 
 
 async def timeline(db: Database, numbers: list[int]) -> list[sqlite3.Row]:
@@ -79,10 +100,20 @@ async def suppress(
         return []
     marks = ", ".join("?" for _ in numbers)
     stamp = to_db(now)
+    # Checked here, inside the transaction: a ticket reopened since it was found stays whole.
+    reopened = await fetch_all(
+        conn,
+        f"SELECT number FROM tickets WHERE number IN ({marks}) AND status != 'cerrado'",
+        numbers,
+    )
+    if reopened:
+        raise StillOpen([row[0] for row in reopened])
     rows = await fetch_all(
         conn, f"SELECT stored_name FROM attachments WHERE ticket IN ({marks})", numbers
     )
     await conn.execute(f"DELETE FROM attachments WHERE ticket IN ({marks})", numbers)
+    # A later email from the person is no longer a reply to these: it opens a new ticket.
+    await conn.execute(f"DELETE FROM sent_messages WHERE ticket IN ({marks})", numbers)
     await conn.execute(
         "UPDATE tickets SET usuario = ?, correo = '', descripcion = ?, liga_portal = '',"
         " client_ip = '', close_summary = CASE WHEN close_summary IS NULL THEN NULL ELSE ? END,"
@@ -108,30 +139,29 @@ async def suppress(
     return [row[0] for row in rows]
 
 
-async def forget_mentions(
-    conn: aiosqlite.Connection, audit_ids: list[int], correo: str, own: list[int], now: datetime
+async def redact(
+    conn: aiosqlite.Connection,
+    audit: list[tuple[int, str]],
+    outbox: list[tuple[int, str, str]],
 ) -> None:
-    """Other tickets' timeline entries that named the person, and the thread messages queued
-    with them: their texts go (what was already posted in Slack stays there)."""
-    if audit_ids:
-        marks = ", ".join("?" for _ in audit_ids)
-        await conn.execute(f"UPDATE audit SET detail = '{{}}' WHERE id IN ({marks})", audit_ids)
-    others = ", ".join(str(int(n)) for n in own) or "0"
-    await conn.execute(
-        "UPDATE outbox SET payload = '{}', state = '{}', status = 'done',"
-        " result = CASE WHEN status = 'done' THEN result ELSE 'suprimido' END,"
-        " done_at = coalesce(done_at, :now), last_error = ''"
-        " WHERE instr(lower(payload) || lower(state), :needle) > 0"
-        f" AND (ticket IS NULL OR ticket NOT IN ({others}))",
-        {"needle": correo.lower(), "now": to_db(now)},
-    )
+    """Other tickets' texts that named the person, rewritten without them: (id, detail) and
+    (id, payload, state); their deliveries still go, without the address."""
+    if audit:
+        await conn.executemany(
+            "UPDATE audit SET detail = ? WHERE id = ?", [(d, i) for i, d in audit]
+        )
+    if outbox:
+        await conn.executemany(
+            "UPDATE outbox SET payload = ?, state = ? WHERE id = ?",
+            [(p, st, i) for i, p, st in outbox],
+        )
 
 
 async def expired(db: Database, closed_before: datetime, after: str, limit: int) -> list[Any]:
     """Closed tickets not yet suppressed, closed before `closed_before` and after `after` (the
-    last one of the previous batch), oldest first: (closed_at, number) rows."""
+    last one of the previous batch), oldest first: (closed_at, number, slack_ts) rows."""
     return await db.fetchall(
-        "SELECT closed_at, number FROM tickets INDEXED BY tickets_res_stats"
+        "SELECT closed_at, number, slack_ts FROM tickets INDEXED BY tickets_res_stats"
         " WHERE closed_at < :before AND closed_at > :after AND suppressed_at IS NULL"
         " AND status = 'cerrado' ORDER BY closed_at LIMIT :limit",
         {"before": to_db(closed_before), "after": after, "limit": limit},

@@ -34,6 +34,10 @@ async def touched(
         return await fetch_all(conn, f"SELECT {_COLUMNS} FROM tickets WHERE ({ranges}){of}", params)
 
 
+async def was_queued(db: Database, period: str) -> bool:
+    return await db.fetchone("SELECT 1 FROM report_runs WHERE period = ?", (period,)) is not None
+
+
 async def mark_queued(conn: aiosqlite.Connection, period: str, now: datetime) -> bool:
     """Record that `period`'s scheduled report was queued; False if it already was."""
     cursor = await conn.execute(

@@ -89,6 +89,7 @@ class _Csv:
 # sheet is simple enough (inline strings, numbers, one date style) to write as text ourselves.
 
 SHEET_NAME = "Tickets"
+MAX_ROWS = 1_048_576  # rows in an Excel sheet, the header included
 SHEET_PART = "xl/worksheets/sheet1.xml"
 # The sheet's XML is repetitive: level 1 leaves it ~20% bigger than the default (6) does, in
 # well under half the time (1.5 s less for 100,000 tickets).
@@ -297,6 +298,11 @@ class _Xlsx:
         )
 
     def add(self, rows: list[Row]) -> None:
+        if self._rows + len(rows) > MAX_ROWS:
+            raise ValueError(
+                f"más de {MAX_ROWS - 1:,} tickets no caben en una hoja de Excel: use .csv "
+                "o un periodo más corto"
+            )
         parts = []
         if self._rows == 0:
             # The column widths must come before the first row: fitted to the first page.

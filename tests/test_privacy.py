@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
+import sqlite3
 import time
 import zipfile
 from datetime import UTC, date, datetime, timedelta
@@ -27,7 +29,13 @@ ANA = {
     "usuario": "anaperez7731",
     "descripcion": "Mi factura F-99812 de la bodega Tlalnepantla no carga.",
 }
-TRACES = (b"ana.perez@proveedor-unico.mx", b"anaperez7731", b"Tlalnepantla", b"F-99812")
+TRACES = (
+    rb"(?<![a-z.])ana\.perez@proveedor-unico\.mx",  # not inside juliana.perez@…, kept
+    rb"anaperez7731",
+    rb"tlalnepantla",
+    rb"f-99812",
+)
+JULIANA = "juliana.perez@proveedor-unico.mx"  # another person: her address holds Ana's
 
 
 def traces_in(folder: Path) -> list[str]:
@@ -36,7 +44,7 @@ def traces_in(folder: Path) -> list[str]:
     for path in folder.rglob("*"):
         if path.is_file():
             data = path.read_bytes().lower()
-            found += [f"{path.name}: {t.decode()}" for t in TRACES if t.lower() in data]
+            found += [f"{path.name}: {t.decode()}" for t in TRACES if re.search(t, data)]
     return found
 
 
@@ -71,6 +79,7 @@ async def test_find_export_and_suppress_a_persons_data(
     await said(desk, "tomar 1")
     await said(desk, "responder 1 Ya quedó, Ana: intente de nuevo con F-99812.")
     await said(desk, "nota 3 El proveedor ana.perez@proveedor-unico.mx llamó por este también.")
+    await said(desk, f"nota 3 Su colega {JULIANA} también escribió.")
     await said(desk, "cerrar 1 acceso Se restableció el acceso.")
     await desk.drained()
     before = await figures(desk)
@@ -139,9 +148,20 @@ async def test_find_export_and_suppress_a_persons_data(
     assert await figures(desk) == before  # anonymous statistics stay as they were
     await desk.stop()  # its connections closed: every byte is on disk to be searched
     assert traces_in(data) == []
+    assert JULIANA.encode() in (data / "hib2b.sqlite3").read_bytes()  # not hers to lose
     # The privacy log names the requests, not the person.
-    log = (data / "hib2b.sqlite3").read_bytes()
-    assert b"suprimir" in log and b"proveedor-unico" not in log.lower()
+    with sqlite3.connect(data / "hib2b.sqlite3") as conn:
+        logged = conn.execute("SELECT action, subject FROM privacy_requests").fetchall()
+    assert [action for action, _ in logged] == [
+        "buscar",
+        "buscar",
+        "exportar",
+        "buscar",
+        "buscar",
+        "buscar",
+        "suprimir",
+    ]
+    assert {len(subject) for _, subject in logged} == {27}  # an HMAC, never the address
 
 
 async def test_retention_suppresses_old_closed_tickets_only(
@@ -155,8 +175,8 @@ async def test_retention_suppresses_old_closed_tickets_only(
     await desk.drained()
     await desk.stop()
 
-    later = datetime.now(UTC) + timedelta(days=3)
-    again = await start_desk(lambda: later, **{**env, "HIB2B_RETENTION": "2d"})
+    later = datetime.now(UTC) + timedelta(days=9)
+    again = await start_desk(lambda: later, **{**env, "HIB2B_RETENTION": "8d"})
     db = again.services.db
     deadline = time.monotonic() + 10
     while (await db.fetchone("SELECT suppressed_at FROM tickets WHERE number = 1"))[0] is None:

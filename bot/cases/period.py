@@ -13,13 +13,14 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.cases import lookups
+from bot.cases import lookups, team
 from bot.cases.parts import Parts
 from bot.domain import deliveries
 from bot.domain.change import Refused
 from bot.domain.deliveries import EXPORT, REPORT, Prepared
 from bot.domain.period_report import NO_CLIENT, PeriodReport, summarize
 from bot.domain.periods import MAX_DAYS, Period
+from bot.domain.text import slack_escape
 from bot.render import chart
 from bot.render import export as export_render
 from bot.render import period as period_text
@@ -140,6 +141,14 @@ async def prepare(parts: Parts, kind: str, payload: dict[str, Any], key: str) ->
     try left one)."""
     period = deliveries.period_of(payload)
     client = payload.get("client")
+    to = payload["to"]
+    if to != deliveries.TO_CHANNEL:
+        # Asked maybe hours ago (Slack was down): the person must still be who may have it.
+        actor = await team.actor_for(parts.db, parts.settings, to)
+        if actor.role is None or (kind == EXPORT and not actor.is_lead):
+            raise Refused(
+                f"{to} ya no puede recibir este {'reporte' if kind == REPORT else 'archivo'}"
+            )
     folder = parts.settings.data_dir / OUTGOING
     await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True, mode=0o700)
     stem = re.sub(r"[^a-z0-9-]+", "-", key.lower()).strip("-")
@@ -158,7 +167,7 @@ async def prepare(parts: Parts, kind: str, payload: dict[str, Any], key: str) ->
         count = await export(parts, path, period, client)
         filename = f"tickets-{period.since}-{period.until}{'-' + client if client else ''}.{fmt}"
         comment = (
-            f"Exportación de tickets recibidos del {period.label()}{of}: {count} "
+            f"Exportación de tickets recibidos {period.span()}{slack_escape(of)}: {count} "
             f"ticket{'' if count == 1 else 's'}."
         )
         return Prepared(path, filename, filename, comment)

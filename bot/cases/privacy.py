@@ -14,6 +14,7 @@ import contextlib
 import json
 import logging
 import os
+import re
 import time
 import zipfile
 from collections.abc import Callable
@@ -22,11 +23,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import aiosqlite
+
 from bot.cases.parts import Parts
 from bot.domain import deliveries
 from bot.domain.change import Refused
+from bot.domain.form import is_email
 from bot.domain.terms import ticket_code
-from store import files
 from store import outbox as queue
 from store import privacy as store
 
@@ -49,6 +52,7 @@ class Found:
     emails: list[dict[str, Any]] = field(default_factory=list)
     attachments: list[dict[str, Any]] = field(default_factory=list)
     elsewhere: list[dict[str, Any]] = field(default_factory=list)  # other tickets naming it
+    queued_elsewhere: list[dict[str, Any]] = field(default_factory=list)  # their deliveries
 
     @property
     def numbers(self) -> list[int]:
@@ -69,9 +73,14 @@ class Suppressed:
 
 def _address(correo: str) -> str:
     correo = correo.strip()
-    if "@" not in correo or len(correo) > 254 or any(c.isspace() for c in correo):
+    if not is_email(correo):
         raise Refused(f"«{correo}» no es una dirección de correo.")
     return correo
+
+
+def _whole(correo: str) -> re.Pattern[str]:
+    """The address as a whole word: `ana@x.mx` is not in `juliana@x.mx` nor `ana@x.mx.com`."""
+    return re.compile(r"(?<![\w.+-])" + re.escape(correo) + r"(?![\w-]|\.\w)", re.IGNORECASE)
 
 
 async def find(parts: Parts, correo: str, actor: str, subject: str) -> Found:
@@ -83,7 +92,12 @@ async def find(parts: Parts, correo: str, actor: str, subject: str) -> Found:
     found.timeline = [dict(row) for row in await store.timeline(db, numbers)]
     found.emails = [dict(row) for row in await store.emails_to(db, numbers)]
     found.attachments = [dict(row) for row in await store.attachments_of(db, numbers)]
-    found.elsewhere = [dict(row) for row in await store.written_elsewhere(db, correo, numbers)]
+    audit, outbox = await store.written_elsewhere(db, correo, numbers)
+    whole = _whole(correo)
+    found.elsewhere = [dict(row) for row in audit if whole.search(row["detail"])]
+    found.queued_elsewhere = [
+        dict(row) for row in outbox if whole.search(row["payload"] + row["state"])
+    ]
     async with db.transaction() as conn:
         await store.record_request(conn, parts.now(), actor, "buscar", subject, len(numbers))
     return found
@@ -205,39 +219,76 @@ async def suppress(parts: Parts, correo: str, actor: str, subject: str) -> Suppr
     """Suppress everything of `correo`. Raises `Refused` while one of their tickets is open."""
     found = await find(parts, correo, actor, subject)
     if found.open:
-        codes = ", ".join(ticket_code(n) for n in found.open)
-        raise Refused(f"Tiene tickets abiertos ({codes}): ciérrelos antes de suprimir sus datos.")
+        raise _still_open(found.open)
     numbers, now = found.numbers, parts.now()
-    async with parts.db.transaction() as conn:
-        stored = await store.suppress(conn, numbers, now, actor, REQUEST_REASON)
-        await store.forget_mentions(
-            conn, [m["id"] for m in found.elsewhere], found.correo, numbers, now
-        )
-        # The cards in Slack are drawn again from the anonymous tickets.
-        stamp = int(now.timestamp())
-        updates = [
-            deliveries.card_update(t["number"], stamp) for t in found.tickets if t["slack_ts"]
-        ]
-        await queue.enqueue_many(conn, updates, now)
-        await store.record_request(conn, now, actor, "suprimir", subject, len(numbers))
+    whole = _whole(found.correo)
+
+    def without(text: str) -> str:
+        # JSON text: the replacement needs no escaping and keeps it valid.
+        return whole.sub(store.SUPPRESSED, text)
+
+    try:
+        async with parts.db.transaction() as conn:
+            stored = await _suppress_tickets(
+                conn,
+                [(t["number"], t["slack_ts"]) for t in found.tickets],
+                now,
+                actor,
+                REQUEST_REASON,
+            )
+            await store.redact(
+                conn,
+                [(m["id"], without(m["detail"])) for m in found.elsewhere],
+                [
+                    (q["id"], without(q["payload"]), without(q["state"]))
+                    for q in found.queued_elsewhere
+                ],
+            )
+            await store.record_request(conn, now, actor, "suprimir", subject, len(numbers))
+    except store.StillOpen as reopened:
+        raise _still_open(reopened.numbers) from None
     parts.wake_outbox()
     deleted = await asyncio.to_thread(
-        _delete_files, parts.settings.data_dir, stored, numbers, parts.settings.mail_dir
+        _delete_files, parts.settings.data_dir, stored, numbers, parts.settings.mail_dir, True
     )
     emptied = await parts.db.truncate_wal()
     return Suppressed(len(numbers), deleted, len(found.elsewhere), emptied)
 
 
-def _delete_files(data_dir: Path, stored: list[str], numbers: list[int], mail: Path) -> int:
-    """The attachments, the emails written in local mode, and the files the reports lane left
-    (local mode keeps exports, which list everyone's addresses)."""
+def _still_open(numbers: list[int]) -> Refused:
+    codes = ", ".join(ticket_code(n) for n in numbers)
+    return Refused(f"Tiene tickets abiertos ({codes}): ciérrelos antes de suprimir sus datos.")
+
+
+async def _suppress_tickets(
+    conn: aiosqlite.Connection,
+    tickets: list[tuple[int, str | None]],
+    now: datetime,
+    actor: str,
+    reason: str,
+) -> list[str]:
+    """Suppress (number, card ts) tickets and queue their cards drawn again without the data;
+    returns the attachments' stored names to delete once committed."""
+    stored = await store.suppress(conn, [number for number, _ in tickets], now, actor, reason)
+    stamp = int(now.timestamp())
+    updates = [deliveries.card_update(number, stamp) for number, ts in tickets if ts]
+    await queue.enqueue_many(conn, updates, now)
+    return stored
+
+
+def _delete_files(
+    data_dir: Path, stored: list[str], numbers: list[int], mail: Path, outgoing: bool
+) -> int:
+    """The attachments, the emails written in local mode, and (`outgoing`) the files the
+    reports lane left (local mode keeps exports, which list everyone's addresses)."""
     deleted = 0
     for name in stored:
         with contextlib.suppress(FileNotFoundError):
             (data_dir / name).unlink()
             deleted += 1
     prefixes = tuple(f"{ticket_code(n).lower()}-" for n in numbers)
-    for folder, keep in ((mail, prefixes), (data_dir / "salida", None)):
+    folders = [(mail, prefixes), *([(data_dir / "salida", None)] if outgoing else [])]
+    for folder, keep in folders:
         if not folder.is_dir():
             continue
         for path in folder.iterdir():
@@ -270,10 +321,15 @@ async def retention_pass(parts: Parts, closed_before: datetime, batch: int = 500
         numbers = [row[1] for row in rows]
         now = parts.now()
         async with db.transaction() as conn:
-            stored = await store.suppress(conn, numbers, now, "retencion", RETENTION_REASON)
+            stored = await _suppress_tickets(
+                conn, [(row[1], row[2]) for row in rows], now, "retencion", RETENTION_REASON
+            )
             await store.record_request(conn, now, "retencion", "retencion", "", len(numbers))
-        for name in stored:
-            await asyncio.to_thread(files.remove, parts.settings.data_dir, name)
+        parts.wake_outbox()
+        settings = parts.settings
+        await asyncio.to_thread(
+            _delete_files, settings.data_dir, stored, numbers, settings.mail_dir, False
+        )
         done += len(numbers)
         after = rows[-1][0]
         await asyncio.sleep(0)  # other writers between batches

@@ -50,7 +50,7 @@ async def ask_report(parts: Parts, asked: Asked, request: r.AskReport) -> Reply:
     to = TO_CHANNEL if request.publish else asked.actor.user_id
     await period.ask_report(parts, _occasion(asked, parts), days, request.client, to)
     where = "en el canal de soporte" if request.publish else "por mensaje directo"
-    return Reply(f"Preparo el reporte del {days.label()}; llega {where} en unos segundos.")
+    return Reply(f"Preparo el reporte {days.span()}; llega {where} en unos segundos.")
 
 
 async def ask_export(parts: Parts, asked: Asked, request: r.AskExport) -> Reply:
@@ -63,8 +63,8 @@ async def ask_export(parts: Parts, asked: Asked, request: r.AskExport) -> Reply:
         parts, _occasion(asked, parts), days, request.client, request.fmt, asked.actor.user_id
     )
     return Reply(
-        f"Preparo la exportación ({request.fmt.upper()}) de los tickets recibidos del "
-        f"{days.label()}; llega por mensaje directo en unos segundos."
+        f"Preparo la exportación ({request.fmt.upper()}) de los tickets recibidos "
+        f"{days.span()}; llega por mensaje directo en unos segundos."
     )
 
 

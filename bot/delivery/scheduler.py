@@ -37,6 +37,8 @@ async def queue_due(db: Database, schedule: Schedule, zone: ZoneInfo, now: datet
     local = now.astimezone(zone).replace(tzinfo=None)
     period = Schedule.period_of(schedule.latest(local))
     name = occasion(schedule, local)
+    if await reports.was_queued(db, name):
+        return None  # the usual answer: no write transaction every minute
     async with db.transaction() as conn:
         if not await reports.mark_queued(conn, name, now):
             return None

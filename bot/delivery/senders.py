@@ -197,15 +197,20 @@ class Deliveries:
         async def save(state: dict[str, Any]) -> None:
             await queue.save_state(self._db, item.id, state)
 
-        file_id = await self._channel.share_file(
-            item.payload["to"],
-            prepared.path,
-            prepared.filename,
-            prepared.title,
-            prepared.comment,
-            item.state,
-            save,
-        )
+        try:
+            file_id = await self._channel.share_file(
+                item.payload["to"],
+                prepared.path,
+                prepared.filename,
+                prepared.title,
+                prepared.comment,
+                item.state,
+                save,
+            )
+        except PermanentFailure:
+            # Never sent, never retried by itself: it must not stay on the server meanwhile.
+            await asyncio.to_thread(prepared.path.unlink, missing_ok=True)
+            raise
         if not self._channel.keeps_files:
             await asyncio.to_thread(prepared.path.unlink, missing_ok=True)
         return Delivered(file_id)

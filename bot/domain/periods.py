@@ -50,6 +50,10 @@ class Period:
     def label(self) -> str:
         return f"{self.since:%d/%m/%Y} – {self.until:%d/%m/%Y}"
 
+    def span(self) -> str:
+        """For a sentence: «del 16/11/2026 al 22/11/2026»."""
+        return f"del {self.since:%d/%m/%Y} al {self.until:%d/%m/%Y}"
+
 
 def named(word: str, today: date) -> Period:
     """`semana`: the seven days that end today; `mes`: the thirty. Raises ValueError."""

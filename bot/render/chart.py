@@ -41,7 +41,12 @@ def draw(report: PeriodReport, client_names: Mapping[str, str], fmt: str = "png"
 
     summary = Figure(figsize=(8.27, 11.69))  # A4, for printing
     summary.text(
-        0.06, 0.96, plain_text(report, client_names), va="top", family="DejaVu Sans", fontsize=9
+        0.06,
+        0.96,
+        _literal(plain_text(report, client_names)),
+        va="top",
+        family="DejaVu Sans",
+        fontsize=9,
     )
     with PdfPages(out, metadata={"Title": title(report, client_names)}) as pdf:
         pdf.savefig(figure)
@@ -53,7 +58,7 @@ def _figure(report: PeriodReport, client_names: Mapping[str, str]) -> Figure:
     from matplotlib.figure import Figure
 
     figure = Figure(figsize=(11, 7.5), layout="constrained")
-    figure.suptitle(title(report, client_names), fontsize=13)
+    figure.suptitle(_literal(title(report, client_names)), fontsize=13)
     grid = figure.add_gridspec(2, 2, height_ratios=(1.1, 1))
     _per_day(figure.add_subplot(grid[0, :]), report)
     severities = [s for s in reversed(Severity)]
@@ -75,7 +80,10 @@ def _figure(report: PeriodReport, client_names: Mapping[str, str]) -> Figure:
         figure.add_subplot(grid[1, 1]),
         "Cumplimiento por cliente"
         + (" (los de más tickets)" if len(keys) == CLIENTS_DRAWN else ""),
-        [_short(client_names.get(k, k) if k != NO_CLIENT else "Sin cliente") for k in keys],
+        [
+            _literal(_short(client_names.get(k, k) if k != NO_CLIENT else "Sin cliente"))
+            for k in keys
+        ],
         [report.first_contact_by_client.get(k) for k in keys],
         [report.resolution_by_client.get(k) for k in keys],
     )
@@ -143,6 +151,11 @@ def _compliance(
     axes.set_xlim(0, 115)
     axes.set_xticks([0, 25, 50, 75, 100], ["0", "25", "50", "75", "100 %"])
     axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncols=2, frameon=False, fontsize=8)
+
+
+def _literal(text: str) -> str:
+    """Text drawn as typed: matplotlib reads `$…$` as a formula (and fails on a broken one)."""
+    return text.replace("$", r"\$")
 
 
 def _total(share: Share | None) -> int:

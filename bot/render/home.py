@@ -47,9 +47,7 @@ def view(home: Home, when: When) -> dict:
         when,
         TAKE.key,
     )
-    blocks += _list(
-        "Por vencer", home.due_soon, home.due_soon_total, "/hib2b lista vencidos", when, None
-    )
+    blocks += _list("Por vencer", home.due_soon, home.due_soon_total, "/hib2b sla", when, None)
     if home.is_lead and home.sla_blocks:
         blocks.append({"type": "divider"})
         room = MAX_BLOCKS - len(blocks) - 1
