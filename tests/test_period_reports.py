@@ -17,7 +17,8 @@ from PIL import Image
 
 from bot.config import ConfigError, load_settings
 from bot.delivery import scheduler
-from bot.domain.period_report import COLUMNS as READ, summarize
+from bot.domain.period_report import COLUMNS as READ
+from bot.domain.period_report import summarize
 from bot.domain.periods import Period, Schedule, named, parse_schedule
 from bot.render import chart
 from bot.render import period as text
