@@ -11,29 +11,35 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, time, timedelta
-from email.headerregistry import Address
 from email.utils import parseaddr
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
 
+from bot.config_values import (
+    ConfigError,
+    keep_sent,
+    listed,
+    mailbox,
+    parse_duration,
+    positive,
+    retention,
+    schedule,
+    target_deadline,
+    whole,
+)
 from bot.domain.attachments import Limits
 from bot.domain.calendar import parse_days, parse_hours
-from bot.domain.periods import Schedule, parse_schedule
+from bot.domain.periods import Schedule
 from bot.domain.text import MIB
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
-_DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s)?")
 _SLACK_ID = re.compile(r"[UW][A-Z0-9]{2,}")
 _CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{2,}")
 
 WEEKLY_REPORT = Schedule(0, time(9))  # Mondays at 09:00, the week before
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-
-class ConfigError(ValueError):
-    """A setting is missing or wrong; the message names the variable."""
 
 
 @dataclass(frozen=True)
@@ -128,59 +134,6 @@ class Settings:
         return parseaddr(self.mail_reply_to)[1]
 
 
-def parse_duration(text: str, name: str) -> timedelta:
-    """`90s`, `15m`, `4h`, `1h30m`, `7d`."""
-    match = _DURATION.fullmatch(text.strip().lower())
-    if not text.strip() or match is None:
-        raise ConfigError(f"{name}: {text!r} is not a duration such as 90s, 15m, 4h or 1h30m")
-    days, hours, minutes, seconds = match.groups()
-    return timedelta(
-        days=int(days or 0),
-        hours=int(hours or 0),
-        minutes=int(minutes or 0),
-        seconds=float(seconds or 0),
-    )
-
-
-def _target_deadline(text: str, name: str) -> tuple[timedelta, timedelta]:
-    parts = [part for part in text.split(",")]
-    if len(parts) != 2:
-        raise ConfigError(f"{name}: expected target,deadline such as 1h,4h; got {text!r}")
-    target, deadline = (parse_duration(part, name) for part in parts)
-    if not timedelta(0) < target <= deadline:
-        raise ConfigError(f"{name}: the target must be positive and not after the deadline")
-    return target, deadline
-
-
-def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{name}: {raw!r} is not a whole number") from None
-    if value < minimum:
-        raise ConfigError(f"{name}: must be at least {minimum}")
-    return value
-
-
-def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
-    return tuple(item.strip() for item in env.get(name, "").split(",") if item.strip())
-
-
-def _mailbox(env: Mapping[str, str], name: str, default: str) -> str:
-    raw = env.get(name, "").strip() or default
-    display, address = parseaddr(raw)
-    if any(ch in raw for ch in "\r\n") or "@" not in address:
-        raise ConfigError(f"{name}: {raw!r} is not an email address")
-    try:
-        Address(display_name=display, addr_spec=address)
-    except (ValueError, IndexError) as error:
-        raise ConfigError(f"{name}: {raw!r} is not an email address ({error})") from None
-    return raw
-
-
 def _check_calendar(env: Mapping[str, str]) -> None:
     checks = (
         ("HIB2B_BUSINESS_DAYS", "mon-fri", parse_days),
@@ -194,7 +147,7 @@ def _check_calendar(env: Mapping[str, str]) -> None:
     country = env.get("HIB2B_HOLIDAYS", "").strip() or "MX"
     if country.lower() != "none" and country.upper() not in holidays.list_supported_countries():
         raise ConfigError(f"HIB2B_HOLIDAYS: unknown country code {country!r} (or none)")
-    for day in _list(env, "HIB2B_EXTRA_CLOSED_DAYS"):
+    for day in listed(env, "HIB2B_EXTRA_CLOSED_DAYS"):
         try:
             date.fromisoformat(day)
         except ValueError:
@@ -232,13 +185,13 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         api_url += "/"  # slack_sdk drops the last path segment without it
 
     for name in ("HIB2B_LEADS", "HIB2B_TECHNICIANS"):
-        for user in _list(env, name):
+        for user in listed(env, name):
             if not _SLACK_ID.fullmatch(user):
                 raise ConfigError(f"{name}: {user!r} is not a Slack user id such as U0123ABCD")
 
     data_dir = Path(get("HIB2B_DATA_DIR", "data"))
     host = get("HIB2B_HOST", "127.0.0.1")
-    port = _int(env, "HIB2B_PORT", 8080)
+    port = whole(env, "HIB2B_PORT", 8080)
     if port > 65535:
         raise ConfigError("HIB2B_PORT: must be at most 65535")
     public_url = get("HIB2B_PUBLIC_URL", f"http://{host}:{port}").rstrip("/")
@@ -246,7 +199,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         raise ConfigError("HIB2B_PUBLIC_URL: must start with http:// or https://")
 
     proxies = []
-    for item in _list(env, "HIB2B_TRUSTED_PROXIES"):
+    for item in listed(env, "HIB2B_TRUSTED_PROXIES"):
         try:
             proxies.append(ipaddress.ip_network(item, strict=False))
         except ValueError:
@@ -267,10 +220,10 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     smtp_password = env.get("SMTP_PASSWORD") or None
     if bool(smtp_user) != bool(smtp_password):
         raise ConfigError("SMTP_USERNAME and SMTP_PASSWORD go together")
-    mail_from = _mailbox(env, "MAIL_FROM", Settings.mail_from)
+    mail_from = mailbox(env, "MAIL_FROM", Settings.mail_from)
 
-    max_file = _int(env, "HIB2B_MAX_FILE_MB", 10, 1) * MIB
-    max_total = _int(env, "HIB2B_MAX_TOTAL_MB", 25, 1) * MIB
+    max_file = whole(env, "HIB2B_MAX_FILE_MB", 10, 1) * MIB
+    max_total = whole(env, "HIB2B_MAX_TOTAL_MB", 25, 1) * MIB
     if max_file > max_total:
         raise ConfigError("HIB2B_MAX_FILE_MB: cannot be larger than HIB2B_MAX_TOTAL_MB")
 
@@ -294,14 +247,14 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         raise ConfigError("IMAP_USERNAME and IMAP_PASSWORD are required when IMAP_HOST is set")
 
     reopen_window = parse_duration(get("HIB2B_REOPEN_WINDOW", "7d"), "HIB2B_REOPEN_WINDOW")
-    retention = _retention(get("HIB2B_RETENTION", "5y"))
-    if retention is not None and retention < reopen_window:
+    kept_for = retention(get("HIB2B_RETENTION", "5y"))
+    if kept_for is not None and kept_for < reopen_window:
         # A reply could reopen a ticket whose supplier's data is already gone.
         raise ConfigError("HIB2B_RETENTION: must be at least HIB2B_REOPEN_WINDOW (7d)")
 
     return Settings(
         imap_host=imap_host,
-        imap_port=_int(env, "IMAP_PORT", 993 if imap_tls == "ssl" else 143, 1),
+        imap_port=whole(env, "IMAP_PORT", 993 if imap_tls == "ssl" else 143, 1),
         imap_tls=imap_tls,
         imap_ca_file=get("IMAP_CA_FILE") or None,
         imap_username=get("IMAP_USERNAME") or None,
@@ -309,16 +262,16 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         imap_folder=get("IMAP_FOLDER", "INBOX"),
         imap_poll=parse_duration(get("IMAP_POLL", "30s"), "IMAP_POLL"),
         reopen_window=reopen_window,
-        keep_sent=_keep_sent(get("HIB2B_KEEP_SENT", "30d")),
-        report_schedule=_schedule(get("HIB2B_REPORT_SCHEDULE", "mon 09:00")),
-        retention=retention,
+        keep_sent=keep_sent(get("HIB2B_KEEP_SENT", "30d")),
+        report_schedule=schedule(get("HIB2B_REPORT_SCHEDULE", "mon 09:00")),
+        retention=kept_for,
         slack_bot_token=token,
         slack_signing_secret=secret,
         slack_app_token=app_token,
         slack_api_url=api_url,
         channel=channel,
-        leads=_list(env, "HIB2B_LEADS"),
-        technicians=_list(env, "HIB2B_TECHNICIANS"),
+        leads=listed(env, "HIB2B_LEADS"),
+        technicians=listed(env, "HIB2B_TECHNICIANS"),
         data_dir=data_dir,
         db_path=Path(get("HIB2B_DB", str(data_dir / "hib2b.sqlite3"))),
         host=host,
@@ -330,73 +283,39 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         business_days=get("HIB2B_BUSINESS_DAYS", "mon-fri"),
         business_hours=get("HIB2B_BUSINESS_HOURS", "09:00-18:00"),
         holidays=get("HIB2B_HOLIDAYS", "MX"),
-        extra_closed_days=_list(env, "HIB2B_EXTRA_CLOSED_DAYS"),
-        sla_first_contact=_target_deadline(
+        extra_closed_days=listed(env, "HIB2B_EXTRA_CLOSED_DAYS"),
+        sla_first_contact=target_deadline(
             get("HIB2B_SLA_FIRST_CONTACT", "1h,4h"), "HIB2B_SLA_FIRST_CONTACT"
         ),
-        sla_bajo=_target_deadline(get("HIB2B_SLA_BAJO", "8h,32h"), "HIB2B_SLA_BAJO"),
-        sla_medio_alto=_target_deadline(
+        sla_bajo=target_deadline(get("HIB2B_SLA_BAJO", "8h,32h"), "HIB2B_SLA_BAJO"),
+        sla_medio_alto=target_deadline(
             get("HIB2B_SLA_MEDIO_ALTO", "4h,16h"), "HIB2B_SLA_MEDIO_ALTO"
         ),
-        sla_critico=_target_deadline(get("HIB2B_SLA_CRITICO", "1h,6h"), "HIB2B_SLA_CRITICO"),
+        sla_critico=target_deadline(get("HIB2B_SLA_CRITICO", "1h,6h"), "HIB2B_SLA_CRITICO"),
         watch_interval=parse_duration(get("HIB2B_WATCH_INTERVAL", "30s"), "HIB2B_WATCH_INTERVAL"),
-        form_rate_limit=_int(env, "HIB2B_FORM_RATE_LIMIT", 20),
-        max_files=_int(env, "HIB2B_MAX_FILES", 10, 1),
+        form_rate_limit=whole(env, "HIB2B_FORM_RATE_LIMIT", 20),
+        max_files=whole(env, "HIB2B_MAX_FILES", 10, 1),
         max_file_bytes=max_file,
         max_total_bytes=max_total,
         smtp_host=get("SMTP_HOST") or None,
-        smtp_port=_int(env, "SMTP_PORT", 587, 1),
+        smtp_port=whole(env, "SMTP_PORT", 587, 1),
         smtp_username=smtp_user,
         smtp_password=smtp_password,
         smtp_tls=smtp_tls,
         smtp_timeout=parse_duration(get("SMTP_TIMEOUT", "30s"), "SMTP_TIMEOUT"),
         mail_from=mail_from,
-        mail_reply_to=_mailbox(env, "MAIL_REPLY_TO", mail_from),
+        mail_reply_to=mailbox(env, "MAIL_REPLY_TO", mail_from),
         secret_key=secret_key,
         metrics_token=metrics_token,
         retry_base=retry_base,
         retry_max=retry_max,
         log_level=get("HIB2B_LOG_LEVEL", "INFO").upper(),
         shutdown_grace=parse_duration(get("HIB2B_SHUTDOWN_GRACE", "10s"), "HIB2B_SHUTDOWN_GRACE"),
-        max_parts=_int(env, "HIB2B_MAX_PARTS", 40, 1),
-        body_timeout=_positive(get("HIB2B_BODY_TIMEOUT", "60s"), "HIB2B_BODY_TIMEOUT"),
-        pending_uploads_bytes=_int(env, "HIB2B_PENDING_UPLOADS_MB", 500, 1) * MIB,
-        pending_uploads_per_address_bytes=_int(env, "HIB2B_PENDING_UPLOADS_ADDRESS_MB", 50, 1)
+        max_parts=whole(env, "HIB2B_MAX_PARTS", 40, 1),
+        body_timeout=positive(get("HIB2B_BODY_TIMEOUT", "60s"), "HIB2B_BODY_TIMEOUT"),
+        pending_uploads_bytes=whole(env, "HIB2B_PENDING_UPLOADS_MB", 500, 1) * MIB,
+        pending_uploads_per_address_bytes=whole(env, "HIB2B_PENDING_UPLOADS_ADDRESS_MB", 50, 1)
         * MIB,
-        db_busy_timeout=_positive(get("HIB2B_DB_BUSY_TIMEOUT", "10s"), "HIB2B_DB_BUSY_TIMEOUT"),
-        restart_base=_positive(get("HIB2B_RESTART_BASE", "1s"), "HIB2B_RESTART_BASE"),
+        db_busy_timeout=positive(get("HIB2B_DB_BUSY_TIMEOUT", "10s"), "HIB2B_DB_BUSY_TIMEOUT"),
+        restart_base=positive(get("HIB2B_RESTART_BASE", "1s"), "HIB2B_RESTART_BASE"),
     )
-
-
-def _schedule(text: str) -> Schedule | None:
-    try:
-        return parse_schedule(text)
-    except ValueError as error:
-        raise ConfigError(f"HIB2B_REPORT_SCHEDULE: {error}") from None
-
-
-def _retention(text: str) -> timedelta | None:
-    """`5y` (years of 365 days), `90d`, or `off`: how long closed tickets keep personal data."""
-    text = text.strip().lower()
-    if text in ("off", "no", "nunca", "never"):
-        return None
-    years = re.fullmatch(r"(\d+)\s*(?:y|a)", text)
-    value = timedelta(days=365 * int(years.group(1))) if years else None
-    if value is None:
-        value = parse_duration(text, "HIB2B_RETENTION")
-    if value < timedelta(days=1):
-        raise ConfigError("HIB2B_RETENTION: at least a day (e.g. 5y, 180d), or off")
-    return value
-
-
-def _keep_sent(text: str) -> timedelta | None:
-    if text.strip().lower() in ("siempre", "always", "forever"):
-        return None
-    return _positive(text, "HIB2B_KEEP_SENT")
-
-
-def _positive(text: str, name: str) -> timedelta:
-    value = parse_duration(text, name)
-    if value <= timedelta(0):
-        raise ConfigError(f"{name}: must be longer than zero")
-    return value

@@ -85,8 +85,10 @@ async def privacy(desk: Desk, args: argparse.Namespace, actor: Actor) -> int:
             "publicados en Slack (las tarjetas se redibujan sin los datos; el hilo no)."
         )
         if not done.wal_emptied:
-            print("Una lectura en curso impidió vaciar el registro de escritura (WAL) de la base: "
-                "repita esta orden en unos minutos para vaciarlo.")
+            print(
+                "Una lectura en curso impidió vaciar el registro de escritura (WAL) de la base: "
+                "repita esta orden en unos minutos para vaciarlo."
+            )
         return 0
     found = await operator.privacy_find(correo, actor)
     print(privacy_text(found))

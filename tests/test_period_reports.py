@@ -140,9 +140,7 @@ def test_named_periods_and_the_schedule() -> None:
 # --- the chart -------------------------------------------------------------------------------
 def test_the_chart_is_a_png_and_the_pdf_has_the_summary_page() -> None:
     contact = {"first_contact_at": stored(2026, 11, 24, 11), "fc_due_at": stored(2026, 11, 24, 12)}
-    rows = [
-        ticket(n, created_at=stored(2026, 11, 23 + n % 7, 10), **contact) for n in range(1, 60)
-    ]
+    rows = [ticket(n, created_at=stored(2026, 11, 23 + n % 7, 10), **contact) for n in range(1, 60)]
     report = summarize(rows, WEEK, MX, deadline)  # «Pagos…» drawn among the clients
     png = chart.draw(report, {"acme": "Pagos $\\frac{ S.A.$"})  # drawn as typed, not math
     image = Image.open(io.BytesIO(png))

@@ -73,9 +73,12 @@ async def _check_ticket(desk: Desk, number: int) -> None:
     assert rows, "the confirmation email is queued with the ticket"
     for row in rows:
         payload = json.loads(row[0])
-        data = payload.get("data") or recipes.render(
-            payload["recipe"], desk.services.parts.mail_ctx, payload["message_id"]
-        ).data
+        data = (
+            payload.get("data")
+            or recipes.render(
+                payload["recipe"], desk.services.parts.mail_ctx, payload["message_id"]
+            ).data
+        )
         parsed = email.message_from_string(data, policy=email.policy.default)
         assert [a.addr_spec for a in parsed["To"].addresses] == [payload["recipient"]]
         assert payload["recipient"] == ticket.correo and payload["recipient"].isascii()
