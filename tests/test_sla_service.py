@@ -9,7 +9,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from tests.conftest import smtp_env
-from tests.desk import slack_env, slash_command
+from tests.desk import GOOD, slack_env, slash_command
 from tests.fakes.slack import FakeSlack
 from tests.fakes.smtp import FakeSmtp
 
@@ -103,3 +103,39 @@ async def test_confirmation_names_the_contact_deadline(start_desk, smtp: FakeSmt
     late = (await smtp.wait_for(2))[1].get_body(preferencelist=("plain",)).get_content()
     assert "llegó fuera de ese horario" in " ".join(late.split())
     assert "llegó fuera de ese horario" not in " ".join(text.split())
+
+
+def said(mail) -> str:
+    return " ".join(mail.get_body(preferencelist=("plain",)).get_content().split())
+
+
+async def test_confirmation_promises_the_tickets_own_plan(
+    start_desk, fake_slack: FakeSlack, smtp: FakeSmtp
+) -> None:
+    early = datetime(2026, 12, 1, 7, 0, tzinfo=MX)  # a Tuesday, before opening
+    env = {**slack_env(fake_slack.url), **smtp_env(smtp), **TEAM}
+    desk = await start_desk(now=lambda: early, **env)
+    await desk.submit()
+    text = said((await smtp.wait_for(1))[0])
+    # The clock starts at 09:00 the same day, not «the next business day».
+    assert (
+        "el plazo comienza el martes 1 de diciembre de 2026 a las 09:00 (hora del centro de México)"
+        in text
+    )
+    assert (
+        "de lunes a viernes de 9:00 a 18:00, hora del centro de México, excepto días festivos"
+        in text
+    )
+
+    lead = "U0LEAD"
+    for line in (
+        "cliente alta planta planta.portalhib2b.com Planta 24x7",
+        "cliente plan planta dias=mon-sun horas=00:00-24:00 feriados=none primer_contacto=30m,2h",
+    ):
+        answer = json.loads((await desk.slack(slash_command(line, user=lead))).text)["text"]
+        assert "Plan no válido" not in answer and "No " not in answer[:3], answer
+    await desk.submit(GOOD, headers={"Host": "planta.portalhib2b.com"})  # the client's form
+    text = said((await smtp.wait_for(2))[1])
+    assert "dentro de 30 minutos a 2 horas hábiles" in text
+    assert "todos los días, las 24 horas" in text
+    assert "fuera de ese horario" not in text and "excepto días festivos" not in text

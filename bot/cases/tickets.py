@@ -16,6 +16,7 @@ from bot.domain import clocks, deliveries
 from bot.domain.attachments import Accepted
 from bot.domain.change import Actor, Change, Refused
 from bot.domain.form import FormValues
+from bot.domain.promise import promise
 from bot.domain.terms import INCIDENT_BY_KEY, SUSPENDIDO, Source, Status, ticket_code
 from bot.render import email as mail
 from bot.render import recipes, timeline
@@ -183,6 +184,7 @@ async def create_in(
         contact_by=clock.get("fc_due_at"),
         after_hours=not form.suspended and not sla.calendar.is_open(now),
         suspended=form.suspended,
+        promise=promise(sla, now),
     )
     await queue_email(conn, number, "creado", None, message_id, form.correo, now, confirmation)
     return Created(number, new=True)

@@ -95,6 +95,10 @@ class BusinessCalendar:
         )
         self.describe = f"{days} {hours} {zone} holidays={holidays}"
 
+    @property
+    def observes_holidays(self) -> bool:
+        return self._country is not None
+
     @classmethod
     def default(cls) -> BusinessCalendar:
         """The manual's calendar: Mon–Fri 09:00–18:00 Mexico City, Mexican statutory holidays."""

@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from bot.domain.attachments import Accepted
+from bot.domain.promise import Promise
 from bot.domain.terms import INCIDENT_BY_KEY, ticket_code
 from bot.domain.text import header_safe
 
@@ -36,6 +37,10 @@ _templates = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
     keep_trailing_newline=True,
+)
+DEFAULT_FIRST_CONTACT = "dentro de 1 a 4 horas hábiles"
+DEFAULT_SCHEDULE = (
+    "de lunes a viernes de 9:00 a 18:00, hora del centro de México, excepto días festivos"
 )
 
 
@@ -129,9 +134,13 @@ def confirmation(
     contact_by: datetime | None = None,
     after_hours: bool = False,
     suspended: bool = False,
+    promise: Promise | None = None,
 ) -> OutgoingMail:
     """Step 8 of the manual: the ticket number, a summary of the report, the support address,
-    and by when a specialist will be in touch."""
+    and by when a specialist will be in touch — in the words of the ticket's own plan
+    (`promise`; None: the default plan's, for a confirmation queued before plans had words)."""
+    if promise is None:
+        promise = Promise(DEFAULT_FIRST_CONTACT, DEFAULT_SCHEDULE, None)
     tipo = INCIDENT_BY_KEY[ticket.tipo].label
     return _render(
         "confirmacion",
@@ -148,6 +157,9 @@ def confirmation(
         contact_by=spanish_datetime(contact_by, ctx.timezone) if contact_by else "",
         after_hours=after_hours,
         suspended=suspended,
+        first_contact=promise.first_contact,
+        schedule=promise.schedule,
+        starts_at=spanish_datetime(promise.starts_at, ctx.timezone) if promise.starts_at else "",
     )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from bot.domain.promise import Promise
 from bot.render.email import (
     Envelope,
     MailContext,
@@ -32,11 +33,19 @@ def _at(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
 
+def _promise(kept: dict[str, Any] | None) -> Promise | None:
+    # None: queued before confirmations carried their plan's promise (the default words).
+    if kept is None:
+        return None
+    return Promise(kept["first_contact"], kept["schedule"], _at(kept["starts_at"]))
+
+
 def confirmation_recipe(
     ticket: TicketFacts,
     contact_by: datetime | None,
     after_hours: bool,
     suspended: bool,
+    promise: Promise | None = None,
 ) -> Recipe:
     return {
         "email": "confirmacion",
@@ -53,6 +62,13 @@ def confirmation_recipe(
         "contact_by": _when(contact_by),
         "after_hours": after_hours,
         "suspended": suspended,
+        "promise": None
+        if promise is None
+        else {
+            "first_contact": promise.first_contact,
+            "schedule": promise.schedule,
+            "starts_at": _when(promise.starts_at),
+        },
     }
 
 
@@ -77,6 +93,7 @@ def render(recipe: Recipe, ctx: MailContext, message_id: str) -> OutgoingMail:
             contact_by=_at(recipe["contact_by"]),
             after_hours=recipe["after_hours"],
             suspended=recipe["suspended"],
+            promise=_promise(recipe.get("promise")),
         )
     if recipe["email"] == "asignado":
         number, usuario, correo, thread = recipe["to"]
