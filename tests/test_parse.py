@@ -5,7 +5,7 @@ when a line does not say enough. Pure."""
 from __future__ import annotations
 
 import typing
-from datetime import date
+from datetime import date, time
 
 import pytest
 from hypothesis import given, settings
@@ -121,6 +121,12 @@ CASES: list[tuple[str, r.Request]] = [
             }
         ),
     ),
+    (
+        "llamada HD-4 10:30 Le expliqué cómo cargar",
+        r.Call(4, "Le expliqué cómo cargar", time(10, 30)),
+    ),
+    ("llamada 4 9:05 breve", r.Call(4, "breve", time(9, 5))),
+    ("llamada 4 25:00 no es hora", r.Call(4, "25:00 no es hora")),
     ("reporte", r.AskReport()),
     ("reporte mes acme publicar", r.AskReport(r.Span("mes"), "acme", publish=True)),
     ("report week", r.AskReport(r.Span("semana"))),

@@ -104,6 +104,19 @@ def test_first_contact_is_the_earliest_of_reply_call_and_close() -> None:
     assert "first_contact_at" not in _close(NEW, kind="spam").fields
 
 
+def test_a_call_logged_later_counts_at_the_time_it_happened() -> None:
+    earlier = NOW - timedelta(hours=2)
+    change = w.call(NEW, TECH, "le expliqué la carga", NOW, at=earlier)
+    assert change.fields == {"first_contact_at": earlier}
+    assert change.detail["hora"] == earlier.isoformat()
+    contacted = replace(MINE, first_contact_at=NOW - timedelta(minutes=30))
+    assert w.call(contacted, TECH, "otra", NOW, at=earlier).fields == {"first_contact_at": earlier}
+    with pytest.raises(Refused, match="posterior a la hora actual"):
+        w.call(NEW, TECH, "x", NOW, at=NOW + timedelta(minutes=1))
+    with pytest.raises(Refused, match="anterior a la llegada del ticket"):
+        w.call(NEW, TECH, "x", NOW, at=NEW.created_at - timedelta(minutes=1))
+
+
 def test_replying_to_an_unassigned_ticket_takes_it() -> None:
     change = w.reply(NEW, OTHER, "hola", NOW)
     assert change.fields["assignee"] == "U0TECH2" and change.fields["status"] == "asignado"

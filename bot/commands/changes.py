@@ -4,6 +4,8 @@ one transaction with everything it causes; and a ticket a technician opens for a
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from bot.cases import lookups
 from bot.cases.intake import opened_by_technician
@@ -80,8 +82,12 @@ async def note(parts: Parts, asked: Asked, request: r.Note) -> Reply:
 
 async def call(parts: Parts, asked: Asked, request: r.Call) -> Reply:
     actor, now = asked.actor, parts.now()
+    at = None
+    if request.at is not None:
+        zone = ZoneInfo(parts.settings.timezone)
+        at = datetime.combine(now.astimezone(zone).date(), request.at, zone)
     return await _apply(
-        parts, asked, request.number, lambda t: workflow.call(t, actor, request.text, now)
+        parts, asked, request.number, lambda t: workflow.call(t, actor, request.text, now, at)
     )
 
 

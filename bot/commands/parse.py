@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import date
+from datetime import date, time
 
 from bot.domain import requests as r
 from bot.domain.change import DUPLICATE, Refused
@@ -34,7 +34,7 @@ USAGE = """*Comandos de /hib2b* (HD-N también se puede escribir `N`)
 • `soltar HD-N`: dejarlo sin asignar
 • `responder HD-N [texto]`: correo al proveedor (sin texto abre el formulario)
 • `nota HD-N texto`: nota interna, nunca se envía al proveedor
-• `llamada HD-N texto`: registrar una llamada con el proveedor
+• `llamada HD-N [HH:MM] texto`: registrar una llamada con el proveedor (hecha hoy a esa hora)
 • `severidad HD-N bajo|medio-alto|critico [motivo]`
 • `esperar HD-N [motivo]` / `reanudar HD-N`: en espera del proveedor, y de vuelta
 • `cerrar HD-N`: abre el formulario de cierre (o `cerrar HD-N causa resumen…`,
@@ -198,6 +198,18 @@ def _exportar(line: Line) -> r.Request:
     return r.AskExport(span, client.lower() if client else None, fmt)
 
 
+_CLOCK_TIME = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
+
+
+def _llamada(line: Line) -> r.Request:
+    """`llamada HD-N [HH:MM] texto`: the time of a call made earlier today."""
+    number = line.number()
+    said = _CLOCK_TIME.fullmatch(line.args[1]) if len(line.args) > 1 else None
+    if said is None:
+        return r.Call(number, line.rest(1))
+    return r.Call(number, line.rest(2), time(int(said.group(1)), int(said.group(2))))
+
+
 def _tomar(line: Line) -> r.Request:
     number = line.number()
     if len(line.args) < 2:
@@ -323,7 +335,7 @@ GRAMMAR: dict[str, tuple[str, Rule]] = {
     "soltar": ("release", _plain_rule(r.Release)),
     "responder": ("reply", _responder),
     "nota": ("note", _text_rule(r.Note)),
-    "llamada": ("call", _text_rule(r.Call)),
+    "llamada": ("call", _llamada),
     "severidad": ("severity", _severidad),
     "esperar": ("wait", _text_rule(r.Wait)),
     "reanudar": ("resume", _plain_rule(r.Resume)),

@@ -8,7 +8,7 @@ click is never turned into text to be parsed again."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, time
 from enum import StrEnum
 
 from bot.domain.attachments import Accepted
@@ -94,6 +94,7 @@ class Note:
 class Call:
     number: int
     text: str
+    at: time | None = None  # when it happened, today (business time zone); None: just now
 
 
 @dataclass(frozen=True)

@@ -125,16 +125,28 @@ def note(ticket: Ticket, actor: Actor, text: str, now: datetime) -> Change:
     )
 
 
-def call(ticket: Ticket, actor: Actor, text: str, now: datetime) -> Change:
-    """A phone call with the supplier, logged as it ends: first contact if none was yet."""
+def call(
+    ticket: Ticket, actor: Actor, text: str, now: datetime, at: datetime | None = None
+) -> Change:
+    """A phone call with the supplier, logged as it ends or later with the time it happened
+    (`at`, between the ticket's reception and now): first contact then, if none was earlier."""
     member(actor)
     still_open(ticket, "registrar llamadas")
     text = required_text(text, "de qué se habló en la llamada")
+    when = now if at is None else at
+    if when > now:
+        raise Refused("La hora de la llamada es posterior a la hora actual.")
+    if when < ticket.created_at:
+        received = ticket.created_at.astimezone(at.tzinfo if at else None)
+        raise Refused(
+            f"La hora de la llamada es anterior a la llegada del ticket ({received:%H:%M})."
+        )
     return Change(
         "llamada",
-        f"Llamada registrada en {ticket_code(ticket.number)}.",
-        fields=_first_contact(ticket, now),
-        detail={"texto": text, "hora": now.isoformat()},
+        f"Llamada registrada en {ticket_code(ticket.number)}"
+        + (f" a las {when:%H:%M}." if at is not None else "."),
+        fields=_first_contact(ticket, when),
+        detail={"texto": text, "hora": when.isoformat()},
         thread=f":telephone_receiver: {actor.mention} registró una llamada con el proveedor:\n"
         f"{quoted(text)}",
     )
