@@ -38,6 +38,7 @@ USAGE = """*Comandos de /hib2b* (HD-N también se puede escribir `N`)
 • `severidad HD-N bajo|medio-alto|critico [motivo]`
 • `esperar HD-N [motivo]` / `reanudar HD-N`: en espera del proveedor, y de vuelta
 • `cerrar HD-N`: abre el formulario de cierre (o `cerrar HD-N causa resumen…`,
+  `cerrar HD-N otra causa | resumen…`,
   `cerrar HD-N spam`, `cerrar HD-N duplicado HD-M`)
 • `reabrir HD-N motivo`
 • `nuevo`: abrir un ticket para un proveedor que llamó o escribió (o, en la terminal,
@@ -252,6 +253,15 @@ def _cerrar(line: Line) -> r.Request:
             cause_text="Duplicado",
             duplicate_of=original,
         )
+    if first == "otra":
+        # The cause is free text too: it and the summary are told apart by a bar.
+        cause, bar, summary = line.rest(2).partition("|")
+        if not bar or not cause.strip() or not summary.strip():
+            raise Refused(
+                "Con la causa `otra`, escriba la causa y el resumen separados por `|`: "
+                "`cerrar HD-N otra causa | resumen`."
+            )
+        return r.Close(number, CloseKind.RESUELTO, "otra", summary.strip(), cause.strip())
     return r.Close(number, CloseKind.RESUELTO, first, line.rest(2))
 
 
@@ -371,7 +381,8 @@ def form_hint(form: Form, number: int) -> str:
         Form.REOPEN: f"Escriba el motivo: `reabrir {code} motivo`.",
         Form.ASSIGN: f"Indique a la persona: `tomar {code} @persona`.",
         Form.CLOSE: "Indique la causa y el resumen: `cerrar HD-N causa resumen…` "
-        f"(causas: {', '.join(CAUSES)}), `cerrar HD-N spam` o `cerrar HD-N duplicado HD-M`.",
+        f"(causas: {', '.join(CAUSES)}; con `otra`: `cerrar HD-N otra causa | resumen…`), "
+        "`cerrar HD-N spam` o `cerrar HD-N duplicado HD-M`.",
         Form.NEW: f"{NEW_USAGE} (tipos: {', '.join(INCIDENT_BY_KEY)}).",
     }
     return hints[form]
