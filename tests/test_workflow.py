@@ -203,6 +203,10 @@ async def test_who_may_do_what(desk: Desk, fake_slack: FakeSlack) -> None:
     assert await command(desk, "soltar 1", user="U0TECH2") == (
         "HD-1 lo tiene <@U0NEW>: solo esa persona o un líder pueden soltarlo."
     )
+    assert await command(desk, "tomar 1 <@U0OUTSIDER|eva>", user="U0LEAD") == (
+        "<@U0OUTSIDER> no es del equipo de soporte: agréguelo antes con "
+        "`/hib2b equipo agregar @persona tecnico`."
+    )
     assert await command(desk, "tomar 1 <@U0TECH2|ana>", user="U0LEAD") == (
         "HD-1 quedó asignado a <@U0TECH2>."
     )

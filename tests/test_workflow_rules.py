@@ -104,6 +104,12 @@ def test_first_contact_is_the_earliest_of_reply_call_and_close() -> None:
     assert "first_contact_at" not in _close(NEW, kind="spam").fields
 
 
+def test_a_lead_assigns_only_within_the_team() -> None:
+    with pytest.raises(Refused, match="no es del equipo de soporte"):
+        w.claim(NEW, LEAD, "U0OUTSIDER", NOW, target_on_team=False)
+    assert w.claim(NEW, LEAD, "U0TECH2", NOW).fields["assignee"] == "U0TECH2"
+
+
 def test_a_call_logged_later_counts_at_the_time_it_happened() -> None:
     earlier = NOW - timedelta(hours=2)
     change = w.call(NEW, TECH, "le expliqué la carga", NOW, at=earlier)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.cases import lookups
+from bot.cases import lookups, team
 from bot.cases.intake import opened_by_technician
 from bot.cases.parts import Parts
 from bot.cases.tickets import act
@@ -50,8 +50,14 @@ async def claim(parts: Parts, asked: Asked, request: r.Claim) -> Reply:
     actor, now = asked.actor, parts.now()
     target = request.target or actor.user_id
     name = request.target_name if request.target else actor.name
+    on_team = True
+    if target != actor.user_id:
+        on_team = (await team.actor_for(parts.db, parts.settings, target)).role is not None
     return await _apply(
-        parts, asked, request.number, lambda t: workflow.claim(t, actor, target, now, name)
+        parts,
+        asked,
+        request.number,
+        lambda t: workflow.claim(t, actor, target, now, name, on_team),
     )
 
 

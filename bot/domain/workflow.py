@@ -30,12 +30,24 @@ from bot.domain.text import slack_escape
 from store.models import Ticket
 
 
-def claim(ticket: Ticket, actor: Actor, target: str, now: datetime, name: str = "") -> Change:
+def claim(
+    ticket: Ticket,
+    actor: Actor,
+    target: str,
+    now: datetime,
+    name: str = "",
+    target_on_team: bool = True,
+) -> Change:
     member(actor)
     still_open(ticket, "tomar")
     code = ticket_code(ticket.number)
     if target != actor.user_id and not actor.is_lead:
         raise Refused("Solo un líder puede asignar tickets a otra persona.")
+    if not target_on_team:
+        raise Refused(
+            f"{mention(target)} no es del equipo de soporte: agréguelo antes con "
+            "`/hib2b equipo agregar @persona tecnico`."
+        )
     if ticket.assignee == target:
         who = "Ya lo tiene usted" if target == actor.user_id else f"Ya lo tiene {mention(target)}"
         return Change("tomado", f"{who}: {code}.", applied=False)
