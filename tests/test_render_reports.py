@@ -183,11 +183,11 @@ def test_explain_an_open_ticket_across_a_holiday():
     # The holiday's name comes from the `holidays` package (its language follows the locale).
     assert lines[3].startswith("  días cerrados en el plazo: 16/03 (")
     assert "Benito Juárez" in lines[3]
-    assert lines[4] == "  corriendo: 2 h hábiles usadas"
+    assert lines[4] == "  corriendo: lleva 2 h hábiles"
     assert lines[5] == ("*Resolución* (1 h–6 h hábiles desde el primer contacto, generación 0)")
     assert lines[6:] == [
         "  aún no empieza (espera el primer contacto)",
-        "  usadas 0 min de 6 h hábiles",
+        "  tiempo hábil usado: 0 min de 6 h",
         "*Recordatorios enviados:* ninguno",
         "*Siguiente:* 13/03 18:00",
     ]
@@ -222,7 +222,7 @@ def test_explain_a_closed_ticket_with_pauses_and_reminders():
     assert "corriendo" not in text
     assert "(4 h–16 h hábiles desde el primer contacto, generación 1)" in text
     assert "  detenido al cerrar: a tiempo" in text
-    assert "  usadas 3 h de 16 h hábiles" in text
+    assert "  tiempo hábil usado: 3 h de 16 h" in text
     assert "  pausas: inicio 02/03 11:00, fin 02/03 11:30" in text
     assert "*Recordatorios enviados:* primer contacto objetivo, resolución por vencer" in text
     assert "Siguiente" not in text
@@ -241,7 +241,7 @@ def test_explain_a_late_first_contact_and_a_paused_resolution():
     text = explain(late, [], [], POLICY, NOW + 6 * H, when)
     assert "tras 5 h hábiles: tarde" in text
     assert "  en pausa: se espera al proveedor" in text
-    assert "  usadas 10 min de 6 h hábiles" in text
+    assert "  tiempo hábil usado: 10 min de 6 h" in text
 
 
 # --- answers --------------------------------------------------------------------------------

@@ -63,7 +63,7 @@ def _close(ticket: Ticket, actor: Actor = TECH, **overrides: object) -> Change:
         (lambda: w.call(CLOSED, TECH, "x", NOW), "no se puede registrar llamadas"),
         (lambda: w.set_severity(MINE, TECH, "urgente", "", NOW), "bajo, medio-alto o critico"),
         (lambda: w.set_severity(CLOSED, TECH, "bajo", "", NOW), "está cerrado"),
-        (lambda: w.wait(CLOSED, TECH, "", NOW), "no se puede ponerlo en espera"),
+        (lambda: w.wait(CLOSED, TECH, "", NOW), "no se puede poner en espera"),
         (lambda: w.resume(CLOSED, TECH, NOW), "está cerrado"),
         (lambda: _close(CLOSED), "HD-7 ya está cerrado."),
         (lambda: _close(MINE, summary=" "), "Escriba el resumen"),

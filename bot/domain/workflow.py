@@ -189,7 +189,7 @@ def set_severity(ticket: Ticket, actor: Actor, severity: str, reason: str, now: 
 
 def wait(ticket: Ticket, actor: Actor, reason: str, now: datetime) -> Change:
     member(actor)
-    still_open(ticket, "ponerlo en espera")
+    still_open(ticket, "poner en espera")
     code = ticket_code(ticket.number)
     if ticket.status == Status.ESPERANDO:
         return Change("esperando", f"{code} ya está esperando al proveedor.", applied=False)
@@ -207,7 +207,7 @@ def wait(ticket: Ticket, actor: Actor, reason: str, now: datetime) -> Change:
 
 def resume(ticket: Ticket, actor: Actor, now: datetime) -> Change:
     member(actor)
-    still_open(ticket, "reanudarlo")
+    still_open(ticket, "reanudar")
     code = ticket_code(ticket.number)
     if ticket.status != Status.ESPERANDO:
         return Change("reanudado", f"{code} no está en espera.", applied=False)
@@ -323,7 +323,7 @@ def accept(ticket: Ticket, actor: Actor, now: datetime) -> Change:
         raise Refused("Solo un líder puede aceptar tickets de clientes sin soporte vigente.")
     if ticket.sla_runs:
         return Change("aceptado", f"{code} ya tiene el SLA en marcha.", applied=False)
-    still_open(ticket, "aceptarlo")
+    still_open(ticket, "aceptar")
     return Change(
         "aceptado",
         f"{code} aceptado: sus relojes de SLA empiezan ahora.",

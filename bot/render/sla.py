@@ -159,8 +159,8 @@ def explain(
         )
     elif ticket.status != Status.CERRADO:
         lines.append(
-            f"  corriendo: {business(cal.elapsed(ticket.created_at, max(now, ticket.created_at)))} "
-            f"hábiles usadas"
+            "  corriendo: lleva "
+            f"{business(cal.elapsed(ticket.created_at, max(now, ticket.created_at)))} hábiles"
         )
     r_target, r_deadline = policy.budget(ticket.severity)
     lines.append(
@@ -180,7 +180,7 @@ def explain(
         lines.append(f"  detenido al cerrar: {'a tiempo' if used <= r_deadline else 'tarde'}")
     else:
         lines.append("  en pausa: se espera al proveedor")
-    lines.append(f"  usadas {business(used)} de {business(r_deadline)} hábiles")
+    lines.append(f"  tiempo hábil usado: {business(used)} de {business(r_deadline)}")
     pauses = [e for e in audit if e["action"] in ("esperando", "reanudado")]
     if pauses:
         lines.append(
