@@ -34,6 +34,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if args.command in (None, "servir", "serve"):
         return serve(settings)
+    refusal = cli.missing_database(settings, args)
+    if refusal is not None:
+        print(refusal, file=sys.stderr)
+        return 2
     if args.command in ("restaurar", "restore"):
         return cli.restore(settings, Path(args.carpeta))
     runtime = Runtime(settings)

@@ -46,6 +46,9 @@ OPERATOR_COMMANDS = {
     "estado",
     "status",
 }
+CREATE_FLAGS = ("--crear", "--create")
+# The service creates its database; a restore fills an empty folder; `estado` asks the service.
+NEEDS_NO_DATABASE = {None, "servir", "serve", "restaurar", "restore", "estado", "status"}
 EPILOG = """Any other sub-command is a /hib2b line, e.g.: hib2b tomar HD-12 --as U0123ABCD,
 hib2b responder 12 Ya quedó su contraseña, hib2b cerrar 12 acceso Se restableció el acceso.
 Run `hib2b ayuda` for the whole list."""
@@ -60,6 +63,11 @@ def parser() -> argparse.ArgumentParser:
         dest="actor",
         metavar="UXXXX",
         help="act as this Slack user (default: the operator, with lead rights)",
+    )
+    parser.add_argument(
+        "--crear",
+        action="store_true",
+        help="create the database if there is none (otherwise a one-off command refuses)",
     )
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("servir", aliases=["serve"], help="run the service (the default)")
@@ -325,7 +333,23 @@ def _print_deliveries(waiting: list) -> int:
 def read_arguments(words: list[str]) -> tuple[argparse.Namespace, str | None]:
     """The sub-command, or the `/hib2b` line the words make (`line`), with `--as` wherever
     it stands."""
+    create = any(word in CREATE_FLAGS for word in words)
+    words = [word for word in words if word not in CREATE_FLAGS]
     actor, rest = split(words)
     if rest and not rest[0].startswith("-") and rest[0] not in OPERATOR_COMMANDS:
-        return argparse.Namespace(command="hib2b", actor=actor), " ".join(rest)
-    return parser().parse_args(words), None
+        return argparse.Namespace(command="hib2b", actor=actor, create=create), " ".join(rest)
+    args = parser().parse_args(words)
+    args.create = create
+    return args, None
+
+
+def missing_database(settings: Settings, args: argparse.Namespace) -> str | None:
+    """Why a one-off command must not run here: no database where the settings point (run
+    from another folder, a typo in HIB2B_DATA_DIR) — it would create an empty one and answer
+    from it. `--crear` says a new desk is meant."""
+    if args.command in NEEDS_NO_DATABASE or args.create or settings.db_path.exists():
+        return None
+    return (
+        f"hib2b: no hay base de datos en {settings.db_path}. Revise HIB2B_DATA_DIR (o el .env "
+        "de la carpeta donde ejecuta la orden); para empezar una mesa nueva, añada --crear."
+    )

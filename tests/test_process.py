@@ -100,10 +100,19 @@ def test_operator_continues_the_old_series(tmp_path: Path) -> None:
     def hib2b(*args: str) -> subprocess.CompletedProcess[str]:
         return run_cli(tmp_path, {"HIB2B_DATA_DIR": str(tmp_path / "data")}, *args)
 
-    assert hib2b("numeracion").stdout.strip() == "Siguiente ticket: HD-1"
+    # Run where there is no desk, a command refuses instead of answering from an empty one.
+    nowhere = hib2b("numeracion")
+    assert nowhere.returncode == 2 and "no hay base de datos" in nowhere.stderr
+    assert "--crear" in nowhere.stderr and not (tmp_path / "data" / "hib2b.sqlite3").exists()
+    assert hib2b("numeracion", "--crear").stdout.strip() == "Siguiente ticket: HD-1"
     set_it = hib2b("numeracion", "166")
     assert set_it.returncode == 0 and set_it.stdout.strip() == "El siguiente ticket será HD-166."
     assert hib2b("numbering").stdout.strip() == "Siguiente ticket: HD-166"
+    unknown = hib2b("borrar", "5")
+    assert unknown.returncode == 1 and "No conozco «borrar»" in unknown.stdout
+    assert hib2b("ayuda").returncode == 0
+    bad = hib2b("exportar", "--desde", "ayer")
+    assert bad.returncode == 2 and "AAAA-MM-DD" in bad.stderr
 
 
 async def test_backup_while_the_service_runs(tmp_path: Path) -> None:

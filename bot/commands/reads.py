@@ -22,7 +22,8 @@ from store.models import Client, Ticket
 
 async def help_(parts: Parts, asked: Asked, request: r.Help) -> Reply:
     if request.unknown:
-        return Reply(f"No conozco «{answers.safe(request.unknown, asked.for_slack)}». {USAGE}")
+        unknown = answers.safe(request.unknown, asked.for_slack)
+        return Reply(f"No conozco «{unknown}». {USAGE}", refused=True)
     return Reply(USAGE)
 
 
