@@ -19,12 +19,19 @@ from bot.domain.terms import parse_ticket_code
 
 _MSGID = re.compile(r"<[^<>\s]+@[^<>\s]+>")
 _TICKET_IN_SUBJECT = re.compile(r"\[\s*(HD-[0-9]{1,9})\s*\]", re.IGNORECASE)
-# Where the quoted history starts, in the clients our suppliers use.
-_QUOTE_STARTS = [
-    re.compile(r"^\s*El .{0,200}escribió:\s*$", re.IGNORECASE),
-    re.compile(r"^\s*On .{0,200}wrote:\s*$", re.IGNORECASE),
+# The line a client writes above the history it quotes («El lun, 30 nov 2026 a las 10:02,
+# Soporte HIB2B <soporte@…> escribió:»). Gmail wraps it when it is long, so up to three lines
+# are read together.
+_ATTRIBUTION = re.compile(
+    r"^\s*(El|On)\s.{0,300}(escribió|wrote)\s*:\s*$", re.IGNORECASE | re.DOTALL
+)
+_ATTRIBUTION_START = re.compile(r"^\s*(El|On)\s", re.IGNORECASE)
+# Where a forwarded or Outlook-quoted history starts: never the supplier's own words.
+_HISTORY_STARTS = [
     re.compile(
-        r"^\s*-{2,}\s*(Mensaje original|Original Message|Forwarded message)\s*-{2,}", re.IGNORECASE
+        r"^\s*-{2,}\s*(Mensaje original|Original Message|Forwarded message|Mensaje reenviado)"
+        r"\s*-{2,}",
+        re.IGNORECASE,
     ),
     re.compile(r"^\s*_{10,}\s*$"),  # Outlook's rule above "De:/From:"
     re.compile(r"^\s*(De|From):\s.+$"),
@@ -174,40 +181,86 @@ def _attachments(message: EmailMessage) -> tuple[Part, ...]:
 
 
 def new_text(body: str) -> str:
-    """The lines above the quoted history and the signature."""
+    """What the supplier wrote now, without the history their client quoted or their
+    signature: above the quote when they answered on top; below it, or between its lines,
+    when they answered under the question."""
+    lines = body.replace("\r\n", "\n").split("\n")
     kept: list[str] = []
-    for line in body.replace("\r\n", "\n").split("\n"):
-        if line.startswith(">") or any(p.match(line) for p in _QUOTE_STARTS):
+    at = 0
+    while at < len(lines):
+        line = lines[at]
+        attribution = _attribution_at(lines, at)
+        if attribution:
+            if any(k.strip() for k in kept):
+                break  # answered on top: the rest is history
+            at += attribution  # answered below: skip the attribution and read on
+            continue
+        if any(p.match(line) for p in _HISTORY_STARTS):
             break
         if _SIGNATURE.match(line.strip()) or line == "-- ":
             break
-        kept.append(line.rstrip())
-    return "\n".join(kept).strip()
+        if not line.startswith(">"):
+            kept.append(line.rstrip())
+        at += 1
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip()
+
+
+def _attribution_at(lines: list[str], at: int) -> int:
+    """How many lines (1–3) the attribution starting at `at` takes; 0 when none starts there."""
+    if not _ATTRIBUTION_START.match(lines[at]):
+        return 0
+    for size in (1, 2, 3):
+        joined = " ".join(part.strip() for part in lines[at : at + size])
+        if _ATTRIBUTION.match(joined):
+            return size
+    return 0
 
 
 class _Text(HTMLParser):
     BLOCKS = frozenset(
-        {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "blockquote", "table"}
+        {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "blockquote", "table", "hr"}
     )
+    CELLS = frozenset({"td", "th"})
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self._skip = 0
+        self._links: list[tuple[str, int]] = []  # open <a>: its address, where its text starts
+        self._quoted = 0  # inside how many blockquotes: their lines are history, marked «> »
+
+    def _line(self) -> None:
+        self.parts.append("\n> " if self._quoted else "\n")
 
     def handle_starttag(self, tag: str, attrs: list) -> None:
         if tag in ("script", "style", "head"):
             self._skip += 1
         elif tag == "blockquote":
-            self.parts.append("\n> ")  # quoted history in HTML mail
+            self._quoted += 1
+            self._line()
         elif tag in self.BLOCKS:
-            self.parts.append("\n")
+            self._line()
+        elif tag == "a":
+            href = dict(attrs).get("href") or ""
+            self._links.append((href, len(self.parts)))
 
     def handle_endtag(self, tag: str) -> None:
         if tag in ("script", "style", "head") and self._skip:
             self._skip -= 1
+        elif tag == "blockquote" and self._quoted:
+            self._quoted -= 1
+            self._line()
         elif tag in self.BLOCKS:
-            self.parts.append("\n")
+            self._line()
+        elif tag in self.CELLS:
+            self.parts.append(" | ")  # cells stay apart: «A-123 | $17,852.75»
+        elif tag == "a" and self._links:
+            href, start = self._links.pop()
+            shown = "".join(self.parts[start:]).strip()
+            address = href.removeprefix("mailto:")
+            # The address a supplier pasted is what the technician needs, not just its words.
+            if href.startswith(("http://", "https://", "mailto:")) and address not in shown:
+                self.parts.append(f" ({address})" if shown else address)
 
     def handle_data(self, data: str) -> None:
         if not self._skip:
@@ -217,6 +270,6 @@ class _Text(HTMLParser):
 def html_to_text(html: str) -> str:
     parser = _Text()
     parser.feed(html)
-    lines = [" ".join(line.split()) for line in "".join(parser.parts).split("\n")]
-    text = "\n".join(lines)
-    return re.sub(r"\n{3,}", "\n\n", text).strip()
+    lines = [" ".join(line.split()).strip(" |") for line in "".join(parser.parts).split("\n")]
+    # Every block ends a line; the empty lines blocks leave between them say nothing.
+    return "\n".join(line for line in lines if line).strip()
