@@ -22,6 +22,7 @@ from bot.domain.form import MAX_DESCRIPCION, FormValues, clean, validate
 from bot.domain.terms import INCIDENT_TYPES, ticket_code
 from bot.domain.text import is_number, normal_host
 from bot.domain.tokens import new_form_id
+from handlers import error_pages
 from handlers.keys import DESK
 from handlers.ratelimit import RateLimiter
 from handlers.upload import Stalled, TooLarge, TooManyParts, limits_for, read_submission
@@ -148,7 +149,7 @@ def _render(request: web.Request, template: str, status: int = 200, **values: An
     )
 
 
-def _message(
+def message_page(
     request: web.Request,
     status: int,
     heading: str,
@@ -206,7 +207,7 @@ async def submit_form(request: web.Request) -> web.StreamResponse:
     )
     wait = request.app[LIMITER].hit(address)
     if wait:
-        return _message(
+        return message_page(
             request,
             429,
             "Demasiadas solicitudes",
@@ -217,21 +218,21 @@ async def submit_form(request: web.Request) -> web.StreamResponse:
     try:
         incoming = await read_submission(request, limits_for(settings))
     except TooManyParts:
-        return _message(
+        return message_page(
             request,
             413,
             "Envío no válido",
             "El envío tiene demasiadas partes. Vuelva al formulario y envíelo de nuevo.",
         )
     except Stalled:
-        return _message(
+        return message_page(
             request,
             408,
             "El envío tardó demasiado",
             "No recibimos su envío completo a tiempo. Revise su conexión e intente de nuevo.",
         )
     except TooLarge:
-        return _message(
+        return message_page(
             request,
             413,
             "Archivos demasiado grandes",
@@ -239,7 +240,7 @@ async def submit_form(request: web.Request) -> web.StreamResponse:
             "Vuelva al formulario y adjunte menos archivos o archivos más pequeños.",
         )
     if incoming.fields.get("sitio_web", "").strip():
-        return web.Response(status=400, text="Solicitud rechazada.")
+        raise web.HTTPBadRequest()  # a bot filled the hidden field: the usual 400 page
     token = incoming.fields.get("form_token", "")
     now = desk.now()
     form_id = desk.signer.verify("form", token, now, FORM_MAX_AGE)
@@ -291,7 +292,7 @@ async def thanks(request: web.Request) -> web.Response:
     desk = request.app[DESK]
     payload = desk.signer.verify("gracias", request.query.get("t", ""), desk.now(), THANKS_MAX_AGE)
     if payload is None or not is_number(payload):
-        return _message(
+        return message_page(
             request,
             404,
             "Enlace no válido",
@@ -363,13 +364,14 @@ async def storage_trouble(request: web.Request, handler: Handler) -> web.StreamR
         return web.json_response(
             {"error": {"code": "unavailable", "message": text}}, status=503, headers=headers
         )
-    return _message(request, 503, "Intente más tarde", text, headers)
+    return message_page(request, 503, "Intente más tarde", text, headers)
 
 
 def register(app: web.Application) -> None:
     settings = app[DESK].settings
     app[LIMITER] = RateLimiter(settings.form_rate_limit, 60.0, time.monotonic)
     app.middlewares.append(storage_trouble)
+    app.middlewares.append(error_pages.middleware(message_page))
     # `gracias` first: it is a reserved word where a client key would stand.
     app.router.add_get("/soporte/gracias", thanks)
     for path in ("/soporte", "/soporte.php", "/soporte/{clave}", "/soporte/{clave}/soporte.php"):

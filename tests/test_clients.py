@@ -241,7 +241,9 @@ async def test_operators_import_clients_and_issue_api_keys(tmp_path) -> None:
         "privacidad,Mal,x.portalhib2b.com,\n",
         encoding="utf-8",
     )
-    imported = await run_cli_async(tmp_path, env, "importar-clientes", "clientes.csv")
+    imported = await run_cli_async(
+        tmp_path, env, "importar-clientes", "clientes.csv", "--crear"
+    )  # before the service ever ran: the operator says a new desk is meant
     assert imported.returncode == 1  # one row refused, and said why
     assert imported.stdout.strip() == "2 cliente(s) dados de alta."
     assert "línea 4: «privacidad» es una palabra reservada" in imported.stderr

@@ -257,3 +257,16 @@ async def test_non_ascii_in_tokens_keys_and_headers_is_refused_not_crashed(
         b"Content-Type: application/x-www-form-urlencoded\r\n"
     )
     assert await _status_of_raw(desk, proxied, form.encode()) == 303
+
+
+async def test_pages_answer_errors_in_spanish_and_machines_keep_theirs(desk: Desk) -> None:
+    missing = await desk.get("/ayuda/no-existe")
+    assert missing.status == 404 and "text/html" in missing.headers["Content-Type"]
+    assert "Página no encontrada" in missing.text and 'href="/soporte"' in missing.text
+    assert "Not Found" not in missing.text
+    assert desk.http is not None
+    async with desk.http.post(desk.url + "/privacidad") as wrong:
+        assert wrong.status == 405 and "Acción no disponible" in await wrong.text()
+        assert "GET" in wrong.headers["Allow"]
+    api = await desk.get("/api/v1/no-existe")
+    assert api.status == 404 and "Página no encontrada" not in api.text

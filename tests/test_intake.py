@@ -272,6 +272,7 @@ async def test_honeypot_filled_is_refused(desk: Desk) -> None:
         allow_redirects=False,
     ) as response:
         assert response.status == 400
+        assert "Solicitud no válida" in await response.text()  # the form's style, in Spanish
     assert await store.count_tickets(desk.services.db) == 0
 
 
