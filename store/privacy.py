@@ -16,6 +16,7 @@ from typing import Any
 
 import aiosqlite
 
+from store import search
 from store.db import Database, fetch_all, to_db
 
 SUPPRESSED = "(datos suprimidos)"
@@ -122,6 +123,7 @@ async def suppress(
     )
     # What happened stays (who took it, when it was answered); what was said goes.
     await conn.execute(f"UPDATE audit SET detail = '{{}}' WHERE ticket IN ({marks})", numbers)
+    await search.forget_texts(conn, numbers)
     await conn.execute(
         # Nothing still queued for them leaves (its content is gone): done, as suppressed.
         "UPDATE outbox SET payload = '{}', state = '{}', status = 'done',"
@@ -150,6 +152,11 @@ async def redact(
         await conn.executemany(
             "UPDATE audit SET detail = ? WHERE id = ?", [(d, i) for i, d in audit]
         )
+        marks = ", ".join("?" for _ in audit)
+        rows = await fetch_all(
+            conn, f"SELECT DISTINCT ticket FROM audit WHERE id IN ({marks})", [i for i, _ in audit]
+        )
+        await search.forget_texts(conn, [row[0] for row in rows if row[0] is not None])
     if outbox:
         await conn.executemany(
             "UPDATE outbox SET payload = ?, state = ? WHERE id = ?",

@@ -137,6 +137,8 @@ CASES: list[tuple[str, r.Request]] = [
             "Falla del banco del proveedor",
         ),
     ),
+    ("buscar  factura A-123\n", r.Search("factura A-123")),
+    ("search Contraseña", r.Search("Contraseña")),
     ("reporte", r.AskReport()),
     ("reporte mes acme publicar", r.AskReport(r.Span("mes"), "acme", publish=True)),
     ("report week", r.AskReport(r.Span("semana"))),

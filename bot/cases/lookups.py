@@ -7,8 +7,11 @@ from datetime import datetime
 from typing import Any
 
 from bot.cases.plans import Policies
+from bot.domain import search as words
 from bot.domain.clocks import SlaPolicy
+from bot.domain.form import is_email
 from store import clients as client_store
+from store import search as search_store
 from store import sla as sla_store
 from store import tickets as store
 from store.db import Database
@@ -50,6 +53,24 @@ async def sla_history(
         reminders = await sla_store.reminders_of(conn, ticket.number)
         policy = await policies.for_ticket(conn, ticket)
     return audit, reminders, policy
+
+
+async def search(db: Database, text: str, limit: int) -> list[Ticket]:
+    """The tickets that best match what was typed: the one it names first (`HD-12`)."""
+    if is_email(text.strip()):
+        # An address is looked up as one (its index): as a phrase of pieces, its common
+        # «example com» would be read for every ticket.
+        found = await search_store.by_address(db, text.strip(), limit)
+        if found:
+            return found
+    match = words.fts_query(text)
+    found = await search_store.search(db, match, limit) if match else []
+    named = words.ticket_named(text)
+    if named is not None:
+        ticket = await store.get_ticket(db, named)
+        if ticket is not None:
+            found = [ticket, *[t for t in found if t.number != named]][:limit]
+    return found
 
 
 async def clients(db: Database) -> list[Client]:

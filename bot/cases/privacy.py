@@ -32,6 +32,7 @@ from bot.domain.form import is_email
 from bot.domain.terms import ticket_code
 from store import outbox as queue
 from store import privacy as store
+from store import search
 
 log = logging.getLogger("hib2b.privacy")
 
@@ -251,6 +252,7 @@ async def suppress(parts: Parts, correo: str, actor: str, subject: str) -> Suppr
     deleted = await asyncio.to_thread(
         _delete_files, parts.settings.data_dir, stored, numbers, parts.settings.mail_dir, True
     )
+    await search.purge(parts.db)  # the search index's old terms, gone from the file too
     emptied = await parts.db.truncate_wal()
     return Suppressed(len(numbers), deleted, len(found.elsewhere), emptied)
 
@@ -334,6 +336,7 @@ async def retention_pass(parts: Parts, closed_before: datetime, batch: int = 500
         after = rows[-1][0]
         await asyncio.sleep(0)  # other writers between batches
     if done:
+        await search.purge(db)
         await db.truncate_wal()
         log.info("retention: suppressed the personal data of %d closed tickets", done)
     return done

@@ -29,6 +29,8 @@ USAGE = """*Comandos de /hib2b* (HD-N también se puede escribir `N`)
 • `ayuda`: esta ayuda
 • `ver HD-N`: el ticket, solo para usted
 • `lista [abiertos|mios|sin-asignar|vencidos]`: tickets abiertos
+• `buscar texto`: los 10 tickets que mejor coinciden (número, usuario, correo, descripción,
+  respuestas; sin importar acentos ni mayúsculas)
 • `sla [HD-N|publicar]`: el estado del SLA; un ticket explicado; publicarlo en el canal
 • `tomar HD-N [@persona]`: tomarlo (un líder puede asignarlo a otra persona)
 • `soltar HD-N`: dejarlo sin asignar
@@ -354,6 +356,7 @@ GRAMMAR: dict[str, tuple[str, Rule]] = {
     "equipo": ("team", _equipo),
     "cliente": ("client", _cliente),
     "nuevo": ("new", _nuevo),
+    "buscar": ("search", lambda line: r.Search(line.text.strip())),
     "reporte": ("report", _reporte),
     "exportar": ("export", _exportar),
 }

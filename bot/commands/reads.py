@@ -132,10 +132,22 @@ async def _client(parts: Parts, key: str | None) -> Client | None:
     return client
 
 
+async def search(parts: Parts, asked: Asked, request: r.Search) -> Reply:
+    if not request.text:
+        raise Refused("Escriba qué buscar: `/hib2b buscar factura A-123`.")
+    found = await lookups.search(parts.db, request.text, answers.SEARCH_SHOWN)
+    shown = answers.safe(request.text[:80], asked.for_slack)
+    if not found:
+        return Reply(f"Ningún ticket coincide con «{shown}».")
+    title = f"Tickets que coinciden con «{shown}»"
+    return Reply(answers.ticket_list(title, found, len(found), asked.for_slack))
+
+
 HANDLERS = {
     r.Help: help_,
     r.Show: show,
     r.ListTickets: list_tickets,
     r.SlaStatus: sla_status,
     r.OpenForm: open_form,
+    r.Search: search,
 }

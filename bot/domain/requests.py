@@ -193,6 +193,13 @@ class ClientPlan:
 
 
 @dataclass(frozen=True)
+class Search:
+    """`buscar TEXTO`: the tickets that best match, with their status (the team only)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
 class Span:
     """The days a lead named: `semana` or `mes` (ending the day it is asked), or two dates."""
 
@@ -247,7 +254,8 @@ Request = (
     | ClientPlan
     | AskReport
     | AskExport
+    | Search
 )
 
 # Requests that show tickets (suppliers' names, addresses, descriptions): the team only.
-READS_TICKETS = (Show, ListTickets, SlaStatus, AskReport, AskExport)
+READS_TICKETS = (Show, ListTickets, SlaStatus, AskReport, AskExport, Search)

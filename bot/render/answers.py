@@ -12,6 +12,7 @@ from bot.render.email import local_time
 from store.models import Client, Ticket
 
 MAX_LIST = 30
+SEARCH_SHOWN = 10  # the best matches; a search is refined, not paged
 MAX_CLIENTS = 100  # ~120 characters a line: well within Slack's 40,000
 LIST_TITLES = {
     Listing.OPEN: "Tickets abiertos",

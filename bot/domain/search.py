@@ -1,0 +1,33 @@
+"""What a technician types into `/hib2b buscar` as a full-text query: each word's letters and
+digits as a phrase (an address, an RFC or a UUID is one phrase of its pieces), all of them
+required, the last one also as a prefix (search while typing). Pure; never FTS syntax from the
+user (a stray quote or `NEAR(` is just text)."""
+
+from __future__ import annotations
+
+import re
+
+from bot.domain.terms import parse_ticket_code
+
+_PIECES = re.compile(r"\w+", re.UNICODE)
+MAX_WORDS = 12  # a pasted paragraph is not a query
+
+
+def fts_query(text: str) -> str | None:
+    """The FTS5 MATCH expression for `text`; None when it has nothing to look for."""
+    phrases = []
+    for word in text.split()[:MAX_WORDS]:
+        pieces = _PIECES.findall(word.replace("_", " "))
+        if pieces:
+            phrases.append(" ".join(pieces))
+    if not phrases:
+        return None
+    quoted = [f'"{phrase}"' for phrase in phrases]
+    quoted[-1] += "*"
+    return " ".join(quoted)
+
+
+def ticket_named(text: str) -> int | None:
+    """`HD-12` or `12` alone: that ticket, shown first."""
+    words = text.split()
+    return parse_ticket_code(words[0]) if len(words) == 1 else None
