@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.cases import lookups, team
+from bot.cases import lookups, replies, team
 from bot.cases.intake import opened_by_technician
 from bot.cases.parts import Parts
 from bot.cases.tickets import act
@@ -17,6 +17,8 @@ from bot.domain import workflow
 from bot.domain.attachments import Accepted
 from bot.domain.change import Change, Refused
 from bot.domain.terms import ticket_code
+from bot.render import modals
+from bot.render.card import card_ticket
 from store.models import Ticket
 
 Decide = Callable[[Ticket], Change]
@@ -67,8 +69,22 @@ async def release(parts: Parts, asked: Asked, request: r.Release) -> Reply:
 
 
 async def reply(parts: Parts, asked: Asked, request: r.Reply) -> Reply:
-    """Email the supplier (the reply modal, with its files, and `responder HD-N texto`)."""
+    """Email the supplier (the reply modal, with its files, and `responder HD-N texto`); with
+    a template, its text filled for the ticket goes above what was written."""
     actor, now, text = asked.actor, parts.now(), request.text
+    if request.template:
+        ticket = await lookups.ticket(parts.db, request.number)
+        if ticket is None:
+            raise Refused(f"No existe el ticket {ticket_code(request.number)}.")
+        if actor.role is None:
+            raise Refused("Solo el equipo de soporte puede responder.")
+        filled = await replies.filled(parts, request.template, ticket, actor)
+        text = f"{filled}\n\n{text}" if text else filled
+        if request.review and asked.for_slack:
+            # Read before it goes: the reply modal, filled in.
+            names = tuple(name for name, _ in await replies.listed(parts))
+            modal = modals.reply_modal(card_ticket(ticket, []), asked.context, names, filled)
+            return Reply("Revise la respuesta antes de enviarla.", modal)
     names = tuple(f.name for f in request.files)
     return await _apply(
         parts,

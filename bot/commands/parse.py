@@ -34,7 +34,10 @@ USAGE = """*Comandos de /hib2b* (HD-N también se puede escribir `N`)
 • `sla [HD-N|publicar]`: el estado del SLA; un ticket explicado; publicarlo en el canal
 • `tomar HD-N [@persona]`: tomarlo (un líder puede asignarlo a otra persona)
 • `soltar HD-N`: dejarlo sin asignar
-• `responder HD-N [texto]`: correo al proveedor (sin texto abre el formulario)
+• `responder HD-N [texto]`: correo al proveedor (sin texto abre el formulario);
+  `responder HD-N /plantilla [texto]` usa una respuesta guardada
+• `plantilla lista|ver|agregar|quitar NOMBRE [texto]`: respuestas guardadas, con {usuario},
+  {ticket}, {tecnico}, {portal} y {primer_contacto} (agregar y quitar: líderes)
 • `nota HD-N texto`: nota interna, nunca se envía al proveedor
 • `llamada HD-N [HH:MM] texto`: registrar una llamada con el proveedor (hecha hoy a esa hora)
 • `severidad HD-N bajo|medio-alto|critico [motivo]`
@@ -224,8 +227,29 @@ def _tomar(line: Line) -> r.Request:
 
 
 def _responder(line: Line) -> r.Request:
+    """`responder HD-N [texto]`, `responder HD-N /plantilla [texto debajo]`."""
     number, text = line.number(), line.rest(1)
+    if text.startswith("/"):
+        name = text[1:].split(None, 1)[0]
+        below = text[1 + len(name) :].strip()
+        return r.Reply(number, below, template=name.lower(), review=not below)
     return r.Reply(number, text) if text else r.OpenForm(Form.REPLY, number)
+
+
+def _plantilla(line: Line) -> r.Request:
+    verb = line.word(0, "lista")
+    if verb in ("lista", "list"):
+        return r.TemplateList()
+    if len(line.args) < 2:
+        raise Refused("Indique la plantilla: `/hib2b plantilla ver contrasena`.")
+    name = line.args[1].lower().lstrip("/")
+    if verb in ("ver", "show"):
+        return r.TemplateShow(name)
+    if verb in ("agregar", "add"):
+        return r.TemplateAdd(name, line.rest(2))
+    if verb in ("quitar", "remove"):
+        return r.TemplateRemove(name)
+    raise Refused("Use `plantilla lista`, `plantilla ver`, `plantilla agregar` o `quitar`.")
 
 
 def _severidad(line: Line) -> r.Request:
@@ -357,6 +381,7 @@ GRAMMAR: dict[str, tuple[str, Rule]] = {
     "cliente": ("client", _cliente),
     "nuevo": ("new", _nuevo),
     "buscar": ("search", lambda line: r.Search(line.text.strip())),
+    "plantilla": ("template", _plantilla),
     "reporte": ("report", _reporte),
     "exportar": ("export", _exportar),
 }

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from bot.cases import lookups
+from bot.cases import lookups, replies
 from bot.cases.parts import Parts
 from bot.commands.parse import USAGE, form_hint
 from bot.commands.reply import Asked, Reply
@@ -107,8 +107,10 @@ async def open_form(parts: Parts, asked: Asked, request: r.OpenForm) -> Reply:
         raise Refused(f"{ticket_code(ticket.number)} está cerrado.")
     if form is Form.ASSIGN and not actor.is_lead:
         raise Refused("Solo un líder puede asignar tickets a otra persona.")
+    if form is Form.REPLY:
+        names = tuple(name for name, _ in await replies.listed(parts))
+        return Reply(hint, modals.reply_modal(card, context, names))
     build = {
-        Form.REPLY: modals.reply_modal,
         Form.CLOSE: modals.close_modal,
         Form.CALL: modals.call_modal,
         Form.ASSIGN: modals.assign_modal,

@@ -20,6 +20,7 @@ TEXT, KIND, CAUSE, CAUSE_TEXT, DUPLICATE, USER, FILES = (
     "persona",
     "archivos",
 )
+TEMPLATE = "plantilla"
 MAX_TEXT = 10_000
 
 

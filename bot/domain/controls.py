@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from bot.domain import requests as r
-from bot.domain.change import CAUSE, CAUSE_TEXT, DUPLICATE, KIND, TEXT, USER, Refused
+from bot.domain.change import CAUSE, CAUSE_TEXT, DUPLICATE, KIND, TEMPLATE, TEXT, USER, Refused
 from bot.domain.requests import Form
 from bot.domain.terms import CloseKind, Severity, Status, parse_ticket_code
 
@@ -104,7 +104,7 @@ def _close(number: int, values: Mapping[str, str]) -> r.Request:
 # Form → the request its submitted values stand for (files of the reply modal are added by the
 # listener, which downloads them). `number` comes from the modal's private metadata.
 SUBMITTED: dict[Form, Callable[[int, Mapping[str, str]], r.Request]] = {
-    Form.REPLY: lambda n, v: r.Reply(n, v.get(TEXT, "")),
+    Form.REPLY: lambda n, v: r.Reply(n, v.get(TEXT, ""), template=v.get(TEMPLATE, "")),
     Form.NOTE: lambda n, v: r.Note(n, v.get(TEXT, "")),
     Form.CALL: lambda n, v: r.Call(n, v.get(TEXT, "")),
     Form.REOPEN: lambda n, v: r.Reopen(n, v.get(TEXT, "")),

@@ -80,8 +80,10 @@ class Release:
 @dataclass(frozen=True)
 class Reply:
     number: int
-    text: str
+    text: str  # with a template: written below it
     files: tuple[Accepted, ...] = ()
+    template: str = ""  # a canned reply's name, filled for the ticket
+    review: bool = False  # in Slack, open the reply modal filled with it instead of sending
 
 
 @dataclass(frozen=True)
@@ -193,6 +195,27 @@ class ClientPlan:
 
 
 @dataclass(frozen=True)
+class TemplateList:
+    pass
+
+
+@dataclass(frozen=True)
+class TemplateShow:
+    name: str
+
+
+@dataclass(frozen=True)
+class TemplateAdd:
+    name: str
+    text: str
+
+
+@dataclass(frozen=True)
+class TemplateRemove:
+    name: str
+
+
+@dataclass(frozen=True)
 class Search:
     """`buscar TEXTO`: the tickets that best match, with their status (the team only)."""
 
@@ -255,6 +278,10 @@ Request = (
     | AskReport
     | AskExport
     | Search
+    | TemplateList
+    | TemplateShow
+    | TemplateAdd
+    | TemplateRemove
 )
 
 # Requests that show tickets (suppliers' names, addresses, descriptions): the team only.

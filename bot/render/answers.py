@@ -7,7 +7,7 @@ from __future__ import annotations
 from bot.domain.change import mention
 from bot.domain.requests import Listing
 from bot.domain.terms import INCIDENT_BY_KEY, CloseKind, Role, Severity, Status, ticket_code
-from bot.domain.text import slack_escape
+from bot.domain.text import shorten, slack_escape
 from bot.render.email import local_time
 from store.models import Client, Ticket
 
@@ -69,6 +69,27 @@ def _list_line(ticket: Ticket, for_slack: bool) -> str:
         f"{Severity(ticket.severity).label} · {Status(ticket.status).label} · {who} · "
         f"{safe(ticket.usuario, for_slack)}"
     )
+
+
+def template_list(found: list[tuple[str, str]]) -> str:
+    lines = [f"• `{name}`: {_first_line(text)}" for name, text in found[:MAX_CLIENTS]]
+    return f"*Plantillas ({len(found)})* — úselas con `/hib2b responder HD-N /nombre`\n" + (
+        "\n".join(lines) or "_Ninguna._"
+    )
+
+
+def template(name: str, text: str, for_slack: bool) -> str:
+    body = safe(text, for_slack)
+    quoted = "\n".join(f"> {line}" for line in body.splitlines()) if for_slack else body
+    return f"*Plantilla `{name}`*\n{quoted}"
+
+
+def _first_line(text: str, limit: int = 80) -> str:
+    """Its first words after the greeting: what tells one template from another."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    said = [line for line in lines if not line.lower().startswith(("hola", "estimad"))]
+    short, _ = shorten((said or lines or [""])[0], limit)
+    return slack_escape(short)
 
 
 def client_list(found: list[Client]) -> str:

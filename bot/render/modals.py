@@ -19,7 +19,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.blocks.block_elements import FileInputElement
 from slack_sdk.models.views import View
 
-from bot.domain.change import CAUSE, CAUSE_TEXT, DUPLICATE, FILES, KIND, TEXT, USER
+from bot.domain.change import CAUSE, CAUSE_TEXT, DUPLICATE, FILES, KIND, TEMPLATE, TEXT, USER
 from bot.domain.requests import Form
 from bot.domain.terms import (
     CAUSES,
@@ -82,17 +82,43 @@ def _heading(ticket: CardTicket) -> SectionBlock:
     )
 
 
-def reply_modal(ticket: CardTicket, context: str) -> dict:
+def reply_modal(
+    ticket: CardTicket, context: str, templates: tuple[str, ...] = (), text: str = ""
+) -> dict:
+    """`text`: the message filled in (a template chosen with `responder HD-N /nombre`), for
+    the technician to read and change before it goes."""
     code = ticket_code(ticket.number)
+    message = _text_input(
+        TEXT,
+        "Mensaje para el proveedor",
+        optional=bool(templates),
+        hint="Se envía por correo tal como lo escriba."
+        + (" Con una plantilla, va debajo de ella." if templates else ""),
+    )
+    if text:
+        message.element.initial_value = text[:3000]
+    chosen = []
+    if templates:
+        options = [Option(text=name, value=name) for name in templates[:100]]
+        chosen = [
+            InputBlock(
+                block_id=TEMPLATE,
+                label="Plantilla",
+                optional=True,
+                hint="Se llena con los datos de este ticket y se envía arriba de su mensaje.",
+                element=StaticSelectElement(
+                    action_id=TEMPLATE, placeholder="Sin plantilla", options=options
+                ),
+            )
+        ]
     return _modal(
         Form.REPLY,
         f"Responder {code}",
         "Enviar",
         ticket,
         [
-            _text_input(
-                TEXT, "Mensaje para el proveedor", hint="Se envía por correo tal como lo escriba."
-            ),
+            *chosen,
+            message,
             InputBlock(
                 block_id=FILES,
                 label="Archivos adjuntos",
