@@ -14,8 +14,6 @@ from bot.domain import requests as r
 from bot.domain.change import DUPLICATE, Refused
 from bot.domain.requests import Form, Listing
 from bot.domain.terms import (
-    CAUSES,
-    INCIDENT_BY_KEY,
     SUSPENDIDO,
     VIGENTE,
     CloseKind,
@@ -24,36 +22,6 @@ from bot.domain.terms import (
     ticket_code,
 )
 from bot.domain.text import fold
-
-USAGE = """*Comandos de /hib2b* (HD-N también se puede escribir `N`)
-• `ayuda`: esta ayuda
-• `ver HD-N`: el ticket, solo para usted
-• `lista [abiertos|mios|sin-asignar|vencidos]`: tickets abiertos
-• `buscar texto`: los 10 tickets que mejor coinciden (número, usuario, correo, descripción,
-  respuestas; sin importar acentos ni mayúsculas)
-• `sla [HD-N|publicar]`: el estado del SLA; un ticket explicado; publicarlo en el canal
-• `tomar HD-N [@persona]`: tomarlo (un líder puede asignarlo a otra persona)
-• `soltar HD-N`: dejarlo sin asignar
-• `responder HD-N [texto]`: correo al proveedor (sin texto abre el formulario);
-  `responder HD-N /plantilla [texto]` usa una respuesta guardada
-• `plantilla lista|ver|agregar|quitar NOMBRE [texto]`: respuestas guardadas, con {usuario},
-  {ticket}, {tecnico}, {portal} y {primer_contacto} (agregar y quitar: líderes)
-• `nota HD-N texto`: nota interna, nunca se envía al proveedor
-• `llamada HD-N [HH:MM] texto`: registrar una llamada con el proveedor (hecha hoy a esa hora)
-• `severidad HD-N bajo|medio-alto|critico [motivo]`
-• `esperar HD-N [motivo]` / `reanudar HD-N`: en espera del proveedor, y de vuelta
-• `cerrar HD-N`: abre el formulario de cierre (o `cerrar HD-N causa resumen…`,
-  `cerrar HD-N otra causa | resumen…`,
-  `cerrar HD-N spam`, `cerrar HD-N duplicado HD-M`)
-• `reabrir HD-N motivo`
-• `nuevo`: abrir un ticket para un proveedor que llamó o escribió (o, en la terminal,
-  `nuevo telefono|correo correo@proveedor usuario tipo descripción…`)
-• `reporte [semana|mes] [cliente] [publicar]`: el reporte con gráfica, por mensaje directo
-  (o en el canal, líderes); también `reporte --desde AAAA-MM-DD --hasta AAAA-MM-DD`
-• `exportar [semana|mes] [cliente] [xlsx|csv]`: la hoja de tickets por mensaje directo
-  (líderes); también con `--desde … --hasta … --cliente …`
-• `equipo agregar|quitar|lista [@persona] [tecnico|lider]` (líderes)
-• `cliente lista|ver|alta|suspender|reactivar|plan|aceptar …` (líderes)"""
 
 NEW_USAGE = "Use `nuevo telefono|correo correo@proveedor usuario tipo descripción…`"
 LIST_FILTERS = {
@@ -397,20 +365,3 @@ def parse(text: str) -> r.Request:
     if name is None:
         return r.Help(unknown=parts[0])
     return GRAMMAR[name][1](Line(name, parts[1] if len(parts) > 1 else ""))
-
-
-def form_hint(form: Form, number: int) -> str:
-    """What to type instead of a modal, where no modal can open (the command line)."""
-    code = ticket_code(number)
-    hints = {
-        Form.REPLY: f"Escriba el texto: `responder {code} texto`.",
-        Form.NOTE: f"Escriba la nota: `nota {code} texto`.",
-        Form.CALL: f"Escriba de qué se habló: `llamada {code} texto`.",
-        Form.REOPEN: f"Escriba el motivo: `reabrir {code} motivo`.",
-        Form.ASSIGN: f"Indique a la persona: `tomar {code} @persona`.",
-        Form.CLOSE: "Indique la causa y el resumen: `cerrar HD-N causa resumen…` "
-        f"(causas: {', '.join(CAUSES)}; con `otra`: `cerrar HD-N otra causa | resumen…`), "
-        "`cerrar HD-N spam` o `cerrar HD-N duplicado HD-M`.",
-        Form.NEW: f"{NEW_USAGE} (tipos: {', '.join(INCIDENT_BY_KEY)}).",
-    }
-    return hints[form]

@@ -7,8 +7,8 @@ from functools import partial
 
 from bot.cases import lookups, replies
 from bot.cases.parts import Parts
-from bot.commands.parse import USAGE, form_hint
 from bot.commands.reply import Asked, Reply
+from bot.commands.usage import USAGE, form_hint
 from bot.domain import requests as r
 from bot.domain.change import Refused
 from bot.domain.requests import Form, Listing
