@@ -14,7 +14,7 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from bot.cases import home, mail_in, team
+from bot.cases import home, mail_in, ratings, team
 from bot.cases.intake import Intake, Replayed, UploadsFull, judge_downloaded
 from bot.cases.operator import BackupError, NumberingStarted, Operator
 from bot.cases.operator import restore as restore_backup
@@ -124,6 +124,18 @@ class Desk:
                 )
                 raise Refused(f"«{name}»: {reason}.", FILES) from failure
         return await judge_downloaded(self.parts, downloaded)
+
+    # --- suppliers ---------------------------------------------------------------------------
+    def rating_ticket(self, token: str) -> int:
+        """The ticket a closing email's rating link names. Raises `Refused`."""
+        return ratings.ticket_of(self.signer, token, self.now())
+
+    async def rate(self, token: str, value: int, comment: str) -> tuple[int, bool]:
+        """Record a supplier's rating; (the ticket, whether it may still change). Raises
+        `Refused` (a bad link, a value out of range, too late to change)."""
+        number = self.rating_ticket(token)
+        await ratings.rate(self.parts, number, value, comment)
+        return number, True
 
     # --- the support mailbox ------------------------------------------------------------------
     async def receive_mail(self, raw: bytes, uid: str = "") -> str:

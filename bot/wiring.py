@@ -9,6 +9,7 @@ import logging
 import os
 import secrets
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import Any
 from aiohttp import web
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.cases import period, privacy
+from bot.cases import period, privacy, ratings
 from bot.cases.parts import Parts
 from bot.cases.plans import Policies
 from bot.config import Settings
@@ -95,6 +96,13 @@ class Runtime:
         self.now = now
         self.parts = Parts(settings, now)
         self.signer = Signer(load_secret(settings))
+        # The closing email's rating links are signed with the desk's key.
+        self.parts.mail_ctx = replace(
+            self.parts.mail_ctx,
+            rating_links=lambda number: ratings.links(
+                self.signer, settings.public_url, number, self.now()
+            ),
+        )
         self.channel: Channel = (
             SlackChannel(slack_client(settings, retries=False), settings.channel or "")
             if settings.mode != "local"

@@ -132,7 +132,9 @@ def _is_ip(host: str) -> bool:
     return True
 
 
-def _render(request: web.Request, template: str, status: int = 200, **values: Any) -> web.Response:
+def render_page(
+    request: web.Request, template: str, status: int = 200, **values: Any
+) -> web.Response:
     desk = request.app[DESK]
     page = _pages.get_template(template).render(
         privacy_url=desk.settings.privacy_url,
@@ -156,7 +158,7 @@ def message_page(
     text: str,
     headers: dict[str, str] | None = None,
 ) -> web.Response:
-    response = _render(request, "mensaje.html", status, heading=heading, text=text)
+    response = render_page(request, "mensaje.html", status, heading=heading, text=text)
     response.headers.update(headers or {})
     return response
 
@@ -174,7 +176,7 @@ async def _form_page(
     origin = await form_client(request)
     if not values.liga_portal and origin.portal and not errors:
         values = replace(values, liga_portal=origin.portal)
-    response = _render(
+    response = render_page(
         request,
         "soporte.html",
         status,
@@ -299,11 +301,11 @@ async def thanks(request: web.Request) -> web.Response:
             "Este enlace de confirmación no es válido o ya caducó. "
             "Su número de ticket también le llegó por correo.",
         )
-    return _render(request, "gracias.html", code=ticket_code(int(payload)))
+    return render_page(request, "gracias.html", code=ticket_code(int(payload)))
 
 
 async def privacy(request: web.Request) -> web.Response:
-    return _render(request, "privacidad.html")
+    return render_page(request, "privacidad.html")
 
 
 async def stylesheet(request: web.Request) -> web.Response:

@@ -56,6 +56,9 @@ class Ticket:
     mail_bounced: int = 0
     related_to: int | None = None
     suppressed_at: datetime | None = None  # its supplier's personal data was suppressed
+    rating: int | None = None  # the supplier's, 1-5
+    rating_comment: str | None = None
+    rated_at: datetime | None = None  # the first rating (changes allowed for 14 days)
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Ticket:
@@ -69,6 +72,7 @@ class Ticket:
 _TICKET_TIMES = (
     "created_at",
     "suppressed_at",
+    "rated_at",
     "first_contact_at",
     "waiting_since",
     "closed_at",

@@ -117,7 +117,8 @@ async def suppress(
     await conn.execute(f"DELETE FROM sent_messages WHERE ticket IN ({marks})", numbers)
     await conn.execute(
         "UPDATE tickets SET usuario = ?, correo = '', descripcion = ?, liga_portal = '',"
-        " client_ip = '', close_summary = CASE WHEN close_summary IS NULL THEN NULL ELSE ? END,"
+        " client_ip = '', rating_comment = NULL,"
+        " close_summary = CASE WHEN close_summary IS NULL THEN NULL ELSE ? END,"
         f" suppressed_at = ? WHERE number IN ({marks})",
         (SUPPRESSED, SUPPRESSED, SUPPRESSED, stamp, *numbers),
     )

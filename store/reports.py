@@ -13,7 +13,7 @@ from store.db import Database, fetch_all, to_db
 # The columns `bot.domain.period_report.summarize` reads (ratings come with the ratings table).
 _COLUMNS = (
     "number, created_at, client, severity, first_contact_at, fc_due_at, closed_at,"
-    " close_kind, res_gen, res_used_s, NULL AS rating"
+    " close_kind, res_gen, res_used_s, rating"
 )
 
 

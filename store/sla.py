@@ -176,6 +176,18 @@ async def _median(db: Database, column: str, where: str, params: dict, count: in
     return sum(values) / len(values)
 
 
+async def rating_stats(
+    db: Database, since: datetime, client: str | None = None
+) -> list[tuple[str, int, float]]:
+    """Ratings given since `since`, by technician ('' for none): (assignee, count, average)."""
+    rows = await db.fetchall(
+        "SELECT coalesce(assignee, ''), count(*), avg(rating) FROM tickets INDEXED BY tickets_rated"
+        " WHERE rated_at >= :since AND rating IS NOT NULL" + _of(client) + " GROUP BY 1",
+        {"since": to_db(since), "client": client},
+    )
+    return [(row[0], int(row[1]), float(row[2])) for row in rows]
+
+
 async def first_contact_stats(
     db: Database, since: datetime, client: str | None = None
 ) -> tuple[int, int, int, float | None]:

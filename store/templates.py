@@ -19,9 +19,7 @@ async def get(db: Database, name: str) -> str | None:
     return row[0] if row else None
 
 
-async def put(
-    conn: aiosqlite.Connection, name: str, text: str, actor: str, now: datetime
-) -> bool:
+async def put(conn: aiosqlite.Connection, name: str, text: str, actor: str, now: datetime) -> bool:
     """Add or replace; True when it is new."""
     existed = await fetch_one(conn, "SELECT 1 FROM templates WHERE name = ?", (name,))
     await conn.execute(

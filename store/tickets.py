@@ -177,6 +177,9 @@ _UPDATABLE = frozenset(
         "close_cause",
         "close_summary",
         "duplicate_of",
+        "rating",
+        "rating_comment",
+        "rated_at",
         "updated_at",
         "fc_target_at",
         "fc_warn_at",
@@ -284,7 +287,7 @@ async def count_by_status(db: Database) -> dict[str, int]:
 
 EXPORTED = (
     "number, created_at, usuario, correo, tipo, severity, status, first_contact_at, fc_due_at,"
-    " fc_business_s, closed_at, close_kind, close_cause, res_used_s, res_gen, client"
+    " fc_business_s, closed_at, close_kind, close_cause, res_used_s, res_gen, client, rating"
 )
 
 

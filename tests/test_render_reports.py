@@ -91,7 +91,18 @@ REPORT = Report(
     breached=[_alert(100 + i, -(i + 1) * H) for i in range(12)],
     compliance=[
         Compliance(7),
-        Compliance(30, 10, 9, 5, timedelta(minutes=50), 4, 3, 1, 5 * H + timedelta(minutes=30)),
+        Compliance(
+            30,
+            10,
+            9,
+            5,
+            timedelta(minutes=50),
+            4,
+            3,
+            1,
+            5 * H + timedelta(minutes=30),
+            ratings=[("", 2, 4.0), ("U0TECH1", 3, 14 / 3)],
+        ),
     ],
 )
 
@@ -138,12 +149,14 @@ def test_sla_report_content():
     assert sections[4] == (
         "*Cumplimiento, últimos 7 días*\n"
         "Primer contacto: 0 · a tiempo — · antes del objetivo — · mediana —\n"
-        "Resolución: 0 · a tiempo — · antes del objetivo — · mediana —"
+        "Resolución: 0 · a tiempo — · antes del objetivo — · mediana —\n"
+        "Satisfacción: sin calificaciones"
     )
     assert sections[5] == (
         "*Cumplimiento, últimos 30 días*\n"
         "Primer contacto: 10 · a tiempo 90 % · antes del objetivo 50 % · mediana 50 min hábiles\n"
-        "Resolución: 4 · a tiempo 75 % · antes del objetivo 25 % · mediana 5 h 30 min hábiles"
+        "Resolución: 4 · a tiempo 75 % · antes del objetivo 25 % · mediana 5 h 30 min hábiles\n"
+        "Satisfacción: 4.4 de 5 en 5 calificaciones · <@U0TECH1> 4.7 (3) · sin técnico 4.0 (2)"
     )
 
 

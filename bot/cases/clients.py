@@ -19,7 +19,7 @@ from store import clients as store
 from store import tickets as ticket_store
 from store.db import Database
 
-RESERVED = frozenset({"gracias", "privacidad", "api", "static", "soporte"})
+RESERVED = frozenset({"gracias", "calificar", "ticket", "privacidad", "api", "static", "soporte"})
 _KEY = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?")
 _LABEL = r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?"
 _HOST = re.compile(rf"(?=.{{1,253}}$){_LABEL}(?:\.{_LABEL})+")

@@ -32,6 +32,7 @@ SETTLED_FIELDS = (
     "close_kind",
     "res_gen",
     "res_used_s",
+    "rating",
 )
 
 
@@ -125,6 +126,7 @@ async def _compliance(
         resolved_on_time=r_on_time,
         resolved_before_target=r_before,
         resolution_median=_seconds(r_median),
+        ratings=await store.rating_stats(db, since, client),
     )
 
 

@@ -29,6 +29,15 @@ class Compliance:
     resolved_on_time: int = 0
     resolved_before_target: int = 0
     resolution_median: timedelta | None = None
+    ratings: list[tuple[str, int, float]] = field(default_factory=list)  # by technician
+
+    @property
+    def rated(self) -> tuple[int, float | None]:
+        """How many ratings, and their average (1 to 5)."""
+        count = sum(n for _, n, _ in self.ratings)
+        if not count:
+            return 0, None
+        return count, sum(n * average for _, n, average in self.ratings) / count
 
 
 @dataclass(frozen=True)

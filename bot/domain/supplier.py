@@ -3,16 +3,17 @@ not the supplier, a bounce. Pure, like the technicians' rules in `workflow`."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from bot.domain.change import Actor, Change, mention
+from bot.domain.change import Actor, Change, Refused, mention
 from bot.domain.terms import Status
 from bot.domain.text import slack_escape
 from bot.domain.workflow import reopened_fields
 from store.models import Ticket
 
 SUPPLIER = Actor("proveedor", None, "Proveedor")
+MAX_COMMENT = 1000  # characters of a rating's comment
 
 
 def reply(ticket: Ticket, sender: str, text: str, files: tuple[str, ...], now: datetime) -> Change:
@@ -83,4 +84,37 @@ def bounced(ticket: Ticket, now: datetime) -> Change:
         thread=":warning: *Correo rebotado*: el correo al proveedor "
         f"({slack_escape(ticket.correo)}) no se pudo entregar. Conviene "
         "llamarle y confirmar su dirección.",
+    )
+
+
+RATING_CHANGES_FOR = timedelta(days=14)
+STARS = ("", "★☆☆☆☆", "★★☆☆☆", "★★★☆☆", "★★★★☆", "★★★★★")
+
+
+def rated(ticket: Ticket, value: int, comment: str, now: datetime) -> Change:
+    """The supplier rated the help from the closing email's link: the first rating counts, and
+    may be changed for 14 days; each one is told in the thread."""
+    if not 1 <= value <= 5:
+        raise Refused("La calificación va de 1 a 5.")
+    if ticket.closed_at is None:
+        raise Refused("Este ticket todavía no se ha cerrado: podrá calificarlo al cerrarse.")
+    if ticket.rated_at is not None and now - ticket.rated_at > RATING_CHANGES_FOR:
+        raise Refused("Ya pasaron 14 días desde su calificación: ya no se puede cambiar.")
+    comment = comment.strip()[:MAX_COMMENT]
+    if ticket.rating == value and (ticket.rating_comment or "") == comment:
+        return Change("calificado", "", applied=False)
+    fields: dict[str, Any] = {"rating": value, "rating_comment": comment or None}
+    if ticket.rated_at is None:
+        fields["rated_at"] = now
+    verb = "calificó" if ticket.rated_at is None else "cambió su calificación a"
+    thread = f":star: El proveedor {verb} la atención: *{value} de 5* {STARS[value]}"
+    if ticket.assignee:
+        thread += f" ({mention(ticket.assignee)})"
+    return Change(
+        "calificado",
+        "",
+        fields=fields,
+        detail={"valor": value, "comentario": comment},
+        thread=thread,
+        quote=comment,
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from email.charset import QP, Charset
@@ -60,6 +61,8 @@ class MailContext:
     support_address: str
     timezone: str
     privacy_url: str = ""  # absolute: the “Aviso de privacidad” link at the foot of every email
+    # A closed ticket's five signed rating links (1 to 5); None: the email asks for none.
+    rating_links: Callable[[int], list[str]] | None = None
 
 
 @dataclass(frozen=True)
@@ -213,7 +216,9 @@ def closed(
     cause: str,
     timeline: list[tuple[str, str]],
 ) -> OutgoingMail:
-    """Step 10: the closing summary, from the ticket's creation to its resolution."""
+    """Step 10: the closing summary, from the ticket's creation to its resolution, and
+    «¿Cómo le atendimos?» with the five rating links."""
+    ratings = ctx.rating_links(to.number) if ctx.rating_links else []
     return _render(
         "cerrado",
         to,
@@ -225,6 +230,7 @@ def closed(
         summary=summary,
         cause=cause,
         timeline=timeline,
+        ratings=ratings,
     )
 
 

@@ -69,7 +69,7 @@ def row(ticket: Mapping[str, Any], policy: SlaPolicy, zone: ZoneInfo) -> tuple[C
         _yes(ticket["res_used_s"] <= deadline) if deadline is not None else "",
         CloseKind(kind).label if kind else "",
         CAUSES.get(cause, cause),
-        "",  # the supplier's rating, once the desk asks for one
+        float(ticket["rating"]) if ticket["rating"] else None,  # the supplier's, 1 to 5
     )
 
 

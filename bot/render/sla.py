@@ -18,7 +18,7 @@ from slack_sdk.models.blocks import (
 
 from bot.domain.change import mention
 from bot.domain.clocks import CLOCK_LABELS, SlaPolicy
-from bot.domain.reports import SHOWN, Alert, Report
+from bot.domain.reports import SHOWN, Alert, Compliance, Report
 from bot.domain.terms import STATUS_LABELS, Severity, Status, ticket_code
 from bot.render.card import Message
 from store.models import Ticket
@@ -67,6 +67,18 @@ def _total(alerts: list[Alert], total: int | None) -> int:
     return len(alerts) if total is None else total
 
 
+def _ratings_line(c: Compliance) -> str:
+    count, average = c.rated
+    if not count:
+        return "\nSatisfacción: sin calificaciones"
+    people = sorted(c.ratings, key=lambda item: (-item[1], item[0]))[:5]
+    each = " · ".join(
+        f"{mention(user) if user else 'sin técnico'} {avg:.1f} ({n})" for user, n, avg in people
+    )
+    plural = "calificación" if count == 1 else "calificaciones"
+    return f"\nSatisfacción: {average:.1f} de 5 en {count} {plural} · {each}"
+
+
 def render(report: Report, when: When, title: str = "SLA de la mesa de ayuda") -> Message:
     """`when` writes an instant: `<!date…>` for Slack, local text for the command line."""
     total = sum(report.by_status.values())
@@ -101,7 +113,7 @@ def render(report: Report, when: When, title: str = "SLA de la mesa de ayuda") -
             f" · mediana {_median_text(c.contact_median)}\n"
             f"Resolución: {c.resolved} · a tiempo {_share(c.resolved_on_time, c.resolved)}"
             f" · antes del objetivo {_share(c.resolved_before_target, c.resolved)}"
-            f" · mediana {_median_text(c.resolution_median)}"
+            f" · mediana {_median_text(c.resolution_median)}" + _ratings_line(c)
         )
     blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=title[:150]))]
     blocks += [SectionBlock(text=MarkdownTextObject(text=text[:2900])) for text in sections]
