@@ -14,7 +14,7 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from bot.cases import home, mail_in, ratings, team
+from bot.cases import home, mail_in, ratings, team, ticket_page
 from bot.cases.intake import Intake, Replayed, UploadsFull, judge_downloaded
 from bot.cases.operator import BackupError, NumberingStarted, Operator
 from bot.cases.operator import restore as restore_backup
@@ -26,12 +26,13 @@ from bot.delivery import health
 from bot.delivery.failures import DeliveryFailure
 from bot.delivery.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from bot.delivery.metrics import Metrics, Scraped
-from bot.domain.attachments import Accepted
+from bot.domain.attachments import Accepted, IncomingFile
 from bot.domain.change import FILES, Actor, Refused
 from bot.domain.requests import Request
 from bot.domain.tokens import Signer
 from bot.render import home as home_render
 from bot.render.card import slack_date
+from bot.render.ticket_page import Page as TicketPage
 from store.db import STORAGE_ERRNOS, StorageUnavailable
 
 __all__ = [
@@ -126,6 +127,22 @@ class Desk:
         return await judge_downloaded(self.parts, downloaded)
 
     # --- suppliers ---------------------------------------------------------------------------
+    TICKET_COMMENT_MAX = ticket_page.MAX_COMMENT
+
+    async def ticket_page(self, token: str) -> TicketPage:
+        """The supplier's page of the ticket a signed link names. Raises `Refused`."""
+        number = ticket_page.ticket_of(self.signer, token, self.now())
+        return await ticket_page.page(self.parts, number)
+
+    async def comment_on_ticket(
+        self, token: str, text: str, files: list[IncomingFile], nonce: str
+    ) -> list[str]:
+        """The supplier's comment from their page; the files' problems (then nothing was
+        added). Raises `Refused`."""
+        number = ticket_page.ticket_of(self.signer, token, self.now())
+        key = f"pagina:{number}:{nonce[:64]}"
+        return await ticket_page.comment(self.parts, number, text, files, key)
+
     def rating_ticket(self, token: str) -> int:
         """The ticket a closing email's rating link names. Raises `Refused`."""
         return ratings.ticket_of(self.signer, token, self.now())

@@ -18,7 +18,7 @@ from typing import Any
 from aiohttp import web
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.cases import period, privacy, ratings
+from bot.cases import period, privacy, ratings, ticket_page
 from bot.cases.parts import Parts
 from bot.cases.plans import Policies
 from bot.config import Settings
@@ -100,6 +100,9 @@ class Runtime:
         self.parts.mail_ctx = replace(
             self.parts.mail_ctx,
             rating_links=lambda number: ratings.links(
+                self.signer, settings.public_url, number, self.now()
+            ),
+            ticket_link=lambda number: ticket_page.link(
                 self.signer, settings.public_url, number, self.now()
             ),
         )

@@ -15,7 +15,7 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from bot.config import MIB
 from bot.desk import Desk
 from bot.domain.text import is_number
-from handlers import api, rating
+from handlers import api, rating, ticket_page
 from handlers import metrics as metrics_routes
 from handlers import web as web_routes
 from handlers.keys import AFTER_ACK, BOLT, DESK
@@ -27,7 +27,9 @@ def create_web_app(desk: Desk) -> web.Application:
     settings = desk.settings
     app = web.Application(client_max_size=2 * MIB)
     app[DESK] = desk
-    rating.register(app)  # before the form's `/soporte/{clave}`, which would take its path
+    # Before the form's `/soporte/{clave}`, which would take their paths.
+    rating.register(app)
+    ticket_page.register(app)
     web_routes.register(app)
     api.register(app)
     metrics_routes.register(app)

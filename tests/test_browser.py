@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, async_playwright
 
+from bot.cases import ratings, ticket_page
 from store import tickets as store
+from store.db import to_db
 from tests import samples
 from tests.desk import Desk
 from tests.fakes.slack import FakeSlack
@@ -77,3 +79,45 @@ async def test_supplier_fills_the_form_with_a_file(
     [attachment] = await store.attachments_of(desk.services.db, 1)
     assert attachment.display_name == "factura.xml" and attachment.size == len(samples.CFDI)
     await fake_slack.wait_for(lambda: fake_slack.cards())
+
+
+async def test_supplier_follows_their_ticket_and_rates_it(
+    desk: Desk, browser: Browser, fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    """The ticket page and the rating page, as a supplier opens them from their emails."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    await desk.submit()
+    services = desk.services
+    signer, now = services.signer, services.now()
+
+    page = await browser.new_page(viewport={"width": 1000, "height": 1200})
+    await page.goto(ticket_page.link(signer, desk.url, 1, now))
+    assert "Ticket HD-1" in await page.locator("h1").inner_text()
+    await page.get_by_label("Comentario").fill("Les envío también la captura del error.")
+    pdf = tmp_path / "captura.pdf"
+    pdf.write_bytes(samples.PDF)
+    await page.get_by_label("Documentos adjuntos").set_input_files(str(pdf))
+    await page.get_by_role("button", name="Enviar comentario").click()
+    await page.wait_for_url("**agregado=1")
+    main = await page.locator("main").inner_text()
+    assert "Recibimos su comentario" in main and "Les envío también la captura" in main
+    assert "archivos: captura.pdf" in main
+    await page.screenshot(path=ARTIFACTS / "pagina-ticket.png", full_page=True)
+    await fake_slack.wait_for(
+        lambda: [m for m in fake_slack.messages if "Respuesta del proveedor" in (m["text"] or "")]
+    )
+
+    # Closed, the supplier rates it from the closing email's «4».
+    await services.db.write(
+        "UPDATE tickets SET status = 'cerrado', closed_at = ?, close_kind = 'resuelto'"
+        " WHERE number = 1",
+        (to_db(now),),
+    )
+    await page.goto(ratings.links(signer, desk.url, 1, now)[3])
+    assert await page.get_by_label("4 ★★★★").is_checked()
+    await page.get_by_label("Comentario (opcional)").fill("Muy amables.")
+    await page.screenshot(path=ARTIFACTS / "calificar.png", full_page=True)
+    await page.get_by_role("button", name="Enviar calificación").click()
+    assert "4 de 5" in await page.locator("main").inner_text()
+    row = await services.db.fetchone("SELECT rating, rating_comment FROM tickets WHERE number = 1")
+    assert tuple(row) == (4, "Muy amables.")

@@ -63,6 +63,8 @@ class MailContext:
     privacy_url: str = ""  # absolute: the “Aviso de privacidad” link at the foot of every email
     # A closed ticket's five signed rating links (1 to 5); None: the email asks for none.
     rating_links: Callable[[int], list[str]] | None = None
+    # The signed address of the ticket's page, in every email; None: not linked.
+    ticket_link: Callable[[int], str] | None = None
 
 
 @dataclass(frozen=True)
@@ -252,6 +254,7 @@ def _render(
         usuario=to.usuario,
         support_address=ctx.support_address,
         privacy_url=ctx.privacy_url,
+        ticket_url=ctx.ticket_link(to.number) if ctx.ticket_link else "",
     )
     text = _templates.get_template(f"{template}.txt").render(values)
     html = _templates.get_template(f"{template}.html").render(values)
