@@ -16,6 +16,11 @@ async def remember_sent(conn: aiosqlite.Connection, message_id: str, ticket: int
     )
 
 
+async def route_sent(conn: aiosqlite.Connection, source: int, target: int) -> None:
+    """Replies to what was sent about `source` reach `target` (a merge)."""
+    await conn.execute("UPDATE sent_messages SET ticket = ? WHERE ticket = ?", (target, source))
+
+
 async def ticket_of_sent(conn: aiosqlite.Connection, message_ids: tuple[str, ...]) -> int | None:
     """The ticket of the first of `message_ids` that is one of ours."""
     for message_id in message_ids:

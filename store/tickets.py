@@ -127,6 +127,13 @@ async def attachments_of(db: Database, ticket: int) -> list[StoredFile]:
     return [StoredFile.from_row(row) for row in rows]
 
 
+async def attachments_in(conn: aiosqlite.Connection, ticket: int) -> list[StoredFile]:
+    rows = await fetch_all(
+        conn, "SELECT * FROM attachments WHERE ticket = ? ORDER BY id", (ticket,)
+    )
+    return [StoredFile.from_row(row) for row in rows]
+
+
 async def add_audit(
     conn: aiosqlite.Connection,
     ticket: int | None,

@@ -139,6 +139,8 @@ CASES: list[tuple[str, r.Request]] = [
     ),
     ("buscar  factura A-123\n", r.Search("factura A-123")),
     ("search Contraseña", r.Search("Contraseña")),
+    ("fusionar HD-7 hd-3", r.Merge(7, 3)),
+    ("merge 7 3", r.Merge(7, 3)),
     ("plantilla", r.TemplateList()),
     ("template show Contrasena", r.TemplateShow("contrasena")),
     (
@@ -232,6 +234,7 @@ def test_english_alias_shows_the_spanish_usage(name):
         ("nuevo telefono x@y.com usr", "`nuevo telefono|correo correo@proveedor"),
         ("cerrar 8 otra sin barra", "`cerrar HD-N otra causa | resumen`"),
         ("cerrar 8 otra causa |  ", "`cerrar HD-N otra causa | resumen`"),
+        ("fusionar 7", "`/hib2b fusionar HD-A HD-B`"),
         ("reporte semana acme otra-cosa", "`reporte [semana|mes] [cliente] [publicar]`"),
         ("reporte --desde 2026-11-01", "`--desde AAAA-MM-DD --hasta AAAA-MM-DD`"),
         ("reporte --hasta 2026-11-01 --desde 2026-12-01", "anterior a la inicial"),

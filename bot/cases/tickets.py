@@ -340,6 +340,8 @@ async def _email(
         return mail.technician_reply(
             to, ctx, message_id, now, change.detail["texto"], technician, attachments
         )
+    if change.email == "fusionado":
+        return mail.merged(to, ctx, message_id, now, ticket_code(change.detail["en"]))
     if change.email == "reabierto":
         return mail.reopened(to, ctx, message_id, now, change.detail["motivo"])
     if change.email == "cerrado":

@@ -8,6 +8,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.cases import lookups, replies, team
+from bot.cases import merge as merging
 from bot.cases.intake import opened_by_technician
 from bot.cases.parts import Parts
 from bot.cases.tickets import act
@@ -183,12 +184,18 @@ async def open_ticket(parts: Parts, asked: Asked, request: r.OpenTicket) -> Repl
     )
 
 
+async def merge(parts: Parts, asked: Asked, request: r.Merge) -> Reply:
+    outcome = await merging.merge(parts, asked.actor, request.source, request.target, asked.key)
+    return Reply(outcome.answer)
+
+
 HANDLERS = {
     r.Claim: claim,
     r.Release: release,
     r.Reply: reply,
     r.Note: note,
     r.Call: call,
+    r.Merge: merge,
     r.SetSeverity: set_severity,
     r.Wait: wait,
     r.Resume: resume,

@@ -204,6 +204,14 @@ def _responder(line: Line) -> r.Request:
     return r.Reply(number, text) if text else r.OpenForm(Form.REPLY, number)
 
 
+def _fusionar(line: Line) -> r.Request:
+    source = parse_ticket_code(line.args[0]) if line.args else None
+    target = parse_ticket_code(line.args[1]) if len(line.args) > 1 else None
+    if source is None or target is None:
+        raise Refused("Indique los dos tickets: `/hib2b fusionar HD-A HD-B` (A se une a B).")
+    return r.Merge(source, target)
+
+
 def _plantilla(line: Line) -> r.Request:
     verb = line.word(0, "lista")
     if verb in ("lista", "list"):
@@ -349,6 +357,7 @@ GRAMMAR: dict[str, tuple[str, Rule]] = {
     "cliente": ("client", _cliente),
     "nuevo": ("new", _nuevo),
     "buscar": ("search", lambda line: r.Search(line.text.strip())),
+    "fusionar": ("merge", _fusionar),
     "plantilla": ("template", _plantilla),
     "reporte": ("report", _reporte),
     "exportar": ("export", _exportar),

@@ -195,6 +195,14 @@ class ClientPlan:
 
 
 @dataclass(frozen=True)
+class Merge:
+    """`fusionar HD-A HD-B`: A closes into B."""
+
+    source: int
+    target: int
+
+
+@dataclass(frozen=True)
 class TemplateList:
     pass
 
@@ -278,6 +286,7 @@ Request = (
     | AskReport
     | AskExport
     | Search
+    | Merge
     | TemplateList
     | TemplateShow
     | TemplateAdd

@@ -168,6 +168,15 @@ def confirmation(
     )
 
 
+def merged(
+    to: Envelope, ctx: MailContext, message_id: str, at: datetime, target: str
+) -> OutgoingMail:
+    """A's supplier, once: the same problem is being handled in `target`."""
+    return _render(
+        "fusionado", to, ctx, f"Su solicitud continúa en {target}", message_id, at, target=target
+    )
+
+
 def assigned(
     to: Envelope, ctx: MailContext, message_id: str, at: datetime, technician: str
 ) -> OutgoingMail:
