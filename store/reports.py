@@ -34,6 +34,11 @@ async def touched(
         return await fetch_all(conn, f"SELECT {_COLUMNS} FROM tickets WHERE ({ranges}){of}", params)
 
 
+async def any_received_before(db: Database, before: datetime) -> bool:
+    row = await db.fetchone("SELECT 1 FROM tickets WHERE created_at < ? LIMIT 1", (to_db(before),))
+    return row is not None
+
+
 async def was_queued(db: Database, period: str) -> bool:
     return await db.fetchone("SELECT 1 FROM report_runs WHERE period = ?", (period,)) is not None
 

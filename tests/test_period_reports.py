@@ -23,7 +23,7 @@ from bot.domain.periods import Period, Schedule, named, parse_schedule
 from bot.render import chart
 from bot.render import period as text
 from bot.render.export import COLUMNS
-from store.db import Database
+from store.db import Database, to_db
 from tests.desk import Desk, run_cli_async, settings_env, slack_env, slash_command
 from tests.fakes.slack import FakeSlack
 
@@ -229,21 +229,28 @@ async def test_the_weekly_report_is_posted_once_across_restarts(
 ) -> None:
     monday = datetime(2026, 11, 30, 9, 30, tzinfo=MX)  # after Monday's 09:00
     env = {**slack_env(fake_slack.url), **TEAM, "HIB2B_REPORT_SCHEDULE": "mon 09:00"}
+    # Installed the week before: at its first start it had nothing to report.
+    first = await start_desk(lambda: monday - timedelta(days=3), **env)
+    await first.until(lambda: _looked(first))
+    assert await first.submit() is not None
+    await first.drained()
+    assert not fake_slack.shared_to("C0SUPPORT")
+    await first.stop()
     desk = await start_desk(lambda: monday, **env)
     posted = await fake_slack.wait_for(lambda: fake_slack.shared_to("C0SUPPORT"))
     assert "23/11/2026 – 29/11/2026" in posted[0]["initial_comment"]
     await desk.drained()
     await desk.stop()
     again = await start_desk(lambda: monday + timedelta(hours=2), **env)
-
-    def looked() -> bool:
-        """the scheduler's first look has ended (it says ok after each)"""
-        views = {view.name: view for view in again.services.supervisor.views()}
-        return views["report-scheduler"].last_ok_age_s is not None
-
-    await again.until(looked)
+    await again.until(lambda: _looked(again))
     await again.drained()
     assert len(fake_slack.shared_to("C0SUPPORT")) == 1
+
+
+def _looked(desk: Desk) -> bool:
+    """the scheduler's first look has ended (it says ok after each)"""
+    views = {view.name: view for view in desk.services.supervisor.views()}
+    return views["report-scheduler"].last_ok_age_s is not None
 
 
 async def test_the_scheduler_queues_each_period_once(tmp_path: Path) -> None:
@@ -251,6 +258,16 @@ async def test_the_scheduler_queues_each_period_once(tmp_path: Path) -> None:
     try:
         schedule = Schedule(0, time(9))
         sunday = datetime(2026, 11, 29, 20, tzinfo=MX)
+        # A new desk: nothing received yet, so that week is passed over, once.
+        assert await scheduler.queue_due(db, schedule, MX, sunday) is None
+        await db.write("DELETE FROM report_runs")
+        async with db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO tickets (number, created_at, source, tipo, severity, status,"
+                " usuario, correo, descripcion) VALUES (1, ?, 'formulario', 'no_lo_se', 'bajo',"
+                " 'cerrado', 'u', 'u@x.mx', 'd')",
+                (to_db(datetime(2026, 11, 1, tzinfo=MX)),),
+            )
         assert await scheduler.queue_due(db, schedule, MX, sunday) == "semana:2026-11-16"
         assert await scheduler.queue_due(db, schedule, MX, sunday) is None
         monday = datetime(2026, 11, 30, 9, 0, tzinfo=MX)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.delivery.supervisor import Worker
@@ -39,8 +39,11 @@ async def queue_due(db: Database, schedule: Schedule, zone: ZoneInfo, now: datet
     name = occasion(schedule, local)
     if await reports.was_queued(db, name):
         return None  # the usual answer: no write transaction every minute
+    end = datetime.combine(period.until + timedelta(days=1), time(), zone)
+    # A desk that had no ticket yet by then has nothing to report (a new install).
+    worth = await reports.any_received_before(db, end)
     async with db.transaction() as conn:
-        if not await reports.mark_queued(conn, name, now):
+        if not await reports.mark_queued(conn, name, now) or not worth:
             return None
         await queue.enqueue(conn, deliveries.report(name, period, None, deliveries.TO_CHANNEL), now)
     return name
