@@ -31,6 +31,7 @@ from bot.delivery.slack import Channel, LogChannel, SlackChannel
 from bot.delivery.smtp import FileSender, MailSender, SmtpSender
 from bot.delivery.supervisor import Supervisor, Worker
 from bot.desk import Desk, Observer
+from bot.domain.deliveries import EMAIL_LANE, REPORTS_LANE, SLACK
 from bot.domain.tokens import Signer
 from handlers.mail.reader import MailboxReader, MailboxStatus
 from handlers.server import create_web_app
@@ -41,6 +42,7 @@ from store.db import STORAGE_ERRNOS, Database, StorageUnavailable
 
 log = logging.getLogger("hib2b")
 HEARTBEAT_S = 5.0
+TICKET_LANES = (SLACK, EMAIL_LANE)
 # At a stop, a lane may finish the delivery in hand for FINISH_S; then every worker is cancelled
 # and waited for STOP_WAIT_S. Both fit in the 5 s the contract allows beyond the HTTP grace.
 FINISH_S = 1.5
@@ -143,10 +145,12 @@ class Runtime:
             raise RuntimeError("the runtime has not started")
         return self._outbox
 
-    def wake_outbox(self) -> None:
-        """New deliveries were queued: send them now rather than at the next poll."""
+    def wake_outbox(self, lanes: tuple[str, ...] = TICKET_LANES) -> None:
+        """New deliveries were queued: send them now rather than at the next poll. A ticket's
+        change wakes only its lanes: each lane woken claims through the write lock, and the
+        reports lane has nothing to do with a form (it polls, and is woken by its own asks)."""
         if self._outbox is not None:
-            self._outbox.wake()
+            self._outbox.wake(lanes)
 
     async def open_db(self) -> Database:
         self._db = await Database.open(
@@ -206,7 +210,12 @@ class Runtime:
             start(
                 "report-scheduler",
                 lambda worker: scheduler.run(
-                    db, schedule, self.settings.timezone, self.now, self.wake_outbox, worker
+                    db,
+                    schedule,
+                    self.settings.timezone,
+                    self.now,
+                    partial(self.wake_outbox, (REPORTS_LANE,)),
+                    worker,
                 ),
                 stale_after_s=3 * scheduler.LOOK_EVERY_S,
             )
