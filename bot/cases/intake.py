@@ -174,6 +174,26 @@ async def store_file(parts: Parts, accepted: Accepted) -> StoredFile:
     )
 
 
+async def store_accepted(
+    parts: Parts, arriving: list[IncomingFile], verb: str
+) -> tuple[list[StoredFile], list[str]]:
+    """Store the files the form's policy accepts (one batch: its count and total limits);
+    the others' reasons, each ««name» `verb`: why»."""
+    batch = Batch(parts.settings.upload_limits)
+    kept, notes = [], []
+    for upload in arriving:
+        outcome = await asyncio.to_thread(
+            batch.consider, upload.filename, upload.data, upload.size, upload.problem
+        )
+        if outcome is None:
+            continue
+        if isinstance(outcome, Rejected):
+            notes.append(outcome.sentence(verb))
+            continue
+        kept.append(await store_file(parts, outcome))
+    return kept, notes
+
+
 async def judge_downloaded(
     parts: Parts, downloaded: list[tuple[str, bytes]]
 ) -> tuple[Accepted, ...]:

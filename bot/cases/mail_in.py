@@ -14,11 +14,11 @@ from email.utils import parseaddr
 
 import aiosqlite
 
-from bot.cases.intake import store_file
+from bot.cases.intake import store_accepted
 from bot.cases.parts import Parts
 from bot.cases.tickets import act_in, create_in, submission
 from bot.domain import deliveries, inbound, supplier
-from bot.domain.attachments import Batch, Rejected
+from bot.domain.attachments import IncomingFile
 from bot.domain.change import Change
 from bot.domain.form import FormValues, is_email
 from bot.domain.terms import Source, ticket_code
@@ -101,7 +101,8 @@ async def receive(parts: Parts, raw: bytes, uid: str = "") -> str:
 async def _prepare(parts: Parts, mail: inbound.Inbound) -> Prepared:
     if mail.bounce or mail.automatic or _ignored(parts, mail):
         return Prepared("", [], "", [])  # nothing of it will be kept
-    kept, notes = await _keep_attachments(parts, mail)
+    arriving = [IncomingFile(p.name, p.data, len(p.data)) for p in mail.attachments]
+    kept, notes = await store_accepted(parts, arriving, "no se guardó")
     with_notes = _with_notes(mail.text, notes)
     reply_text, reply_whole = await _fitting(parts, with_notes, THREAD_LIMIT)
     opening = "\n\n".join(line for line in (mail.subject or "(sin asunto)", with_notes) if line)
@@ -246,24 +247,6 @@ async def _new_ticket(
     if related is not None:
         await store.update_ticket(conn, created.number, {"related_to": related})
     return created.number
-
-
-async def _keep_attachments(
-    parts: Parts,
-    mail: inbound.Inbound,
-) -> tuple[list[StoredFile], list[str]]:
-    """Store the attachments the form would accept; say why the others were left out."""
-    settings, kept, notes = parts.settings, [], []
-    batch = Batch(settings.upload_limits)
-    for part in mail.attachments:
-        outcome = await asyncio.to_thread(batch.consider, part.name, part.data, len(part.data))
-        if outcome is None:
-            continue
-        if isinstance(outcome, Rejected):
-            notes.append(outcome.sentence("no se guardó"))
-            continue
-        kept.append(await store_file(parts, outcome))
-    return kept, notes
 
 
 async def _fitting(parts: Parts, text: str, limit: int) -> tuple[str, list[StoredFile]]:

@@ -8,11 +8,11 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta
 
-from bot.cases.intake import store_file
+from bot.cases.intake import store_accepted
 from bot.cases.parts import Parts
 from bot.cases.tickets import act_in
 from bot.domain import deliveries, supplier
-from bot.domain.attachments import Batch, IncomingFile, Rejected
+from bot.domain.attachments import IncomingFile
 from bot.domain.change import Refused
 from bot.domain.terms import Status
 from bot.domain.text import is_number
@@ -66,7 +66,7 @@ async def comment(
     text = text.strip()
     if len(text) > MAX_COMMENT:
         raise Refused(f"El comentario no puede pasar de {MAX_COMMENT} caracteres.")
-    kept, problems = await _keep(parts, incoming)
+    kept, problems = await store_accepted(parts, incoming, "no se puede adjuntar")
     if problems:
         await _forget(parts, kept)
         return problems
@@ -100,23 +100,6 @@ async def comment(
             await _forget(parts, kept)
     parts.wake_outbox()
     return []
-
-
-async def _keep(parts: Parts, incoming: list[IncomingFile]) -> tuple[list[StoredFile], list[str]]:
-    """The files the form's policy accepts, written to disk; the others' problems."""
-    batch = Batch(parts.settings.upload_limits)
-    kept, problems = [], []
-    for upload in incoming:
-        outcome = await asyncio.to_thread(
-            batch.consider, upload.filename, upload.data, upload.size, upload.problem
-        )
-        if outcome is None:
-            continue
-        if isinstance(outcome, Rejected):
-            problems.append(outcome.sentence("no se puede adjuntar"))
-            continue
-        kept.append(await store_file(parts, outcome))
-    return kept, problems
 
 
 async def _forget(parts: Parts, kept: list[StoredFile]) -> None:
