@@ -94,6 +94,7 @@ class Settings:
     keep_sent: timedelta | None = timedelta(days=30)  # None: delivered messages are kept
     report_schedule: Schedule | None = WEEKLY_REPORT  # None: no weekly report
     retention: timedelta | None = timedelta(days=5 * 365)  # None: closed tickets are kept
+    auto_assign: str = "off"  # or round-robin: new tickets to the technicians on shift
     retry_base: timedelta = timedelta(seconds=2)
     retry_max: timedelta = timedelta(minutes=5)
     log_level: str = "INFO"
@@ -154,6 +155,13 @@ def _check_calendar(env: Mapping[str, str]) -> None:
             raise ConfigError(
                 f"HIB2B_EXTRA_CLOSED_DAYS: {day!r} is not a date YYYY-MM-DD"
             ) from None
+
+
+def _auto_assign(text: str) -> str:
+    text = text.strip().lower()
+    if text not in ("off", "round-robin"):
+        raise ConfigError("HIB2B_AUTO_ASSIGN: off or round-robin")
+    return text
 
 
 def load_settings(env: Mapping[str, str]) -> Settings:
@@ -265,6 +273,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         keep_sent=keep_sent(get("HIB2B_KEEP_SENT", "30d")),
         report_schedule=schedule(get("HIB2B_REPORT_SCHEDULE", "mon 09:00")),
         retention=kept_for,
+        auto_assign=_auto_assign(get("HIB2B_AUTO_ASSIGN", "off")),
         slack_bot_token=token,
         slack_signing_secret=secret,
         slack_app_token=app_token,

@@ -13,6 +13,7 @@ from bot.domain.home import SHOWN, Home, Listed
 from bot.render import sla
 from bot.render.card import slack_date
 from store import home as store
+from store import shifts as shift_store
 from store import sla as sla_store
 from store.db import from_db
 
@@ -62,4 +63,5 @@ async def gather(parts: Parts, actor: Actor) -> Home:
         due_soon=due_soon,
         due_soon_total=breached_total + risk_total,
         sla_blocks=sla_blocks,
+        on_shift=[user for user, _ in await shift_store.on_shift(db)],
     )

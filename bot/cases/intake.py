@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
+from bot.cases import shifts
 from bot.cases.clients import client_for_api_key
 from bot.cases.parts import Parts
 from bot.cases.tickets import Created, create_from_form, create_in, submission
@@ -111,6 +112,7 @@ class Intake:
             self.parts.now(),
             self.parts.mail_ctx,
             self.parts.policies.of(client),
+            shifts.assigner(self.parts),
         )
         if created.new:
             self.parts.wake_outbox(settled=False)
@@ -147,7 +149,12 @@ class Intake:
                 seen = await client_store.idempotent(conn, client_key, idempotency)
             if seen is None:
                 created = await create_in(
-                    conn, form, parts.now(), parts.mail_ctx, parts.policies.of(client)
+                    conn,
+                    form,
+                    parts.now(),
+                    parts.mail_ctx,
+                    parts.policies.of(client),
+                    assign=shifts.assigner(parts),
                 )
                 if idempotency:
                     await client_store.remember_request(

@@ -14,6 +14,7 @@ from email.utils import parseaddr
 
 import aiosqlite
 
+from bot.cases import shifts
 from bot.cases.intake import store_accepted
 from bot.cases.parts import Parts
 from bot.cases.tickets import act_in, create_in, submission
@@ -243,6 +244,7 @@ async def _new_ticket(
         parts.mail_ctx,
         parts.policies.of(client),
         files=list(prepared.ticket_files),
+        assign=shifts.assigner(parts),
     )
     if related is not None:
         await store.update_ticket(conn, created.number, {"related_to": related})

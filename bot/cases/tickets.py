@@ -3,7 +3,7 @@ delivery it must cause are written together or not at all."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -65,6 +65,10 @@ def submission(values: FormValues, client: Client | None, **details: Any) -> For
     )
 
 
+# Assigns a new ticket inside its creating transaction (`bot.cases.shifts`).
+Assign = Callable[[aiosqlite.Connection, int, datetime], Awaitable[None]]
+
+
 @dataclass(frozen=True)
 class Created:
     number: int
@@ -77,10 +81,11 @@ async def create_from_form(
     now: datetime,
     mail_ctx: mail.MailContext,
     sla: clocks.SlaPolicy,
+    assign: Assign | None = None,
 ) -> Created:
     """Store a supplier's report as a new ticket and queue its card, files and confirmation."""
     async with db.transaction() as conn:
-        return await create_in(conn, form, now, mail_ctx, sla)
+        return await create_in(conn, form, now, mail_ctx, sla, assign=assign)
 
 
 async def create_in(
@@ -90,6 +95,7 @@ async def create_in(
     mail_ctx: mail.MailContext,
     sla: clocks.SlaPolicy,
     files: list[StoredFile] | None = None,
+    assign: Assign | None = None,
 ) -> Created:
     """`create_from_form` inside the caller's transaction. `files`: already stored ones (an
     email's attachments); by default those kept for the form."""
@@ -187,6 +193,8 @@ async def create_in(
         promise=promise(sla, now),
     )
     await queue_email(conn, number, "creado", None, message_id, form.correo, now, confirmation)
+    if assign is not None and not form.suspended:
+        await assign(conn, number, now)  # the round-robin, in the same transaction
     return Created(number, new=True)
 
 

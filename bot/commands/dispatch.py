@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.cases.parts import Parts
-from bot.commands import admin, changes, periods, reads, templates
+from bot.commands import admin, changes, periods, reads, shifts, templates
 from bot.commands.parse import parse
 from bot.commands.reply import STORAGE_BUSY, TEAM_ONLY_ANSWER, Asked, Reply, refused
 from bot.domain.change import Refused
@@ -23,6 +23,7 @@ HANDLERS: dict[type, Handler] = {
     **admin.HANDLERS,
     **periods.HANDLERS,
     **templates.HANDLERS,
+    **shifts.HANDLERS,
 }
 
 

@@ -204,6 +204,13 @@ def _responder(line: Line) -> r.Request:
     return r.Reply(number, text) if text else r.OpenForm(Form.REPLY, number)
 
 
+def _turno(line: Line) -> r.Request:
+    action = {"in": "entrar", "out": "salir", "list": "lista"}.get(line.word(0), line.word(0))
+    if action not in ("entrar", "salir", "lista", ""):
+        raise Refused("Use `turno entrar`, `turno salir` o `turno lista`.")
+    return r.Shift(action or "lista")
+
+
 def _fusionar(line: Line) -> r.Request:
     source = parse_ticket_code(line.args[0]) if line.args else None
     target = parse_ticket_code(line.args[1]) if len(line.args) > 1 else None
@@ -358,6 +365,7 @@ GRAMMAR: dict[str, tuple[str, Rule]] = {
     "nuevo": ("new", _nuevo),
     "buscar": ("search", lambda line: r.Search(line.text.strip())),
     "fusionar": ("merge", _fusionar),
+    "turno": ("shift", _turno),
     "plantilla": ("template", _plantilla),
     "reporte": ("report", _reporte),
     "exportar": ("export", _exportar),

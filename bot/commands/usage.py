@@ -28,6 +28,8 @@ USAGE = """*Comandos de /hib2b* (HD-N también se puede escribir `N`)
   `cerrar HD-N otra causa | resumen…`,
   `cerrar HD-N spam`, `cerrar HD-N duplicado HD-M`)
 • `reabrir HD-N motivo`
+• `turno entrar|salir|lista`: con asignación automática, los tickets nuevos se reparten
+  entre quienes están en turno
 • `fusionar HD-A HD-B`: el mismo problema dos veces; A se cierra como duplicado y lo que
   llegue de A va a B (al proveedor de A se le avisa)
 • `nuevo`: abrir un ticket para un proveedor que llamó o escribió (o, en la terminal,

@@ -37,3 +37,4 @@ class Home:
     due_soon: list[Listed] = field(default_factory=list)  # past 75 % of a deadline, or past it
     due_soon_total: int = 0
     sla_blocks: list[dict] = field(default_factory=list)  # `/hib2b sla`, for leads
+    on_shift: list[str] = field(default_factory=list)  # user ids (`/hib2b turno`)

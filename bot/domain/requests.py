@@ -195,6 +195,13 @@ class ClientPlan:
 
 
 @dataclass(frozen=True)
+class Shift:
+    """`turno entrar|salir|lista`: the round-robin assigns new tickets to those on shift."""
+
+    action: str  # entrar, salir, lista
+
+
+@dataclass(frozen=True)
 class Merge:
     """`fusionar HD-A HD-B`: A closes into B."""
 
@@ -287,6 +294,7 @@ Request = (
     | AskExport
     | Search
     | Merge
+    | Shift
     | TemplateList
     | TemplateShow
     | TemplateAdd

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from bot.domain import controls
+from bot.domain.change import mention
 from bot.domain.clocks import CLOCK_LABELS
 from bot.domain.home import SHOWN, Home, Listed
 from bot.domain.terms import INCIDENT_BY_KEY, STATUS_LABELS, Severity, Status, ticket_code
@@ -38,6 +39,15 @@ def view(home: Home, when: When) -> dict:
             ]
         )
     blocks: list[Block] = [kit.header("Mesa de ayuda HiB2B")]
+    shift = ", ".join(mention(user) for user in home.on_shift[:SHOWN]) or "nadie"
+    more = len(home.on_shift) - SHOWN
+    blocks.append(
+        kit.context(
+            f"En turno: {shift}"
+            + (f" y {more} más" if more > 0 else "")
+            + " · `/hib2b turno entrar|salir`"
+        )
+    )
     blocks += _list("Mis tickets", home.mine, home.mine_total, "/hib2b lista mios", when, REPLY.key)
     blocks += _list(
         "Sin asignar",
