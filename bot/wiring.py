@@ -195,7 +195,7 @@ class Runtime:
         start(
             "sla-watcher",
             lambda worker: watch.run(
-                db, self.now, interval, self.wake_outbox, worker, self.metrics
+                db, self.now, interval, self.wake_outbox, worker, self.metrics, self.settings.leads
             ),
             stale_after_s=3 * interval,
         )

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import aiosqlite
 
-from store.db import Database, fetch_one, to_db
+from store.db import Database, fetch_all, fetch_one, to_db
 
 
 async def add_member(
@@ -67,7 +67,13 @@ async def name_of(conn: aiosqlite.Connection, user_id: str | None) -> str:
     return row[0] if row else ""
 
 
+async def leads_in(conn: aiosqlite.Connection, configured: tuple[str, ...]) -> list[str]:
+    """Every lead, inside the caller's transaction."""
+    rows = await fetch_all(conn, "SELECT user_id FROM team WHERE role = 'lider' ORDER BY user_id")
+    return list(dict.fromkeys([*configured, *(row[0] for row in rows)]))
+
+
 async def leads(db: Database, configured: tuple[str, ...]) -> list[str]:
     """Every lead: those configured and those added with the lead role."""
-    rows = await db.fetchall("SELECT user_id FROM team WHERE role = 'lider' ORDER BY user_id")
-    return list(dict.fromkeys([*configured, *(row[0] for row in rows)]))
+    async with db.read() as conn:
+        return await leads_in(conn, configured)

@@ -51,9 +51,23 @@ async def test_three_reminders_arrive_once_in_order_and_not_early(
     assert offsets[0] >= 2.0 and offsets[1] >= 3.0 and offsets[2] >= 4.0
     assert all("<!here>" in text for text in stages)  # nobody has the ticket
     assert "<@U0LEAD>" in stages[2] and "<@U0LEAD>" not in stages[0]
+    # At «vencido» the lead also gets a DM, once, pointing at the card.
+    [alert] = await fake_slack.wait_for(
+        lambda: [
+            c for c in fake_slack.calls_to("chat.postMessage") if c.args["channel"] == "U0LEAD"
+        ]
+    )
+    assert (
+        "HD-1" in alert.args["text"] and "venció el plazo de primer contacto" in alert.args["text"]
+    )
+    assert f"/archives/C0SUPPORT/p{card['ts'].replace('.', '')}" in alert.args["text"]
     assert all("primer contacto" in text and "HD-1" in text for text in stages)
-    time.sleep(0)
+    await desk.drained()
     assert len(reminders()) == 3
+    assert (
+        len([c for c in fake_slack.calls_to("chat.postMessage") if c.args["channel"] == "U0LEAD"])
+        == 1
+    )
 
 
 async def test_hib2b_sla_and_overdue_list(start_desk, fake_slack: FakeSlack) -> None:

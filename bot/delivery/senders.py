@@ -25,6 +25,7 @@ from bot.domain.deliveries import (
     EMAIL,
     EXPORT,
     FILE,
+    LEAD_ALERT,
     REMINDER,
     REPORT,
     THREAD,
@@ -76,6 +77,7 @@ class Deliveries:
             FILE: self.file,
             EMAIL: self.email,
             REMINDER: self.reminder,
+            LEAD_ALERT: self.lead_alert,
             REPORT: self.shared_file,
             EXPORT: self.shared_file,
         }
@@ -147,6 +149,18 @@ class Deliveries:
         )
         ts = await self._channel.post_in_thread(thread, message, item.key, item.attempts > 1)
         return Delivered(ts)
+
+    async def lead_alert(self, item: Delivery) -> Delivered:
+        ticket = await self._ticket(item)
+        clock = item.payload["clock"]
+        if not clocks.still_due(ticket, clock, item.payload["gen"]):
+            return Delivered("moot")  # contact made, closed or paused since: nothing to tell
+        due = clocks.running_clocks(ticket)[clock][1][clocks.DUE]
+        card = (
+            f"{ticket.slack_channel}/p{ticket.slack_ts.replace('.', '')}" if ticket.slack_ts else ""
+        )
+        message = cards.lead_alert(ticket.number, clock, due, ticket.assignee, card, self._zone)
+        return Delivered(await self._channel.post_direct(item.payload["lead"], message))
 
     async def description(self, item: Delivery) -> Delivered:
         ticket, thread = await self._thread(item)

@@ -63,6 +63,10 @@ class Channel(Protocol):
         """Upload one file into the card's thread. `state` resumes an interrupted upload."""
         ...
 
+    async def post_direct(self, user: str, message: Message) -> str:
+        """A direct message to one person (an alert for a lead); its ts."""
+        ...
+
     async def share_file(
         self,
         to: str,
@@ -214,6 +218,19 @@ class SlackChannel:
             self._channel, path, title, title, state, save, thread_ts=thread_ts
         )
 
+    async def post_direct(self, user: str, message: Message) -> str:
+        # Posting to a user id is the app's DM with them; a retry after a lost answer may
+        # repeat it (finding it again would need im:history), which an alert can afford.
+        response = await self._call(
+            "chat_postMessage",
+            channel=user,
+            text=message.text,
+            blocks=message.blocks,
+            unfurl_links=False,
+            unfurl_media=False,
+        )
+        return str(response["ts"])
+
     async def share_file(
         self,
         to: str,
@@ -352,6 +369,10 @@ class LogChannel:
     ) -> str:
         log.info("[canal de soporte, hilo %s] archivo adjunto: %s (%s)", thread_ts, title, path)
         return str(path)
+
+    async def post_direct(self, user: str, message: Message) -> str:
+        log.info("[mensaje directo a %s]\n%s", user, message.plain or message.text)
+        return self._ts()
 
     async def share_file(
         self,

@@ -20,6 +20,7 @@ from bot.domain import clocks
 from bot.domain import deliveries as queued
 from store import outbox as queue
 from store import sla as store
+from store import team as team_store
 from store.db import Database, to_db
 
 log = logging.getLogger("hib2b.watch")
@@ -27,26 +28,34 @@ BATCH = 500
 CATCH_UP_BATCH = 100  # ~10 ms of write lock a pass
 
 
-async def watch_once(db: Database, now: datetime, batch: int = BATCH) -> int:
+async def watch_once(
+    db: Database, now: datetime, batch: int = BATCH, leads: tuple[str, ...] = ()
+) -> int:
     """One pass over at most `batch` due tickets; returns how many reminders it queued."""
-    return (await _pass(db, now, batch))[0]
+    return (await _pass(db, now, batch, leads))[0]
 
 
-async def catch_up(db: Database, now: datetime, batch: int = CATCH_UP_BATCH) -> int:
+async def catch_up(
+    db: Database, now: datetime, batch: int = CATCH_UP_BATCH, leads: tuple[str, ...] = ()
+) -> int:
     """Passes until nothing more is due (after downtime, thousands may be): each in its own
     short transaction (milliseconds), so technicians' commands wait at most one of them.
     Returns the reminders queued."""
     queued = 0
     while True:
-        count, looked = await _pass(db, now, batch)
+        count, looked = await _pass(db, now, batch, leads)
         queued += count
         if looked < batch:
             return queued
         await asyncio.sleep(0)
 
 
-async def _pass(db: Database, now: datetime, batch: int) -> tuple[int, int]:
-    """(reminders queued, due tickets looked at)."""
+async def _pass(
+    db: Database, now: datetime, batch: int, configured: tuple[str, ...] = ()
+) -> tuple[int, int]:
+    """(reminders queued, due tickets looked at). At `vencido`, each lead (those configured
+    and those the team added) also gets a DM."""
+    leads: list[str] | None = None
     async with db.transaction() as conn:
         tickets = await store.due_tickets(conn, now, batch)
         recorded = await store.recorded_for(conn, [t.number for t in tickets])
@@ -70,6 +79,13 @@ async def _pass(db: Database, now: datetime, batch: int) -> tuple[int, int]:
                 deliveries.append(
                     queued.reminder(ticket.number, reminder.clock, reminder.gen, reminder.stage)
                 )
+                if reminder.stage == clocks.DUE:
+                    if leads is None:
+                        leads = await team_store.leads_in(conn, configured)
+                    deliveries += [
+                        queued.lead_alert(ticket.number, reminder.clock, reminder.gen, lead)
+                        for lead in leads
+                    ]
             next_at.append((clocks.next_reminder_at(ticket, seen), ticket.number))
         await store.record_many(conn, records)
         await queue.enqueue_many(conn, deliveries, now)
@@ -86,13 +102,14 @@ async def run(
     wake: Callable[[], None],
     worker: Worker,
     metrics: Metrics | None = None,
+    leads: tuple[str, ...] = (),
 ) -> None:
     """The watcher's worker: every `interval_s`, everything that is due, until the service
     stops."""
     passes = (metrics or Metrics()).watcher_pass
     while True:
         with passes.time():
-            queued = await catch_up(db, now())
+            queued = await catch_up(db, now(), leads=leads)
         if queued:
             wake()
         worker.ok()

@@ -20,6 +20,7 @@ SLACK, EMAIL_LANE, REPORTS_LANE = "slack", "email", "reports"
 CARD, DESCRIPTION, FILE, EMAIL = "card", "description", "file", "email"
 CARD_UPDATE, THREAD, REMINDER = "card_update", "thread", "reminder"
 REPORT, EXPORT = "report", "export"
+LEAD_ALERT = "lead_alert"
 TO_CHANNEL = "channel"  # a report's destination: the support channel; else a user's id (a DM)
 
 
@@ -79,6 +80,18 @@ def reminder(number: int, clock: str, gen: int, stage: str) -> NewDelivery:
         REMINDER,
         number,
         {"clock": clock, "gen": gen, "stage": stage},
+        after=card_key(number),
+    )
+
+
+def lead_alert(number: int, clock: str, gen: int, lead: str) -> NewDelivery:
+    """A clock past its deadline, told to one lead by DM (beside the thread's reminder)."""
+    return NewDelivery(
+        f"{_prefix(number)}:ping:{clock}:{gen}:vencido:dm:{lead}",
+        SLACK,
+        LEAD_ALERT,
+        number,
+        {"clock": clock, "gen": gen, "lead": lead},
         after=card_key(number),
     )
 

@@ -297,6 +297,25 @@ REMINDER_ICONS = {
 }
 
 
+def lead_alert(
+    number: int, clock: str, due: datetime, assignee: str | None, card: str, zone: str
+) -> Message:
+    """A clock past its deadline, told to a lead by DM, with a link to the card's thread."""
+    code = ticket_code(number)
+    link = f"<https://slack.com/archives/{card}|{code}>" if card else code
+    text = (
+        f":rotating_light: {link} · venció el plazo de {CLOCK_LABELS[clock]} "
+        f"({slack_date(due, zone)}) · lo tiene {mention(assignee) if assignee else 'nadie'}."
+    )
+    plain_due = due.astimezone(ZoneInfo(zone)).strftime("%d/%m/%Y %H:%M")
+    return Message(
+        text=text,
+        blocks=[kit.section(text)],
+        metadata={},
+        plain=f"{code} · venció el plazo de {CLOCK_LABELS[clock]} ({plain_due})",
+    )
+
+
 def reminder(
     number: int,
     key: str,
