@@ -95,6 +95,7 @@ class Settings:
     report_schedule: Schedule | None = WEEKLY_REPORT  # None: no weekly report
     retention: timedelta | None = timedelta(days=5 * 365)  # None: closed tickets are kept
     auto_assign: str = "off"  # or round-robin: new tickets to the technicians on shift
+    escalate_reassign: bool = False  # at «vencido», move to the least-loaded on shift
     retry_base: timedelta = timedelta(seconds=2)
     retry_max: timedelta = timedelta(minutes=5)
     log_level: str = "INFO"
@@ -155,6 +156,13 @@ def _check_calendar(env: Mapping[str, str]) -> None:
             raise ConfigError(
                 f"HIB2B_EXTRA_CLOSED_DAYS: {day!r} is not a date YYYY-MM-DD"
             ) from None
+
+
+def _on_off(text: str, name: str) -> bool:
+    text = text.strip().lower()
+    if text not in ("on", "off"):
+        raise ConfigError(f"{name}: on or off")
+    return text == "on"
 
 
 def _auto_assign(text: str) -> str:
@@ -274,6 +282,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         report_schedule=schedule(get("HIB2B_REPORT_SCHEDULE", "mon 09:00")),
         retention=kept_for,
         auto_assign=_auto_assign(get("HIB2B_AUTO_ASSIGN", "off")),
+        escalate_reassign=_on_off(get("HIB2B_ESCALATE_REASSIGN", "off"), "HIB2B_ESCALATE_REASSIGN"),
         slack_bot_token=token,
         slack_signing_secret=secret,
         slack_app_token=app_token,

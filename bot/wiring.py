@@ -18,7 +18,7 @@ from typing import Any
 from aiohttp import web
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.cases import period, privacy, ratings, ticket_page
+from bot.cases import period, privacy, ratings, shifts, ticket_page
 from bot.cases.parts import Parts
 from bot.cases.plans import Policies
 from bot.config import Settings
@@ -195,7 +195,14 @@ class Runtime:
         start(
             "sla-watcher",
             lambda worker: watch.run(
-                db, self.now, interval, self.wake_outbox, worker, self.metrics, self.settings.leads
+                db,
+                self.now,
+                interval,
+                self.wake_outbox,
+                worker,
+                self.metrics,
+                self.settings.leads,
+                partial(shifts.escalate, self.parts) if self.settings.escalate_reassign else None,
             ),
             stale_after_s=3 * interval,
         )

@@ -29,6 +29,14 @@ async def on_shift(db: Database) -> list[tuple[str, str]]:
     return [(row[0], row[1]) for row in rows]
 
 
+async def open_load(db: Database) -> dict[str, int]:
+    """Open tickets per assignee, from the tally the tickets' triggers keep."""
+    rows = await db.fetchall(
+        "SELECT assignee, sum(n) FROM open_tally WHERE assignee != '' GROUP BY assignee"
+    )
+    return {row[0]: int(row[1]) for row in rows}
+
+
 async def next_in_turn(conn: aiosqlite.Connection) -> str | None:
     """The next one on shift, round-robin; None when nobody is. Inside the ticket's
     transaction, so two tickets created at once go to two people."""

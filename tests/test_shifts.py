@@ -13,6 +13,11 @@ from tests.fakes.slack import FakeSlack
 from tests.fakes.smtp import FakeSmtp
 
 TEAM = {"HIB2B_TECHNICIANS": "U0TECH1,U0TECH2,U0TECH3", "HIB2B_LEADS": "U0LEAD"}
+ALWAYS_OPEN = {
+    "HIB2B_BUSINESS_DAYS": "mon-sun",
+    "HIB2B_BUSINESS_HOURS": "00:00-24:00",
+    "HIB2B_HOLIDAYS": "none",
+}
 
 
 async def said(desk: Desk, line: str, user: str = "U0TECH1") -> str:
@@ -57,3 +62,35 @@ async def test_off_by_default(start_desk, fake_slack: FakeSlack) -> None:
     assert "HIB2B_AUTO_ASSIGN=round-robin" in answer
     await desk.submit()
     assert await assignees(desk) == [None]
+
+
+async def test_an_overdue_ticket_moves_to_the_least_loaded_on_shift(
+    start_desk, fake_slack: FakeSlack
+) -> None:
+    desk = await start_desk(
+        **slack_env(fake_slack.url),
+        **ALWAYS_OPEN,
+        **TEAM,
+        HIB2B_SLA_FIRST_CONTACT="1s,2s",
+        HIB2B_WATCH_INTERVAL="0.1s",
+        HIB2B_ESCALATE_REASSIGN="on",
+    )
+    for user in ("U0TECH1", "U0TECH2", "U0TECH3"):
+        await said(desk, "turno entrar", user)
+    await desk.submit()
+    await desk.submit()
+    await said(desk, "tomar 1", "U0TECH1")
+    await said(desk, "tomar 2", "U0TECH2")  # TECH2 has one open ticket, TECH3 none
+
+    async def moved() -> bool:
+        return (await assignees(desk))[0] == "U0TECH3"
+
+    await fake_slack.wait_for(
+        lambda: any(
+            "asignó el ticket a <@U0TECH3>" in (m["text"] or "") for m in fake_slack.messages
+        ),
+        timeout=15,
+    )
+    assert await moved()
+    texts = " ".join(m["text"] or "" for m in fake_slack.messages)
+    assert "(antes lo tenía <@U0TECH1>)" in texts

@@ -12,10 +12,11 @@ import aiosqlite
 from bot.cases.parts import Parts
 from bot.cases.tickets import act_in
 from bot.domain import workflow
-from bot.domain.change import Actor, Refused
+from bot.domain.change import Actor, Change, Refused
 from bot.domain.terms import Role
 from store import shifts as store
 from store import team as team_store
+from store.models import Ticket
 
 AUTO = Actor("Asignación automática", Role.LIDER, "Asignación automática")
 ROUND_ROBIN = "round-robin"
@@ -36,6 +37,32 @@ async def leave(parts: Parts, actor: Actor) -> bool:
 
 async def on_shift(parts: Parts) -> list[tuple[str, str]]:
     return await store.on_shift(parts.db)
+
+
+async def escalate(parts: Parts, overdue: list[int]) -> None:
+    """`HIB2B_ESCALATE_REASSIGN=on`: tickets whose clock just passed its deadline move to the
+    technician on shift with the fewest open tickets (not the one who has it)."""
+    people = [user for user, _ in await store.on_shift(parts.db)]
+    if not people:
+        return
+    load = await store.open_load(parts.db)
+    for number in dict.fromkeys(overdue):
+        now = parts.now()
+
+        def decide(ticket: Ticket, now: datetime = now) -> Change:
+            others = [user for user in people if user != ticket.assignee]
+            if not others:
+                return Change("asignado", "", applied=False)
+            target = min(others, key=lambda user: (load.get(user, 0), user))
+            load[target] = load.get(target, 0) + 1
+            return workflow.claim(ticket, AUTO, target, now)
+
+        try:
+            async with parts.db.transaction() as conn:
+                await act_in(conn, number, AUTO, decide, now, parts.mail_ctx, parts.policies)
+        except Refused:
+            continue  # closed meanwhile: nothing to move
+    parts.wake_outbox()
 
 
 def assigner(parts: Parts) -> Assign | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from bot.delivery.metrics import Metrics
@@ -36,14 +36,18 @@ async def watch_once(
 
 
 async def catch_up(
-    db: Database, now: datetime, batch: int = CATCH_UP_BATCH, leads: tuple[str, ...] = ()
+    db: Database,
+    now: datetime,
+    batch: int = CATCH_UP_BATCH,
+    leads: tuple[str, ...] = (),
+    overdue: list[int] | None = None,
 ) -> int:
     """Passes until nothing more is due (after downtime, thousands may be): each in its own
     short transaction (milliseconds), so technicians' commands wait at most one of them.
     Returns the reminders queued."""
     queued = 0
     while True:
-        count, looked = await _pass(db, now, batch, leads)
+        count, looked = await _pass(db, now, batch, leads, overdue)
         queued += count
         if looked < batch:
             return queued
@@ -51,7 +55,11 @@ async def catch_up(
 
 
 async def _pass(
-    db: Database, now: datetime, batch: int, configured: tuple[str, ...] = ()
+    db: Database,
+    now: datetime,
+    batch: int,
+    configured: tuple[str, ...] = (),
+    overdue: list[int] | None = None,
 ) -> tuple[int, int]:
     """(reminders queued, due tickets looked at). At `vencido`, each lead (those configured
     and those the team added) also gets a DM."""
@@ -80,6 +88,8 @@ async def _pass(
                     queued.reminder(ticket.number, reminder.clock, reminder.gen, reminder.stage)
                 )
                 if reminder.stage == clocks.DUE:
+                    if overdue is not None:
+                        overdue.append(ticket.number)
                     if leads is None:
                         leads = await team_store.leads_in(conn, configured)
                     deliveries += [
@@ -103,13 +113,18 @@ async def run(
     worker: Worker,
     metrics: Metrics | None = None,
     leads: tuple[str, ...] = (),
+    escalate: Callable[[list[int]], Awaitable[None]] | None = None,
 ) -> None:
     """The watcher's worker: every `interval_s`, everything that is due, until the service
     stops."""
     passes = (metrics or Metrics()).watcher_pass
     while True:
         with passes.time():
-            queued = await catch_up(db, now(), leads=leads)
+            overdue: list[int] = []
+            queued = await catch_up(db, now(), leads=leads, overdue=overdue)
+        if overdue and escalate is not None:
+            # After its transaction: each move is a change of its own (thread, card, audit).
+            await escalate(overdue)
         if queued:
             wake()
         worker.ok()
