@@ -177,12 +177,16 @@ async def _median(db: Database, column: str, where: str, params: dict, count: in
 
 
 async def rating_stats(
-    db: Database, since: datetime, client: str | None = None
+    db: Database, since: datetime, client: str | None = None, by: str = "assignee"
 ) -> list[tuple[str, int, float]]:
-    """Ratings given since `since`, by technician ('' for none): (assignee, count, average)."""
+    """Ratings given since `since`, by technician or by client (`by`; '' for none):
+    (who, count, average)."""
+    column = {"assignee": "assignee", "client": "client"}[by]
     rows = await db.fetchall(
-        "SELECT coalesce(assignee, ''), count(*), avg(rating) FROM tickets INDEXED BY tickets_rated"
-        " WHERE rated_at >= :since AND rating IS NOT NULL" + _of(client) + " GROUP BY 1",
+        f"SELECT coalesce({column}, ''), count(*), avg(rating) FROM tickets"
+        " INDEXED BY tickets_rated WHERE rated_at >= :since AND rating IS NOT NULL"
+        + _of(client)
+        + " GROUP BY 1",
         {"since": to_db(since), "client": client},
     )
     return [(row[0], int(row[1]), float(row[2])) for row in rows]

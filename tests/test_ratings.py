@@ -82,6 +82,7 @@ async def test_a_supplier_rates_from_the_closing_email(
     answer = json.loads((await desk.slack(slash_command("sla", "U0LEAD"))).text)
     sla = " ".join(formatted_texts(answer["blocks"]))
     assert "Satisfacción: 2.0 de 5 en 1 calificación · <@U0TECH1> 2.0 (1)" in sla
+    assert "Por cliente: sin cliente 2.0 (1)" in sla
 
     clock[0] += timedelta(days=15)
     status, late = await post(desk, {"t": token, "v": "5"})

@@ -102,6 +102,7 @@ REPORT = Report(
             1,
             5 * H + timedelta(minutes=30),
             ratings=[("", 2, 4.0), ("U0TECH1", 3, 14 / 3)],
+            ratings_by_client=[("acme", 4, 4.5), ("", 1, 4.0)],
         ),
     ],
 )
@@ -156,7 +157,8 @@ def test_sla_report_content():
         "*Cumplimiento, últimos 30 días*\n"
         "Primer contacto: 10 · a tiempo 90 % · antes del objetivo 50 % · mediana 50 min hábiles\n"
         "Resolución: 4 · a tiempo 75 % · antes del objetivo 25 % · mediana 5 h 30 min hábiles\n"
-        "Satisfacción: 4.4 de 5 en 5 calificaciones · <@U0TECH1> 4.7 (3) · sin técnico 4.0 (2)"
+        "Satisfacción: 4.4 de 5 en 5 calificaciones · <@U0TECH1> 4.7 (3) · sin técnico 4.0 (2)\n"
+        "Por cliente: `acme` 4.5 (4) · sin cliente 4.0 (1)"
     )
 
 

@@ -127,6 +127,9 @@ async def _compliance(
         resolved_before_target=r_before,
         resolution_median=_seconds(r_median),
         ratings=await store.rating_stats(db, since, client),
+        ratings_by_client=await store.rating_stats(db, since, client, by="client")
+        if client is None
+        else [],
     )
 
 

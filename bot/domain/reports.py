@@ -30,6 +30,7 @@ class Compliance:
     resolved_before_target: int = 0
     resolution_median: timedelta | None = None
     ratings: list[tuple[str, int, float]] = field(default_factory=list)  # by technician
+    ratings_by_client: list[tuple[str, int, float]] = field(default_factory=list)
 
     @property
     def rated(self) -> tuple[int, float | None]:

@@ -76,7 +76,13 @@ def _ratings_line(c: Compliance) -> str:
         f"{mention(user) if user else 'sin técnico'} {avg:.1f} ({n})" for user, n, avg in people
     )
     plural = "calificación" if count == 1 else "calificaciones"
-    return f"\nSatisfacción: {average:.1f} de 5 en {count} {plural} · {each}"
+    line = f"\nSatisfacción: {average:.1f} de 5 en {count} {plural} · {each}"
+    clients = sorted(c.ratings_by_client, key=lambda item: (-item[1], item[0]))[:5]
+    if clients:
+        line += "\nPor cliente: " + " · ".join(
+            f"{f'`{key}`' if key else 'sin cliente'} {avg:.1f} ({n})" for key, n, avg in clients
+        )
+    return line
 
 
 def render(report: Report, when: When, title: str = "SLA de la mesa de ayuda") -> Message:
