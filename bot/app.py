@@ -23,6 +23,7 @@ from aiohttp import web
 from bot import datadir
 from bot.config import Settings
 from bot.wiring import create_app
+from handlers.access_log import PathOnlyAccessLogger
 from store.db import StorageUnavailable
 
 log = logging.getLogger("hib2b")
@@ -89,7 +90,9 @@ async def _run(settings: Settings, listener: socket.socket) -> int:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stopping.set)
-    runner = web.AppRunner(create_app(settings), shutdown_timeout=grace)
+    runner = web.AppRunner(
+        create_app(settings), shutdown_timeout=grace, access_log_class=PathOnlyAccessLogger
+    )
     # Starting (the database, the workers, Socket Mode's connection) may itself hang on a dead
     # Slack: a stop asked for meanwhile must still end the process in time.
     setup = asyncio.ensure_future(runner.setup())

@@ -140,6 +140,8 @@ class Desk:
         """The supplier's comment from their page; the files' problems (then nothing was
         added). Raises `Refused`."""
         number = ticket_page.ticket_of(self.signer, token, self.now())
+        if not nonce.strip():
+            raise Refused("Vuelva a abrir la página de su ticket e intente de nuevo.")
         key = f"pagina:{number}:{nonce[:64]}"
         return await ticket_page.comment(self.parts, number, text, files, key)
 

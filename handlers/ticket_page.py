@@ -12,7 +12,7 @@ from bot.desk import Refused
 from bot.domain.tokens import new_form_id
 from handlers.keys import DESK
 from handlers.upload import Stalled, TooLarge, limits_for, read_submission
-from handlers.web import message_page, render_page
+from handlers.web import LIMITER, client_address, message_page, render_page
 
 ROUTE = "/soporte/ticket"
 
@@ -35,19 +35,21 @@ async def _show(
     except Refused as refusal:
         return _bad_link(request, refusal.message)
     settings = desk.settings
-    return render_page(
-        request,
-        "ticket.html",
-        status,
-        page=page,
-        token=token,
-        nonce=new_form_id(),
-        errors=errors or [],
-        comment=comment,
-        added=added,
-        max_comment=desk.TICKET_COMMENT_MAX,
-        max_files=settings.max_files,
-        max_file_mb=settings.max_file_bytes // MIB,
+    return _no_store(
+        render_page(
+            request,
+            "ticket.html",
+            status,
+            page=page,
+            token=token,
+            nonce=new_form_id(),
+            errors=errors or [],
+            comment=comment,
+            added=added,
+            max_comment=desk.TICKET_COMMENT_MAX,
+            max_files=settings.max_files,
+            max_file_mb=settings.max_file_bytes // MIB,
+        )
     )
 
 
@@ -57,8 +59,30 @@ async def ticket_page(request: web.Request) -> web.Response:
 
 async def add_comment(request: web.Request) -> web.Response:
     desk = request.app[DESK]
+    settings = desk.settings
+    # The form's own limit per address: a ticket's link must not let anyone flood the
+    # thread or fill the disk.
+    address = client_address(
+        request.remote, request.headers.get("X-Forwarded-For"), settings.trusted_proxies
+    )
+    wait = request.app[LIMITER].hit(address)
+    if wait:
+        return message_page(
+            request,
+            429,
+            "Demasiados envíos",
+            "Recibimos demasiados envíos desde su conexión. Espere un minuto e intente de nuevo.",
+            {"Retry-After": str(int(wait) + 1)},
+        )
+    # The token rides in the address too: a request without a valid one is refused before
+    # its body is read.
+    token = request.query.get("t", "")
     try:
-        incoming = await read_submission(request, limits_for(desk.settings))
+        await desk.ticket_page(token)
+    except Refused as refusal:
+        return _bad_link(request, refusal.message)
+    try:
+        incoming = await read_submission(request, limits_for(settings))
     except (TooLarge, Stalled):
         return message_page(
             request,
@@ -67,7 +91,6 @@ async def add_comment(request: web.Request) -> web.Response:
             "El envío es demasiado grande o tardó demasiado. Vuelva a la página de su ticket e "
             "intente con archivos más pequeños.",
         )
-    token = incoming.fields.get("t", "")
     text = incoming.fields.get("comentario", "")
     nonce = incoming.fields.get("envio", "")
     try:
@@ -77,6 +100,12 @@ async def add_comment(request: web.Request) -> web.Response:
     if problems:
         return await _show(request, token, 422, problems, text)
     raise web.HTTPSeeOther(f"{ROUTE}?t={token}&agregado=1")
+
+
+def _no_store(response: web.Response) -> web.Response:
+    # The page holds the supplier's words and a one-time nonce: never from a cache.
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def register(app: web.Application) -> None:

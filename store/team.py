@@ -21,6 +21,8 @@ async def add_member(
 
 
 async def remove_member(conn: aiosqlite.Connection, user_id: str) -> bool:
+    # Off shift too: someone no longer on the team must not be handed new tickets.
+    await conn.execute("DELETE FROM shifts WHERE user_id = ?", (user_id,))
     cursor = await conn.execute("DELETE FROM team WHERE user_id = ?", (user_id,))
     return cursor.rowcount > 0
 

@@ -42,6 +42,8 @@ async def test_merge_closes_into_the_other_and_routes_what_comes_later(
     await desk.drained()
 
     assert "dos tickets distintos" in await said(desk, "fusionar 2 2")
+    await desk.submit({**GOOD, "correo": "otra@proveedora.mx"})  # HD-3, someone else
+    assert "proveedores distintos" in await said(desk, "fusionar 3 1")
     assert "No existe el ticket HD-9" in await said(desk, "fusionar 9 1")
     assert "Solo el equipo" in await said(desk, "fusionar 2 1", user="U0STRANGER")
     assert await said(desk, "fusionar 2 1") == "HD-2 se fusionó en HD-1; se avisó al proveedor."

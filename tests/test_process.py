@@ -11,6 +11,8 @@ import subprocess
 import time
 from pathlib import Path
 
+import aiohttp
+
 from tests.conftest import smtp_env
 from tests.desk import run_cli, run_cli_async, slack_env
 from tests.fakes.slack import FakeSlack
@@ -113,6 +115,22 @@ def test_operator_continues_the_old_series(tmp_path: Path) -> None:
     assert hib2b("ayuda").returncode == 0
     bad = hib2b("exportar", "--desde", "ayer")
     assert bad.returncode == 2 and "AAAA-MM-DD" in bad.stderr
+
+
+async def test_the_access_log_never_holds_a_link_token(tmp_path: Path) -> None:
+    service = await Service(tmp_path, {}).start()
+    try:
+        secret = "12.1800000000.SECRETO-de-la-liga"
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"{service.url}/soporte/ticket?t={secret}") as response:
+                assert response.status == 404
+            async with http.get(f"{service.url}/healthz") as response:
+                assert response.status == 200
+    finally:
+        assert service.stop() == 0
+    log = service.log()
+    assert '"GET /soporte/ticket" 404' in log and '"GET /healthz" 200' in log
+    assert "SECRETO" not in log
 
 
 async def test_backup_while_the_service_runs(tmp_path: Path) -> None:

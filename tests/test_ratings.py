@@ -88,7 +88,7 @@ async def test_a_supplier_rates_from_the_closing_email(
     status, late = await post(desk, {"t": token, "v": "5"})
     assert status == 422 and "14 días" in late
     status, bad = await post(desk, {"t": token + "x", "v": "5"})
-    assert status == 404 and "no es válida" in bad
+    assert status == 404 and "no es válido" in bad
     status, none = await post(desk, {"t": token})
     assert status == 422 and "Elija una calificación de 1 a 5" in none
 

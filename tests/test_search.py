@@ -58,3 +58,4 @@ def test_what_is_typed_is_never_fts_syntax() -> None:
     assert fts_query('ana.perez@x.mx "OR" NEAR(a') == '"ana perez x mx" "OR" "NEAR a"*'
     assert fts_query("  ") is None and fts_query('"*()') is None
     assert fts_query("Factura A-123") == '"Factura" "A 123"*'
+    assert fts_query("cafe\u0301s") == '"cafés"*'  # typed decomposed

@@ -29,13 +29,12 @@ async def comment(
 ) -> aiohttp.ClientResponse:
     assert desk.http is not None
     form = aiohttp.FormData()
-    form.add_field("t", token)
     form.add_field("envio", nonce)
     form.add_field("comentario", text)
     for name, data in files:
         form.add_field("adjuntos", data, filename=name, content_type="application/octet-stream")
     async with desk.http.post(
-        desk.url + "/soporte/ticket", data=form, allow_redirects=False
+        desk.url + f"/soporte/ticket?t={token}", data=form, allow_redirects=False
     ) as response:
         await response.read()
         return response
@@ -84,9 +83,12 @@ async def test_the_supplier_follows_and_adds_to_their_ticket(
     assert "Recibimos su comentario" in after.text and "Va el XML &lt;!channel&gt;." in after.text
 
     forged = await desk.get("/soporte/ticket?t=1.1800000000.AAAAAAAAAAAAAAAAAAAAAAAAAAA")
-    assert forged.status == 404 and "no es válida" in forged.text
+    assert forged.status == 404 and "no es válido" in forged.text
     empty = await comment(desk, token, "otro", "   ")
     assert empty.status == 422
+    no_token = await comment(desk, "", "otro", "algo")
+    assert no_token.status == 404  # refused before its body is read
+    assert "no-store" in (await desk.get(f"{link.path}?{link.query}")).headers["Cache-Control"]
 
 
 async def _page_text(
@@ -94,12 +96,11 @@ async def _page_text(
 ) -> str:
     assert desk.http is not None
     form = aiohttp.FormData()
-    form.add_field("t", token)
     form.add_field("envio", nonce)
     form.add_field("comentario", text)
     for name, data in files:
         form.add_field("adjuntos", data, filename=name, content_type="application/octet-stream")
-    async with desk.http.post(desk.url + "/soporte/ticket", data=form) as response:
+    async with desk.http.post(desk.url + f"/soporte/ticket?t={token}", data=form) as response:
         body = await response.text()
     assert "no se puede adjuntar" in body  # said in Spanish, and what was typed is kept
     return body

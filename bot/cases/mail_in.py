@@ -136,8 +136,15 @@ async def _handle(
     verified = number is not None  # a reply to one of our own messages
     if number is None and mail.ticket_in_subject is not None:
         found = await store.locked_ticket(conn, mail.ticket_in_subject)
-        if found is not None and found.close_kind == "duplicado" and found.duplicate_of:
-            # Merged or closed as a duplicate: the help continues in the original.
+        seen: set[int] = set()
+        while (
+            found is not None
+            and found.close_kind == "duplicado"
+            and found.duplicate_of
+            and found.number not in seen
+        ):
+            # Merged or closed as a duplicate: the help continues in the original (A→B→C).
+            seen.add(found.number)
             found = await store.locked_ticket(conn, found.duplicate_of) or found
         number = found.number if found else None
     if number is None:

@@ -27,7 +27,7 @@ def ticket_of(signer: Signer, token: str, now: datetime) -> int:
     """The ticket a link names; Refused when it is not one of ours or too old."""
     payload = signer.verify(PURPOSE, token, now, LINK_LIFE)
     if payload is None or not is_number(payload):
-        raise Refused("Esta liga de calificación no es válida o ya venció.")
+        raise Refused("Este enlace de calificación no es válido o ya venció.")
     return int(payload)
 
 

@@ -4,6 +4,7 @@ default)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
@@ -16,8 +17,10 @@ from bot.domain.change import Actor, Change, Refused
 from bot.domain.terms import Role
 from store import shifts as store
 from store import team as team_store
+from store.db import StorageUnavailable
 from store.models import Ticket
 
+log = logging.getLogger("hib2b.shifts")
 AUTO = Actor("Asignación automática", Role.LIDER, "Asignación automática")
 ROUND_ROBIN = "round-robin"
 Assign = Callable[[aiosqlite.Connection, int, datetime], Awaitable[None]]
@@ -50,8 +53,10 @@ async def escalate(parts: Parts, overdue: list[int]) -> None:
         now = parts.now()
 
         def decide(ticket: Ticket, now: datetime = now) -> Change:
+            # Only a ticket nobody on shift has moves: someone on shift who has it (maybe
+            # just claimed) keeps it.
             others = [user for user in people if user != ticket.assignee]
-            if not others:
+            if ticket.assignee in people or not others:
                 return Change("asignado", "", applied=False)
             target = min(others, key=lambda user: (load.get(user, 0), user))
             load[target] = load.get(target, 0) + 1
@@ -62,6 +67,10 @@ async def escalate(parts: Parts, overdue: list[int]) -> None:
                 await act_in(conn, number, AUTO, decide, now, parts.mail_ctx, parts.policies)
         except Refused:
             continue  # closed meanwhile: nothing to move
+        except StorageUnavailable:
+            # Not moved; the reminder and the leads' DMs are queued all the same.
+            log.warning("could not move overdue ticket %s: storage unavailable", number)
+            continue
     parts.wake_outbox()
 
 

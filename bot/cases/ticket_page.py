@@ -14,7 +14,7 @@ from bot.cases.tickets import act_in
 from bot.domain import deliveries, supplier
 from bot.domain.attachments import IncomingFile
 from bot.domain.change import Refused
-from bot.domain.terms import Status
+from bot.domain.terms import Status, ticket_code
 from bot.domain.text import is_number
 from bot.domain.tokens import Signer
 from bot.render import ticket_page as render
@@ -36,7 +36,7 @@ def link(signer: Signer, base_url: str, number: int, now: datetime) -> str:
 def ticket_of(signer: Signer, token: str, now: datetime) -> int:
     payload = signer.verify(PURPOSE, token, now, LINK_LIFE)
     if payload is None or not is_number(payload):
-        raise Refused("Esta liga no es válida. Use la que viene en el correo de su ticket.")
+        raise Refused("Este enlace no es válido. Use el que viene en el correo de su ticket.")
     return int(payload)
 
 
@@ -76,10 +76,16 @@ async def comment(
     try:
         async with parts.db.transaction() as conn:
             if await store.request_applied(conn, key):
+                # The page was sent again (a double click, the back button): once is enough.
                 return []
             ticket = await store.locked_ticket(conn, number)
             if ticket is None or ticket.suppressed_at is not None:
                 raise Refused("Este ticket ya no está disponible.")
+            if ticket.close_kind == "duplicado" and ticket.duplicate_of:
+                raise Refused(
+                    f"Este ticket se unió a {ticket_code(ticket.duplicate_of)}: escriba en el "
+                    "correo o la página de ese ticket."
+                )
             names = tuple(f.display_name for f in kept)
             if ticket.status != Status.CERRADO:
                 decide = lambda t: supplier.reply(t, ticket.correo, text, names, now)  # noqa: E731

@@ -17,13 +17,15 @@ async def shift(parts: Parts, asked: Asked, request: r.Shift) -> Reply:
         ""
         if parts.settings.auto_assign == shifts.ROUND_ROBIN
         else (
-            " (La asignación automática está apagada: HIB2B_AUTO_ASSIGN=round-robin la enciende.)"
+            " (La asignación automática está desactivada: HIB2B_AUTO_ASSIGN=round-robin la activa.)"
         )
     )
     if request.action == "entrar":
         new = await shifts.enter(parts, actor)
         said = "Entró a su turno" if new else "Ya estaba en turno"
-        return Reply(f"{said}: los tickets nuevos se reparten también con usted.{off}")
+        if off:
+            return Reply(f"{said}.{off}")
+        return Reply(f"{said}: también se le asignarán tickets nuevos.")
     if request.action == "salir":
         was = await shifts.leave(parts, actor)
         return Reply("Salió de su turno." if was else "No estaba en turno.")

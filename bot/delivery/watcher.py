@@ -122,10 +122,10 @@ async def run(
         with passes.time():
             overdue: list[int] = []
             queued = await catch_up(db, now(), leads=leads, overdue=overdue)
+        if queued:
+            wake()
         if overdue and escalate is not None:
             # After its transaction: each move is a change of its own (thread, card, audit).
             await escalate(overdue)
-        if queued:
-            wake()
         worker.ok()
         await asyncio.sleep(interval_s)

@@ -23,6 +23,12 @@ def merge(ticket: Ticket, actor: Actor, into: Ticket, now: datetime) -> Change:
         raise Refused(f"{code} ya está cerrado.")
     if into.status == Status.CERRADO:
         raise Refused(f"{target} está cerrado: fusione en un ticket abierto.")
+    if ticket.correo.strip().lower() != into.correo.strip().lower():
+        # The supplier's replies to A would land on B, where B's supplier reads them.
+        raise Refused(
+            f"{code} y {target} son de proveedores distintos: ciérrelo como duplicado "
+            f"(`cerrar {code} duplicado {target}`) en lugar de fusionarlos."
+        )
     summary = f"Fusionado en {target}."
     return Change(
         "fusionado",

@@ -6,6 +6,7 @@ user (a stray quote or `NEAR(` is just text)."""
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from bot.domain.terms import parse_ticket_code
 
@@ -16,7 +17,8 @@ MAX_WORDS = 12  # a pasted paragraph is not a query
 def fts_query(text: str) -> str | None:
     """The FTS5 MATCH expression for `text`; None when it has nothing to look for."""
     phrases = []
-    for word in text.split()[:MAX_WORDS]:
+    # Composed first: «é» typed as «e» + accent would otherwise split the word in two.
+    for word in unicodedata.normalize("NFC", text).split()[:MAX_WORDS]:
         pieces = _PIECES.findall(word.replace("_", " "))
         if pieces:
             phrases.append(" ".join(pieces))

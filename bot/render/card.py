@@ -305,7 +305,8 @@ def lead_alert(
     link = f"<https://slack.com/archives/{card}|{code}>" if card else code
     text = (
         f":rotating_light: {link} · venció el plazo de {CLOCK_LABELS[clock]} "
-        f"({slack_date(due, zone)}) · lo tiene {mention(assignee) if assignee else 'nadie'}."
+        f"({slack_date(due, zone)}) · "
+        + (f"lo tiene {mention(assignee)}." if assignee else "no lo tiene nadie.")
     )
     plain_due = due.astimezone(ZoneInfo(zone)).strftime("%d/%m/%Y %H:%M")
     return Message(
