@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from bot.domain import controls
 from bot.domain.change import mention
 from bot.domain.clocks import CLOCK_LABELS, STAGE_LABELS
+from bot.domain.rfc import read as read_rfc
 from bot.domain.terms import (
     INCIDENT_BY_KEY,
     CloseKind,
@@ -130,18 +131,28 @@ def card(ticket: CardTicket, zone: str) -> Message:
     ]
     # What the supplier typed is shown as rich text: literal, so `*Estado:* Cerrado` or
     # `<!here>` in a description neither formats nor pings, whatever its length after escaping.
+    rfc = read_rfc(ticket.usuario)
     facts = [
-        ("Proveedor", ticket.usuario),
+        ("RFC" if rfc else "Proveedor", rfc.value if rfc else ticket.usuario),
         ("Correo contacto", ticket.correo),
         ("Liga portal", ticket.liga_portal or "—"),
     ]
     if ticket.attachments:
         facts.append((f"Adjuntos ({len(ticket.attachments)})", ", ".join(ticket.attachments)))
+    hint = []
+    if rfc is not None and not rfc.digit_ok:
+        hint = [
+            kit.context(
+                ":warning: El dígito verificador de este RFC no coincide: confírmelo con el "
+                "proveedor antes de buscarlo en el portal."
+            )
+        ]
     title = f"{code} · {tipo}" + (" · CERRADO" if status is Status.CERRADO else "")
     blocks: list[Block] = [
         kit.header(title),
         kit.fields(fields),
         labelled(facts),
+        *hint,
         kit.section("*Descripción del incidente*"),
         *literal(description, pieces=1),
     ]
