@@ -153,8 +153,8 @@ class Desk:
         """Record a supplier's rating; (the ticket, whether it may still change). Raises
         `Refused` (a bad link, a value out of range, too late to change)."""
         number = self.rating_ticket(token)
-        await ratings.rate(self.parts, number, value, comment)
-        return number, True
+        _, changeable = await ratings.rate(self.parts, number, value, comment)
+        return number, changeable
 
     # --- the support mailbox ------------------------------------------------------------------
     async def receive_mail(self, raw: bytes, uid: str = "") -> str:

@@ -74,7 +74,8 @@ async def test_a_supplier_rates_from_the_closing_email(
     assert "Muy rápido, <!channel> gracias" in json.dumps(posted[0]["blocks"], ensure_ascii=False)
 
     clock[0] += timedelta(days=3)
-    assert (await post(desk, {"t": token, "v": "2"}))[0] == 200
+    status, changed = await post(desk, {"t": token, "v": "2"})
+    assert status == 200 and "durante 14 días" in changed
     assert (await rating(desk))[0] == 2 and (await rating(desk))[2] == first  # first date kept
     await fake_slack.wait_for(
         lambda: [m for m in fake_slack.messages if "cambió su calificación a" in (m["text"] or "")]
@@ -84,7 +85,10 @@ async def test_a_supplier_rates_from_the_closing_email(
     assert "Satisfacción: 2.0 de 5 en 1 calificación · <@U0TECH1> 2.0 (1)" in sla
     assert "Por cliente: sin cliente 2.0 (1)" in sla
 
-    clock[0] += timedelta(days=15)
+    clock[0] += timedelta(days=11)  # the last moment it may change: no promise of more
+    status, last = await post(desk, {"t": token, "v": "2", "comentario": "Al final, bien."})
+    assert status == 200 and "durante 14 días" not in last
+    clock[0] += timedelta(days=1)
     status, late = await post(desk, {"t": token, "v": "5"})
     assert status == 422 and "14 días" in late
     status, bad = await post(desk, {"t": token + "x", "v": "5"})

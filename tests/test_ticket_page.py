@@ -82,6 +82,15 @@ async def test_the_supplier_follows_and_adds_to_their_ticket(
     after = await desk.get(f"{link.path}?{link.query}&agregado=1")
     assert "Recibimos su comentario" in after.text and "Va el XML &lt;!channel&gt;." in after.text
 
+    # Closed, then the supplier writes again from their page: it reopens, in their words.
+    await said(desk, "cerrar 1 acceso Quedó el acceso.")
+    page = await desk.get(f"{link.path}?{link.query}")
+    nonce = re.search(r'name="envio" value="([^"]+)"', page.text).group(1)
+    assert (await comment(desk, token, nonce, "Otra vez falla el XML.")).status == 303
+    page = await desk.get(f"{link.path}?{link.query}")
+    assert "Usted escribió y su ticket se reabrió." in page.text
+    assert "Otra vez falla el XML." in page.text
+
     forged = await desk.get("/soporte/ticket?t=1.1800000000.AAAAAAAAAAAAAAAAAAAAAAAAAAA")
     assert forged.status == 404 and "no es válido" in forged.text
     empty = await comment(desk, token, "otro", "   ")

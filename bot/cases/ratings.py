@@ -31,7 +31,8 @@ def ticket_of(signer: Signer, token: str, now: datetime) -> int:
     return int(payload)
 
 
-async def rate(parts: Parts, number: int, value: int, comment: str) -> Outcome:
+async def rate(parts: Parts, number: int, value: int, comment: str) -> tuple[Outcome, bool]:
+    """The rating recorded; whether it may still be changed (the 14 days not over)."""
     now = parts.now()
     outcome = await act(
         parts.db,
@@ -43,4 +44,5 @@ async def rate(parts: Parts, number: int, value: int, comment: str) -> Outcome:
         parts.policies,
     )
     parts.wake_outbox(settled=False)
-    return outcome
+    first = outcome.ticket.rated_at if outcome.ticket is not None else None
+    return outcome, first is None or now - first < supplier.RATING_CHANGES_FOR

@@ -25,6 +25,7 @@ _WORDS = {  # entries whose text the supplier sees: who said it
     "respuesta": "Respuesta de soporte",
     "respuesta_proveedor": "Usted escribió",
 }
+_SUPPLIER = "proveedor"  # the actor of what the supplier did (their email, their page)
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,10 @@ def _timeline(audit: list[dict[str, Any]], zone: str) -> list[Entry]:
             if names:
                 what += f" (archivos: {', '.join(names)})"
             entries.append(Entry(when, what, str(detail.get("texto") or "")))
+        elif action == "reabierto" and entry.get("actor") == _SUPPLIER:
+            # Their own words reopened it: shown as they wrote them.
+            text = str(detail.get("texto") or "")
+            entries.append(Entry(when, "Usted escribió y su ticket se reabrió.", text))
         elif action in _EVENTS:
             entries.append(Entry(when, _EVENTS[action]))
         elif action == "calificado":
