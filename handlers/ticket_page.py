@@ -12,7 +12,7 @@ from bot.desk import Refused
 from bot.domain.tokens import new_form_id
 from handlers.keys import DESK
 from handlers.upload import Stalled, TooLarge, limits_for, read_submission
-from handlers.web import LIMITER, client_address, message_page, render_page
+from handlers.web import message_page, rate_limited, render_page
 
 ROUTE = "/soporte/ticket"
 
@@ -62,18 +62,9 @@ async def add_comment(request: web.Request) -> web.Response:
     settings = desk.settings
     # The form's own limit per address: a ticket's link must not let anyone flood the
     # thread or fill the disk.
-    address = client_address(
-        request.remote, request.headers.get("X-Forwarded-For"), settings.trusted_proxies
-    )
-    wait = request.app[LIMITER].hit(address)
-    if wait:
-        return message_page(
-            request,
-            429,
-            "Demasiados envíos",
-            "Recibimos demasiados envíos desde su conexión. Espere un minuto e intente de nuevo.",
-            {"Retry-After": str(int(wait) + 1)},
-        )
+    _, refusal = rate_limited(request)
+    if refusal is not None:
+        return refusal
     # The token rides in the address too: a request without a valid one is refused before
     # its body is read.
     token = request.query.get("t", "")

@@ -201,22 +201,31 @@ async def show_form(request: web.Request) -> web.Response:
     return await _form_page(request, new_form_id(), FormValues(), {}, [])
 
 
-async def submit_form(request: web.Request) -> web.StreamResponse:
-    desk = request.app[DESK]
-    settings = desk.settings
+def rate_limited(request: web.Request) -> tuple[str, web.Response | None]:
+    """The sender's address, and the 429 page when it sent more than the form's limit a
+    minute allows (every page that takes a supplier's upload shares that limit)."""
+    settings = request.app[DESK].settings
     address = client_address(
         request.remote, request.headers.get("X-Forwarded-For"), settings.trusted_proxies
     )
     wait = request.app[LIMITER].hit(address)
-    if wait:
-        return message_page(
-            request,
-            429,
-            "Demasiadas solicitudes",
-            "Recibimos demasiadas solicitudes desde su conexión. "
-            "Espere un minuto e intente de nuevo.",
-            {"Retry-After": str(int(wait) + 1)},
-        )
+    if not wait:
+        return address, None
+    return address, message_page(
+        request,
+        429,
+        "Demasiadas solicitudes",
+        "Recibimos demasiadas solicitudes desde su conexión. Espere un minuto e intente de nuevo.",
+        {"Retry-After": str(int(wait) + 1)},
+    )
+
+
+async def submit_form(request: web.Request) -> web.StreamResponse:
+    desk = request.app[DESK]
+    settings = desk.settings
+    address, refusal = rate_limited(request)
+    if refusal is not None:
+        return refusal
     try:
         incoming = await read_submission(request, limits_for(settings))
     except TooManyParts:
