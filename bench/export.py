@@ -10,20 +10,14 @@ Writes bench/results/export.json."""
 from __future__ import annotations
 
 import argparse
-import asyncio
 import resource
-import shutil
-import tempfile
 import time
 from datetime import date
-from pathlib import Path
 
 from bench import seed as seeding
-from bench.report import publish
 from bot.render.export import COLUMNS
 from bot.wiring import Runtime
 from store import spreadsheets
-from tests.desk import settings_for
 
 SINCE, UNTIL = date(2020, 1, 1), date(2100, 12, 31)
 
@@ -32,30 +26,26 @@ def _peak_mib() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
-async def measure(folder: Path, tickets: int) -> dict:
-    runtime = Runtime(settings_for(folder))
-    await runtime.start(deliver=False)
-    results: dict = {"tickets": tickets, "peak_mib_before": _peak_mib()}
-    try:
-        operator = runtime.desk.operator
+async def measure(runtime: Runtime) -> dict:
+    folder = runtime.settings.data_dir
+    results: dict = {"peak_mib_before": _peak_mib()}
+    operator = runtime.desk.operator
+    started = time.perf_counter()
+    read = 0
+    async for _ in operator.export_rows(SINCE, UNTIL):
+        read += 1
+    results["baseline_read_rows_s"] = round(time.perf_counter() - started, 2)
+    results["rows"] = read
+    for suffix in (".csv", ".xlsx"):
+        target = folder / f"tickets{suffix}"
         started = time.perf_counter()
-        read = 0
-        async for _ in operator.export_rows(SINCE, UNTIL):
-            read += 1
-        results["baseline_read_rows_s"] = round(time.perf_counter() - started, 2)
-        results["rows"] = read
-        for suffix in (".csv", ".xlsx"):
-            target = folder / f"tickets{suffix}"
-            started = time.perf_counter()
-            count = await spreadsheets.write(target, COLUMNS, operator.export_rows(SINCE, UNTIL))
-            results[suffix[1:]] = {
-                "rows": count,
-                "seconds": round(time.perf_counter() - started, 2),
-                "mib": round(target.stat().st_size / 2**20, 1),
-                "peak_mib_after": _peak_mib(),
-            }
-    finally:
-        await runtime.stop()
+        count = await spreadsheets.write(target, COLUMNS, operator.export_rows(SINCE, UNTIL))
+        results[suffix[1:]] = {
+            "rows": count,
+            "seconds": round(time.perf_counter() - started, 2),
+            "mib": round(target.stat().st_size / 2**20, 1),
+            "peak_mib_after": _peak_mib(),
+        }
     return results
 
 
@@ -63,14 +53,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tickets", type=int, default=100_000)
     args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="hib2b-export-"))
-    try:
-        print(seeding.seed(folder, args.tickets))
-        results = asyncio.run(measure(folder, args.tickets))
-        results["goal"] = "100,000 tickets in under 10 s each, memory flat"
-        publish("export", results)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    seeding.on_seeded_desk(
+        "export",
+        args.tickets,
+        measure,
+        tickets=args.tickets,
+        goal="100,000 tickets in under 10 s each, memory flat",
+    )
 
 
 if __name__ == "__main__":

@@ -11,48 +11,38 @@ Writes bench/results/reports.json."""
 from __future__ import annotations
 
 import argparse
-import asyncio
-import shutil
 import statistics
-import tempfile
 import time
 from datetime import datetime, timedelta
 from datetime import time as day_start
-from pathlib import Path
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from bench import seed as seeding
-from bench.report import publish
 from bot.cases import period
 from bot.domain.periods import Period
 from bot.wiring import Runtime
 from store import reports as store
-from tests.desk import settings_for
 
 TWO_YEARS = Period(seeding.NOW.date() - timedelta(days=729), seeding.NOW.date())
 
 
-async def measure(folder: Path, rounds: int) -> dict:
-    runtime = Runtime(settings_for(folder))
-    await runtime.start(deliver=False)
+async def measure(runtime: Runtime, rounds: int) -> dict:
     zone = ZoneInfo(runtime.settings.timezone)
     start = datetime.combine(TWO_YEARS.since, day_start(), zone)
     end = datetime.combine(TWO_YEARS.until + timedelta(days=1), day_start(), zone)
     read, gathered, drawn, rows = [], [], [], 0
-    try:
-        parts = runtime.parts
-        for _ in range(rounds):
-            started = time.perf_counter()
-            rows = len(await store.touched(parts.db, start, end))
-            read.append(time.perf_counter() - started)
-            started = time.perf_counter()
-            report = await period.gather(parts, TWO_YEARS)
-            gathered.append(time.perf_counter() - started)
-            started = time.perf_counter()
-            chart = await period.draw(parts, TWO_YEARS)
-            drawn.append(time.perf_counter() - started)
-    finally:
-        await runtime.stop()
+    parts = runtime.parts
+    for _ in range(rounds):
+        started = time.perf_counter()
+        rows = len(await store.touched(parts.db, start, end))
+        read.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        report = await period.gather(parts, TWO_YEARS)
+        gathered.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        chart = await period.draw(parts, TWO_YEARS)
+        drawn.append(time.perf_counter() - started)
     return {
         "period": TWO_YEARS.label(),
         "tickets_received_in_period": report.report.total_received,
@@ -74,15 +64,13 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=150_000)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="hib2b-reports-"))
-    try:
-        print(seeding.seed(folder, args.tickets))
-        results = asyncio.run(measure(folder, args.rounds))
-        results["seeded_tickets"] = args.tickets
-        results["goal"] = "a report over 100,000 tickets (gathered, counted, drawn) under 2 s"
-        publish("reports", results)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    seeding.on_seeded_desk(
+        "reports",
+        args.tickets,
+        partial(measure, rounds=args.rounds),
+        seeded_tickets=args.tickets,
+        goal="a report over 100,000 tickets (gathered, counted, drawn) under 2 s",
+    )
 
 
 if __name__ == "__main__":

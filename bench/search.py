@@ -12,18 +12,14 @@ Writes bench/results/search.json."""
 from __future__ import annotations
 
 import argparse
-import asyncio
-import shutil
-import tempfile
 import time
-from pathlib import Path
+from functools import partial
 
 from bench import seed as seeding
-from bench.report import percentiles, publish
+from bench.report import percentiles
 from bot.cases import lookups
 from bot.wiring import Runtime
 from store import search as search_store
-from tests.desk import settings_for
 
 QUERIES = {
     "common word": "factura",
@@ -44,32 +40,25 @@ async def _timed(make, rounds: int) -> dict:
     return percentiles(samples)
 
 
-async def measure(folder: Path, rounds: int) -> dict:
-    runtime = Runtime(settings_for(folder))
-    await runtime.start(deliver=False)
+async def measure(runtime: Runtime, rounds: int) -> dict:
     results: dict = {}
     db = runtime.db
-    try:
-        searches = {}
-        for name, text in QUERIES.items():
-            searches[name] = await _timed(lambda t=text: lookups.search(db, t, 10), rounds)
-            searches[name]["found"] = len(await lookups.search(db, text, 10))
-        results["search_ms"] = searches
-        results["baseline_ms"] = {
-            "one ticket by number": await _timed(lambda: lookups.ticket(db, 54321), rounds),
-            # What a search costs without an index: every description read.
-            "LIKE over every description": await _timed(
-                lambda: db.fetchall(
-                    "SELECT count(*) FROM tickets WHERE descripcion LIKE '%módem%'"
-                ),
-                max(3, rounds // 10),
-            ),
-        }
-        started = time.perf_counter()
-        await search_store.purge(db)
-        results["purge_s"] = round(time.perf_counter() - started, 2)
-    finally:
-        await runtime.stop()
+    searches = {}
+    for name, text in QUERIES.items():
+        searches[name] = await _timed(lambda t=text: lookups.search(db, t, 10), rounds)
+        searches[name]["found"] = len(await lookups.search(db, text, 10))
+    results["search_ms"] = searches
+    results["baseline_ms"] = {
+        "one ticket by number": await _timed(lambda: lookups.ticket(db, 54321), rounds),
+        # What a search costs without an index: every description read.
+        "LIKE over every description": await _timed(
+            lambda: db.fetchall("SELECT count(*) FROM tickets WHERE descripcion LIKE '%módem%'"),
+            max(3, rounds // 10),
+        ),
+    }
+    started = time.perf_counter()
+    await search_store.purge(db)
+    results["purge_s"] = round(time.perf_counter() - started, 2)
     return results
 
 
@@ -78,15 +67,13 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=50)
     args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="hib2b-search-"))
-    try:
-        print(seeding.seed(folder, args.tickets))
-        results = asyncio.run(measure(folder, args.rounds))
-        results["tickets"] = args.tickets
-        results["goal"] = "100,000 tickets searched in under 50 ms (p99 of the desk's search)"
-        publish("search", results)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    seeding.on_seeded_desk(
+        "search",
+        args.tickets,
+        partial(measure, rounds=args.rounds),
+        tickets=args.tickets,
+        goal="100,000 tickets searched in under 50 ms (p99 of the desk's search)",
+    )
 
 
 if __name__ == "__main__":

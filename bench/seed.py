@@ -21,9 +21,13 @@ import asyncio
 import datetime as dt
 import json
 import random
+import shutil
 import sqlite3
+import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.config import load_settings
@@ -442,6 +446,33 @@ def seed(
         "bytes_per_ticket": round(size / max(tickets, 1)),
         "seconds": round(time.perf_counter() - started, 1),
     }
+
+
+def on_seeded_desk(
+    name: str, tickets: int, measure: Callable[[Any], Awaitable[dict]], /, **facts: object
+) -> None:
+    """What the benchmarks at scale share: seed `tickets` in a temporary folder, run `measure`
+    on that desk (a `Runtime` started without its workers), publish the results as `name`
+    with `facts`, and remove the folder whatever happens."""
+    from bench.report import publish  # the measuring side only: seeding needs neither
+    from bot.wiring import Runtime
+    from tests.desk import settings_for
+
+    folder = Path(tempfile.mkdtemp(prefix=f"hib2b-{name}-"))
+
+    async def measured() -> dict:
+        runtime = Runtime(settings_for(folder))
+        await runtime.start(deliver=False)
+        try:
+            return await measure(runtime)
+        finally:
+            await runtime.stop()
+
+    try:
+        print(seed(folder, tickets))
+        publish(name, {**asyncio.run(measured()), **facts})
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def main() -> None:
