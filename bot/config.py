@@ -91,6 +91,8 @@ class Settings:
     imap_folder: str = "INBOX"
     imap_poll: timedelta = timedelta(seconds=30)
     reopen_window: timedelta = timedelta(days=7)
+    cfdi_max_age: timedelta = timedelta(hours=72)  # an invoice stamped longer ago is flagged
+    cfdi_timeout: timedelta = timedelta(seconds=10)  # a CFDI read taking longer is stopped
     keep_sent: timedelta | None = timedelta(days=30)  # None: delivered messages are kept
     report_schedule: Schedule | None = WEEKLY_REPORT  # None: no weekly report
     retention: timedelta | None = timedelta(days=5 * 365)  # None: closed tickets are kept
@@ -278,6 +280,8 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         imap_folder=get("IMAP_FOLDER", "INBOX"),
         imap_poll=parse_duration(get("IMAP_POLL", "30s"), "IMAP_POLL"),
         reopen_window=reopen_window,
+        cfdi_max_age=parse_duration(get("HIB2B_CFDI_MAX_AGE", "72h"), "HIB2B_CFDI_MAX_AGE"),
+        cfdi_timeout=parse_duration(get("HIB2B_CFDI_TIMEOUT", "10s"), "HIB2B_CFDI_TIMEOUT"),
         keep_sent=keep_sent(get("HIB2B_KEEP_SENT", "30d")),
         report_schedule=schedule(get("HIB2B_REPORT_SCHEDULE", "mon 09:00")),
         retention=kept_for,

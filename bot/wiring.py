@@ -273,6 +273,7 @@ class Runtime:
         if self._outbox is not None:
             self._outbox.stop()
         await self.supervisor.stop(STOP_WAIT_S, finish_s=FINISH_S)
+        await self.parts.invoices.close()
         await self.channel.close()
         await self.mail.close()
         if self._db is not None:

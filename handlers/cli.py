@@ -141,7 +141,7 @@ def parser() -> argparse.ArgumentParser:
     importing = sub.add_parser(
         "importar-clientes",
         aliases=["import-clients"],
-        help="add clients from a CSV file: clave,nombre,hosts,estado",
+        help="add clients from a CSV file: clave,nombre,hosts,estado,rfc",
     )
     importing.add_argument("archivo", help="CSV file (UTF-8); hosts separated by ; or spaces")
     api = sub.add_parser(

@@ -85,6 +85,10 @@ async def set_plan(conn: aiosqlite.Connection, key: str, plan: dict[str, str] | 
     )
 
 
+async def set_rfcs(conn: aiosqlite.Connection, key: str, rfcs: list[str]) -> None:
+    await conn.execute("UPDATE clients SET rfcs = ? WHERE key = ?", (" ".join(rfcs), key))
+
+
 async def add_api_key(
     conn: aiosqlite.Connection, client: str, prefix: str, digest: str, actor: str, at: datetime
 ) -> int:

@@ -59,6 +59,7 @@ class Ticket:
     rating: int | None = None  # the supplier's, 1-5
     rating_comment: str | None = None
     rated_at: datetime | None = None  # the first rating (changes allowed for 14 days)
+    duplicate_hint: int | None = None  # an open ticket this one may repeat (same invoice…)
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Ticket:
@@ -98,6 +99,8 @@ class StoredFile:
     content_type: str
     size: int
     sha256: str
+    cfdi: str | None = None  # an invoice's reading, as `bot.domain.cfdi.Reading` JSON
+    cfdi_uuid: str | None = None
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> StoredFile:
@@ -141,10 +144,12 @@ class Client:
     plan: dict[str, str] | None
     created_at: datetime
     hosts: tuple[str, ...] = ()
+    rfcs: tuple[str, ...] = ()  # whose invoices it receives: the receiver RFC is checked
 
     @classmethod
     def from_row(cls, row: sqlite3.Row, hosts: tuple[str, ...] = ()) -> Client:
         values = dict(row)
+        values["rfcs"] = tuple(values.get("rfcs", "").split())
         values["status_at"] = from_db(values["status_at"])
         values["created_at"] = from_db(values["created_at"])
         values["plan"] = json.loads(values["plan"]) if values["plan"] else None

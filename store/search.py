@@ -39,6 +39,17 @@ async def by_address(db: Database, correo: str, limit: int) -> list[Ticket]:
     return [Ticket.from_row(row) for row in rows]
 
 
+async def by_invoice(db: Database, uuid: str, limit: int) -> list[Ticket]:
+    """The tickets an invoice (its CFDI UUID) came with, newest first (its own index)."""
+    rows = await db.fetchall(
+        "SELECT * FROM tickets WHERE number IN"
+        " (SELECT ticket FROM attachments WHERE cfdi_uuid = :uuid)"
+        " ORDER BY number DESC LIMIT :limit",
+        {"uuid": uuid.upper(), "limit": limit},
+    )
+    return [Ticket.from_row(row) for row in rows]
+
+
 async def forget_texts(conn: aiosqlite.Connection, numbers: list[int]) -> None:
     """These tickets' timeline texts rebuilt from the audit as it is now (after a suppression
     cleared some); the other columns follow the tickets' own triggers."""

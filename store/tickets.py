@@ -92,14 +92,54 @@ async def set_card(conn: aiosqlite.Connection, number: int, channel: str, ts: st
 
 async def insert_attachment(conn: aiosqlite.Connection, ticket: int, file: StoredFile) -> int:
     cursor = await conn.execute(
-        "INSERT INTO attachments (ticket, stored_name, display_name, content_type, size, sha256)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        (ticket, file.stored_name, file.display_name, file.content_type, file.size, file.sha256),
+        "INSERT INTO attachments (ticket, stored_name, display_name, content_type, size, sha256,"
+        " cfdi, cfdi_uuid) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            ticket,
+            file.stored_name,
+            file.display_name,
+            file.content_type,
+            file.size,
+            file.sha256,
+            file.cfdi,
+            file.cfdi_uuid,
+        ),
     )
     return int(cursor.lastrowid)
 
 
 _FILE = "x_file_"  # the attachment's columns in `ticket_and_files`, beside the ticket's
+
+
+async def possible_duplicate(
+    conn: aiosqlite.Connection,
+    number: int,
+    uuids: list[str],
+    correo: str,
+    tipo: str,
+    since: datetime,
+) -> int | None:
+    """Another open ticket this one may repeat: one holding the same invoice (UUID), else the
+    newest from the same address about the same incident type since `since`."""
+    if uuids:
+        marks = ", ".join("?" * len(uuids))
+        row = await fetch_one(
+            conn,
+            "SELECT a.ticket FROM attachments AS a JOIN tickets AS t ON t.number = a.ticket"
+            f" WHERE a.cfdi_uuid IN ({marks}) AND a.ticket <> ? AND t.{OPEN}"
+            " ORDER BY a.ticket LIMIT 1",
+            (*uuids, number),
+        )
+        if row is not None:
+            return int(row[0])
+    row = await fetch_one(
+        conn,
+        "SELECT number FROM tickets WHERE correo = ? COLLATE NOCASE AND tipo = ?"
+        f" AND number <> ? AND {OPEN} AND created_at >= ?"
+        " ORDER BY number DESC LIMIT 1",
+        (correo, tipo, number, to_db(since)),
+    )
+    return int(row[0]) if row is not None else None
 
 
 async def ticket_and_files(db: Database, number: int) -> tuple[Ticket, list[StoredFile]] | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 import aiosqlite
@@ -16,7 +17,8 @@ async def add_upload(
     async with db.transaction() as conn:
         cursor = await conn.execute(
             "INSERT INTO form_uploads (form_id, stored_name, display_name, content_type, size,"
-            " sha256, created_at, client_ip) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            " sha256, created_at, client_ip, cfdi, cfdi_uuid)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 form_id,
                 file.stored_name,
@@ -26,16 +28,11 @@ async def add_upload(
                 file.sha256,
                 to_db(at),
                 client_ip,
+                file.cfdi,
+                file.cfdi_uuid,
             ),
         )
-        return StoredFile(
-            int(cursor.lastrowid),
-            file.stored_name,
-            file.display_name,
-            file.content_type,
-            file.size,
-            file.sha256,
-        )
+        return replace(file, id=int(cursor.lastrowid))
 
 
 async def uploads_of(db: Database, form_id: str) -> list[StoredFile]:

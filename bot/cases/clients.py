@@ -13,6 +13,7 @@ from datetime import datetime
 
 from bot.cases.plans import PLAN_KEYS, Policies
 from bot.domain.change import Actor, Refused
+from bot.domain.rfc import read as read_rfc
 from bot.domain.terms import SUSPENDIDO, VIGENTE
 from bot.domain.text import normal_host, slack_escape
 from store import clients as store
@@ -51,9 +52,11 @@ async def add(
     hosts: list[str],
     now: datetime,
     status: str = VIGENTE,
+    rfc_words: list[str] | None = None,
 ) -> str:
     _lead(actor)
     key = check_key(key)
+    rfcs = read_rfcs(rfc_words or [])
     name = " ".join(name.split())
     if not name:
         raise Refused("Indique el nombre del cliente: `cliente alta clave host Nombre…`.")
@@ -71,13 +74,15 @@ async def add(
             if owner:
                 raise Refused(f"El host {host} ya es del cliente `{owner}`.")
         await store.insert_client(conn, key, name, clean, status, actor.user_id, now)
+        if rfcs:
+            await store.set_rfcs(conn, key, rfcs)
         await ticket_store.add_audit(
             conn,
             None,
             now,
             actor.user_id,
             "cliente_alta",
-            {"cliente": key, "nombre": name, "hosts": clean, "estado": status},
+            {"cliente": key, "nombre": name, "hosts": clean, "estado": status, "rfc": rfcs},
         )
     return f"Cliente `{key}` ({name}) dado de alta."
 
@@ -138,6 +143,45 @@ async def set_plan(
     )
 
 
+def read_rfcs(words: list[str]) -> list[str]:
+    """The RFCs a lead typed (commas or spaces, any case); raises `Refused` for one that is not
+    shaped like an RFC or whose check digit is wrong: a client's own RFC is typed from its
+    records, and a wrong one would flag every invoice."""
+    rfcs: list[str] = []
+    for word in (piece for item in words for piece in re.split(r"[,;\s]+", item) if piece):
+        found = read_rfc(word)
+        if found is None:
+            raise Refused(f"«{slack_escape(word)}» no es un RFC (12 o 13 caracteres).")
+        if not found.digit_ok:
+            raise Refused(f"El dígito verificador de {found.value} no corresponde: revíselo.")
+        if found.value not in rfcs:
+            rfcs.append(found.value)
+    return rfcs
+
+
+async def set_rfcs(db: Database, actor: Actor, key: str, words: list[str], now: datetime) -> str:
+    """The client's RFCs (`ninguno` clears them): the receiver of its suppliers' invoices."""
+    _lead(actor)
+    clearing = [word.lower() for word in words] in (["ninguno"], ["ninguna"], ["-"])
+    rfcs = [] if clearing else read_rfcs(words)
+    if not rfcs and not clearing:
+        raise Refused("Indique los RFC: `cliente rfc acme AAA010101AAA [BBB…]`, o `ninguno`.")
+    async with db.transaction() as conn:
+        client = await store.client_in(conn, key.strip().lower())
+        if client is None:
+            raise Refused(f"No existe el cliente `{key}`.")
+        await store.set_rfcs(conn, client.key, rfcs)
+        await ticket_store.add_audit(
+            conn, None, now, actor.user_id, "cliente_rfc", {"cliente": client.key, "rfc": rfcs}
+        )
+    if not rfcs:
+        return f"`{client.key}` ya no tiene RFC: el receptor de sus facturas no se revisa."
+    return (
+        f"RFC de `{client.key}`: {', '.join(rfcs)}. Las facturas que lleguen desde ahora se "
+        "revisan contra ellos; las tarjetas ya publicadas, al redibujarse."
+    )
+
+
 @dataclass(frozen=True)
 class Imported:
     added: int
@@ -145,12 +189,13 @@ class Imported:
 
 
 async def import_csv(db: Database, actor: Actor, text: str, now: datetime) -> Imported:
-    """Rows `clave,nombre,hosts,estado` (hosts separated by spaces or `;`); a header is allowed."""
+    """Rows `clave,nombre,hosts,estado,rfc` (hosts and RFCs separated by spaces or `;`); a
+    header is allowed."""
     added, problems = 0, []
     for line, row in enumerate(csv.reader(io.StringIO(text)), start=1):
         if not row or (line == 1 and row[0].strip().lower() in ("clave", "key")):
             continue
-        key, name, hosts, status = [*row, "", "", "", ""][:4]
+        key, name, hosts, status, rfcs = [*row, "", "", "", "", ""][:5]
         try:
             await add(
                 db,
@@ -160,6 +205,7 @@ async def import_csv(db: Database, actor: Actor, text: str, now: datetime) -> Im
                 re.split(r"[;\s]+", hosts.strip()),
                 now,
                 status.strip().lower() or VIGENTE,
+                [rfcs],
             )
             added += 1
         except Refused as refusal:

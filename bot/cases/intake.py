@@ -17,6 +17,7 @@ from bot.cases.parts import Parts
 from bot.cases.tickets import Created, create_from_form, create_in, submission
 from bot.domain.attachments import Accepted, Batch, IncomingFile, Rejected
 from bot.domain.change import FILES, Refused
+from bot.domain.content import XML
 from bot.domain.form import FormValues, clean, validate
 from bot.domain.terms import Severity, Source
 from store import clients as client_store
@@ -172,12 +173,23 @@ class Intake:
 
 
 async def store_file(parts: Parts, accepted: Accepted) -> StoredFile:
-    """Write an accepted file under the data folder (in a thread: it fsyncs)."""
+    """Write an accepted file under the data folder (in a thread: it fsyncs). An XML that is a
+    CFDI is read now, once, in the invoice reader's child process; the reading is kept with it."""
     saved = await asyncio.to_thread(
         files.save, parts.settings.data_dir, accepted.data, accepted.suffix
     )
+    reading = None
+    if accepted.content_type == XML:
+        reading = await parts.invoices.read(accepted.data, parts.now())
     return StoredFile(
-        0, saved.stored_name, accepted.name, accepted.content_type, saved.size, saved.sha256
+        0,
+        saved.stored_name,
+        accepted.name,
+        accepted.content_type,
+        saved.size,
+        saved.sha256,
+        cfdi=reading.to_json() if reading is not None else None,
+        cfdi_uuid=(reading.uuid or None) if reading is not None else None,
     )
 
 

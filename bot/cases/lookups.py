@@ -3,6 +3,7 @@ one ticket's SLA history, the clients. Reads only; each bounded (a page, not a t
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -44,6 +45,9 @@ async def breached_page(
     return await sla_store.breached_tickets(db, now, limit, client)
 
 
+UUID = re.compile(r"[0-9A-Fa-f]{8}-(?:[0-9A-Fa-f]{4}-){3}[0-9A-Fa-f]{12}")
+
+
 async def sla_history(
     db: Database, policies: Policies, ticket: Ticket
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], SlaPolicy]:
@@ -57,6 +61,11 @@ async def sla_history(
 
 async def search(db: Database, text: str, limit: int) -> list[Ticket]:
     """The tickets that best match what was typed: the one it names first (`HD-12`)."""
+    if UUID.fullmatch(text.strip()):
+        # An invoice's UUID names the tickets it came with (the attachments' own index).
+        found = await search_store.by_invoice(db, text.strip(), limit)
+        if found:
+            return found
     if is_email(text.strip()):
         # An address is looked up as one (its index): as a phrase of pieces, its common
         # «example com» would be read for every ticket.

@@ -1,5 +1,6 @@
 """What every use case runs with: the settings, the clock, the database, the email context,
-the support plans, and a way to tell the delivery queue that there is something to send.
+the support plans, the invoice reader, and a way to tell the delivery queue that there is
+something to send.
 
 Built by the composition root (`bot.wiring`); the database is attached when the runtime starts,
 after the listeners that hold these parts were registered."""
@@ -11,6 +12,7 @@ from datetime import datetime
 
 from bot.cases.plans import Policies
 from bot.cases.reports import Reports
+from bot.cfdi.pool import InvoiceReader
 from bot.config import Settings
 from bot.render.email import MailContext
 from store.db import Database
@@ -23,6 +25,7 @@ def mail_context(settings: Settings) -> MailContext:
         support_address=settings.support_address,
         timezone=settings.timezone,
         privacy_url=settings.privacy_link,
+        invoice_max_age=settings.cfdi_max_age,
     )
 
 
@@ -33,6 +36,8 @@ class Parts:
         self.mail_ctx = mail_context(settings)
         self.policies = Policies(settings)
         self.reports = Reports()
+        # Child processes start with the first XML; `Runtime.stop` ends them.
+        self.invoices = InvoiceReader(timeout_s=settings.cfdi_timeout.total_seconds())
         self._db: Database | None = None
         self._wake: Callable[[], None] = lambda: None
 

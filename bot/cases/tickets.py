@@ -12,7 +12,7 @@ import aiosqlite
 
 from bot.cases import reports
 from bot.cases.plans import Policies
-from bot.domain import clocks, deliveries
+from bot.domain import cfdi, clocks, deliveries
 from bot.domain.attachments import Accepted
 from bot.domain.change import Actor, Change, Refused
 from bot.domain.form import FormValues
@@ -48,6 +48,8 @@ class FormSubmission:
     severity: str | None = None  # a technician's choice; else the incident type's default
     opened_by: str | None = None  # the technician who opened it
     contact_now: bool = False  # opened during a call: first contact is creation
+    client_name: str = ""
+    client_rfcs: tuple[str, ...] = ()  # its invoices' receiver must be one of these
 
 
 def submission(values: FormValues, client: Client | None, **details: Any) -> FormSubmission:
@@ -60,6 +62,8 @@ def submission(values: FormValues, client: Client | None, **details: Any) -> For
         liga_portal=values.liga_portal,
         descripcion=values.descripcion,
         client=client.key if client else None,
+        client_name=client.name if client else "",
+        client_rfcs=client.rfcs if client else (),
         suspended=client is not None and client.status == SUSPENDIDO,
         **details,
     )
@@ -157,6 +161,17 @@ async def create_in(
             },
         )
     attachment_ids = [await store.insert_attachment(conn, number, f) for f in files]
+    hint = await store.possible_duplicate(
+        conn,
+        number,
+        [f.cfdi_uuid for f in files if f.cfdi_uuid],
+        form.correo,
+        form.tipo,
+        now - cfdi.DUPLICATE_WINDOW,
+    )
+    if hint is not None:
+        await store.update_ticket(conn, number, {"duplicate_hint": hint})
+    checks = cfdi.Checks(mail_ctx.invoice_max_age, form.client_name, form.client_rfcs)
     await store.add_audit(
         conn,
         number,
@@ -191,6 +206,7 @@ async def create_in(
         after_hours=not form.suspended and not sla.calendar.is_open(now),
         suspended=form.suspended,
         promise=promise(sla, now),
+        invoice=cfdi.problems_of(((f.display_name, f.cfdi) for f in files), checks),
     )
     await queue_email(conn, number, "creado", None, message_id, form.correo, now, confirmation)
     if assign is not None and not form.suspended:

@@ -66,6 +66,12 @@ async def client_plan(parts: Parts, asked: Asked, request: r.ClientPlan) -> Repl
     )
 
 
+async def client_rfcs(parts: Parts, asked: Asked, request: r.ClientRfcs) -> Reply:
+    return Reply(
+        await clients.set_rfcs(parts.db, asked.actor, request.key, list(request.rfcs), parts.now())
+    )
+
+
 HANDLERS = {
     r.TeamList: team_list,
     r.TeamAdd: team_add,
@@ -75,4 +81,5 @@ HANDLERS = {
     r.ClientAdd: client_add,
     r.ClientStatus: client_status,
     r.ClientPlan: client_plan,
+    r.ClientRfcs: client_rfcs,
 }

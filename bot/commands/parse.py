@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable
 from datetime import date, time
 
+from bot.domain import controls
 from bot.domain import requests as r
 from bot.domain.change import DUPLICATE, Refused
 from bot.domain.requests import Form, Listing
@@ -19,7 +20,6 @@ from bot.domain.terms import (
     CloseKind,
     Severity,
     parse_ticket_code,
-    ticket_code,
 )
 from bot.domain.text import fold
 
@@ -254,14 +254,7 @@ def _cerrar(line: Line) -> r.Request:
         original = parse_ticket_code(line.args[2]) if len(line.args) > 2 else None
         if original is None:
             raise Refused("Indique el ticket original: `cerrar HD-N duplicado HD-M`.", DUPLICATE)
-        return r.Close(
-            number,
-            CloseKind.DUPLICADO,
-            "otra",
-            f"Duplicado de {ticket_code(original)}",
-            cause_text="Duplicado",
-            duplicate_of=original,
-        )
+        return controls.close_as_duplicate(number, original)
     if first == "otra":
         # The cause is free text too: it and the summary are told apart by a bar.
         cause, bar, summary = line.rest(2).partition("|")
@@ -329,7 +322,9 @@ def _cliente(line: Line) -> r.Request:
         return r.ClientStatus(key, VIGENTE)
     if verb == "plan":
         return r.ClientPlan(key, tuple(args[2:]))
-    raise Refused("Use `cliente lista|ver|alta|suspender|reactivar|plan|aceptar`.")
+    if verb == "rfc":
+        return r.ClientRfcs(key, tuple(args[2:]))
+    raise Refused("Use `cliente lista|ver|alta|suspender|reactivar|plan|rfc|aceptar`.")
 
 
 Rule = Callable[[Line], r.Request]

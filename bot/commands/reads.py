@@ -9,6 +9,7 @@ from bot.cases import lookups, replies
 from bot.cases.parts import Parts
 from bot.commands.reply import Asked, Reply
 from bot.commands.usage import USAGE, form_hint
+from bot.domain import cfdi
 from bot.domain import requests as r
 from bot.domain.change import Refused
 from bot.domain.requests import Form, Listing
@@ -16,6 +17,7 @@ from bot.domain.terms import Status, ticket_code
 from bot.domain.text import slack_escape
 from bot.render import answers, modals, sla
 from bot.render.card import card_ticket, detail, slack_date
+from bot.render.cfdi import invoice_text
 from bot.render.email import local_time
 from store.models import Client, Ticket
 
@@ -35,10 +37,13 @@ async def show(parts: Parts, asked: Asked, request: r.Show) -> Reply:
     zone = parts.settings.timezone
     names = [a.display_name for a in attachments]
     text = answers.describe(ticket, names, zone, asked.for_slack)
+    client = await lookups.client(parts.db, ticket.client) if ticket.client else None
+    checks = cfdi.checks_for(client, parts.mail_ctx.invoice_max_age)
+    shown = card_ticket(ticket, attachments, client.name if client else "", checks)
     if not asked.for_slack:
-        return Reply(text)
+        return Reply("\n".join([text, *invoice_text(shown.invoices)]))
     # In Slack, the card itself (without its buttons): the supplier's words stay literal.
-    return Reply(text, blocks=detail(card_ticket(ticket, attachments), zone))
+    return Reply(text, blocks=detail(shown, zone))
 
 
 async def list_tickets(parts: Parts, asked: Asked, request: r.ListTickets) -> Reply:

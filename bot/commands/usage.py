@@ -39,7 +39,7 @@ USAGE = """*Comandos de /hib2b* (HD-N también se puede escribir `N`)
 • `exportar [semana|mes] [cliente] [xlsx|csv]`: la hoja de tickets por mensaje directo
   (líderes); también con `--desde … --hasta … --cliente …`
 • `equipo agregar|quitar|lista [@persona] [tecnico|lider]` (líderes)
-• `cliente lista|ver|alta|suspender|reactivar|plan|aceptar …` (líderes)"""
+• `cliente lista|ver|alta|suspender|reactivar|plan|rfc|aceptar …` (líderes)"""
 
 
 def form_hint(form: Form, number: int) -> str:

@@ -16,7 +16,7 @@ from bot.delivery.failures import PermanentFailure
 from bot.delivery.queue import Delivered, Handler
 from bot.delivery.slack import Channel
 from bot.delivery.smtp import MailSender
-from bot.domain import clocks
+from bot.domain import cfdi, clocks
 from bot.domain.change import Refused
 from bot.domain.deliveries import (
     CARD,
@@ -98,8 +98,10 @@ class Deliveries:
     async def _card_message(self, ticket: Ticket) -> cards.Message:
         attachments = await store.attachments_of(self._db, ticket.number)
         client = await client_store.get_client(self._db, ticket.client) if ticket.client else None
+        checks = cfdi.checks_for(client, self._mail_ctx.invoice_max_age)
         return cards.card(
-            cards.card_ticket(ticket, attachments, client.name if client else ""), self._zone
+            cards.card_ticket(ticket, attachments, client.name if client else "", checks),
+            self._zone,
         )
 
     async def card(self, item: Delivery) -> Delivered:

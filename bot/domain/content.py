@@ -11,6 +11,7 @@ from xml.etree.ElementTree import ParseError
 import defusedxml.ElementTree
 from defusedxml import DefusedXmlException
 
+XML = "application/xml"
 # Accepted kind → the extensions its name may have; the first is the one a stored file gets.
 EXTENSIONS = {
     "application/pdf": (".pdf",),

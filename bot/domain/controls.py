@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from bot.domain import requests as r
 from bot.domain.change import CAUSE, CAUSE_TEXT, DUPLICATE, KIND, TEMPLATE, TEXT, USER, Refused
 from bot.domain.requests import Form
-from bot.domain.terms import CloseKind, Severity, Status, parse_ticket_code
+from bot.domain.terms import CloseKind, Severity, Status, parse_ticket_code, ticket_code
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,7 @@ BUTTONS = (
 REOPEN = Control("ticket_reabrir", "Reabrir", lambda n: r.OpenForm(Form.REOPEN, n))
 SEVERITY_ACTION = "ticket_severidad"
 OVERFLOW_ACTION = "ticket_mas"
+DUPLICATE_ACTION = "ticket_duplicado"  # «Cerrar como duplicado»: value `number:original`
 # The card's "more" menu; `esperar` or `reanudar`, whichever the status allows.
 MORE = (
     Control("llamada", "Llamada", lambda n: r.OpenForm(Form.CALL, n)),
@@ -43,7 +44,29 @@ MORE = (
 )
 _BY_KEY = {control.key: control for control in (*BUTTONS, REOPEN, *MORE)}
 # Every action id a card can send back.
-ACTION_IDS = (*(control.key for control in (*BUTTONS, REOPEN)), SEVERITY_ACTION, OVERFLOW_ACTION)
+ACTION_IDS = (
+    *(control.key for control in (*BUTTONS, REOPEN)),
+    SEVERITY_ACTION,
+    OVERFLOW_ACTION,
+    DUPLICATE_ACTION,
+)
+
+
+def close_as_duplicate(number: int, original: int) -> r.Close:
+    """`cerrar HD-N duplicado HD-M`, and the card's «Cerrar como duplicado»: the normal close,
+    its email included."""
+    return r.Close(
+        number,
+        CloseKind.DUPLICADO,
+        "otra",
+        f"Duplicado de {ticket_code(original)}",
+        cause_text="Duplicado",
+        duplicate_of=original,
+    )
+
+
+def duplicate_value(number: int, original: int) -> str:
+    return f"{number}:{original}"
 
 
 def more_for(status: Status) -> tuple[Control, ...]:
@@ -69,6 +92,9 @@ def clicked(action_id: str, value: str, block: str = "") -> r.Request:
     if action_id == OVERFLOW_ACTION:
         key, _, number = value.partition(":")
         return _control(key).request(_number(number))
+    if action_id == DUPLICATE_ACTION:
+        number, _, original = value.partition(":")
+        return close_as_duplicate(_number(number), _number(original))
     return _control(action_id).request(_number(value))
 
 

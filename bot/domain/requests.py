@@ -195,6 +195,14 @@ class ClientPlan:
 
 
 @dataclass(frozen=True)
+class ClientRfcs:
+    """`cliente rfc CLAVE RFC…`: whose invoices the client receives (`ninguno` clears them)."""
+
+    key: str
+    rfcs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Shift:
     """`turno entrar|salir|lista`: the round-robin assigns new tickets to those on shift."""
 
@@ -290,6 +298,7 @@ Request = (
     | ClientAdd
     | ClientStatus
     | ClientPlan
+    | ClientRfcs
     | AskReport
     | AskExport
     | Search

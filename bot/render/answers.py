@@ -106,7 +106,7 @@ def client_card(client: Client) -> str:
     return (
         f"*{slack_escape(client.name)}* (`{client.key}`) · soporte {client.status} desde "
         f"{client.status_at:%d/%m/%Y} ({client.status_by}) · hosts: "
-        f"{', '.join(client.hosts) or '—'} · plan: {plan}"
+        f"{', '.join(client.hosts) or '—'} · plan: {plan} · RFC: {', '.join(client.rfcs) or '—'}"
     )
 
 

@@ -5,10 +5,11 @@ limits here, and every block checked against `slack_sdk.models` by the tests).""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.domain import controls
+from bot.domain.cfdi import Checks
 from bot.domain.change import mention
 from bot.domain.clocks import CLOCK_LABELS, STAGE_LABELS
 from bot.domain.rfc import read as read_rfc
@@ -20,7 +21,9 @@ from bot.domain.terms import (
     ticket_code,
 )
 from bot.domain.text import chunks, filled_chunks, shorten, slack_escape
+from bot.render import cfdi as invoices
 from bot.render import kit
+from bot.render.cfdi import InvoiceView
 from bot.render.kit import Block
 from store.models import StoredFile, Ticket
 
@@ -34,6 +37,7 @@ LITERAL_PIECE = 2900  # characters of supplier text per rich-text block
 MAX_LITERAL_PIECES = 4
 LITERAL_LIMIT = 11_000  # what one message shows of a supplier's text (pieces are filled)
 MAX_SECTIONS = 4
+DEFAULT_MAX_AGE = timedelta(hours=72)  # HIB2B_CFDI_MAX_AGE's default
 
 
 @dataclass(frozen=True)
@@ -63,10 +67,18 @@ class CardTicket:
     triage: bool = False  # the client could not be told
     sla_runs: bool = True  # False: the client's support is not current
     mail_bounced: bool = False
+    invoices: tuple[InvoiceView, ...] = ()
+    duplicate_hint: int | None = None  # an open ticket this one may repeat
 
 
-def card_ticket(ticket: Ticket, attachments: list[StoredFile], client_name: str = "") -> CardTicket:
-    """What the card shows of a stored ticket (clocks only while they run)."""
+def card_ticket(
+    ticket: Ticket,
+    attachments: list[StoredFile],
+    client_name: str = "",
+    checks: Checks | None = None,
+) -> CardTicket:
+    """What the card shows of a stored ticket (clocks only while they run). `checks`: whose
+    invoices the attachments must be (no client's RFCs, the default stamp age, when None)."""
     return CardTicket(
         number=ticket.number,
         tipo=ticket.tipo,
@@ -91,6 +103,10 @@ def card_ticket(ticket: Ticket, attachments: list[StoredFile], client_name: str 
         triage=bool(ticket.triage),
         sla_runs=bool(ticket.sla_runs),
         mail_bounced=bool(ticket.mail_bounced),
+        invoices=invoices.views(
+            ((a.display_name, a.cfdi) for a in attachments), checks or Checks(DEFAULT_MAX_AGE)
+        ),
+        duplicate_hint=ticket.duplicate_hint,
     )
 
 
@@ -158,6 +174,9 @@ def card(ticket: CardTicket, zone: str) -> Message:
     ]
     if cut:
         blocks.append(kit.context("_(texto completo en el hilo)_"))
+    blocks.extend(invoices.invoice_blocks(ticket.invoices))
+    if ticket.duplicate_hint and status is not Status.CERRADO:
+        blocks.append(invoices.duplicate_block(ticket.number, ticket.duplicate_hint))
     blocks.append(kit.context(_state_line(ticket, zone)))
     if status is Status.CERRADO:
         reopen = controls.REOPEN
@@ -380,4 +399,7 @@ def card_as_text(ticket: CardTicket, zone: str) -> str:
     ]
     if ticket.attachments:
         lines.append("  Adjuntos: " + ", ".join(ticket.attachments))
+    lines.extend(f"  {line}" for line in invoices.invoice_text(ticket.invoices))
+    if ticket.duplicate_hint:
+        lines.append(f"  Posible duplicado de {ticket_code(ticket.duplicate_hint)}")
     return "\n".join(lines)

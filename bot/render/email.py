@@ -12,7 +12,7 @@ import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.charset import QP, Charset
 from email.encoders import encode_base64
 from email.header import Header
@@ -65,6 +65,8 @@ class MailContext:
     rating_links: Callable[[int], list[str]] | None = None
     # The signed address of the ticket's page, in every email; None: not linked.
     ticket_link: Callable[[int], str] | None = None
+    # An invoice stamped longer than this before it arrived is flagged (HIB2B_CFDI_MAX_AGE).
+    invoice_max_age: timedelta = timedelta(hours=72)
 
 
 @dataclass(frozen=True)
@@ -140,6 +142,7 @@ def confirmation(
     after_hours: bool = False,
     suspended: bool = False,
     promise: Promise | None = None,
+    invoice: tuple[str, ...] = (),
 ) -> OutgoingMail:
     """Step 8 of the manual: the ticket number, a summary of the report, the support address,
     and by when a specialist will be in touch — in the words of the ticket's own plan
@@ -165,6 +168,7 @@ def confirmation(
         first_contact=promise.first_contact,
         schedule=promise.schedule,
         starts_at=spanish_datetime(promise.starts_at, ctx.timezone) if promise.starts_at else "",
+        factura=invoice,
     )
 
 

@@ -46,6 +46,7 @@ def confirmation_recipe(
     after_hours: bool,
     suspended: bool,
     promise: Promise | None = None,
+    invoice: tuple[str, ...] = (),
 ) -> Recipe:
     return {
         "email": "confirmacion",
@@ -62,6 +63,7 @@ def confirmation_recipe(
         "contact_by": _when(contact_by),
         "after_hours": after_hours,
         "suspended": suspended,
+        "invoice": list(invoice),
         "promise": None
         if promise is None
         else {
@@ -94,6 +96,7 @@ def render(recipe: Recipe, ctx: MailContext, message_id: str) -> OutgoingMail:
             after_hours=recipe["after_hours"],
             suspended=recipe["suspended"],
             promise=_promise(recipe.get("promise")),
+            invoice=tuple(recipe.get("invoice", ())),
         )
     if recipe["email"] == "asignado":
         number, usuario, correo, thread = recipe["to"]

@@ -1,0 +1,1 @@
+"""Invoices (CFDI) in attachments: read offline, in a bounded child process."""

@@ -1,0 +1,173 @@
+"""Reading a CFDI from its XML, offline, with satcfdi's SAT schemas and transforms.
+
+CPU work on untrusted bytes: the service runs it in a child process (`bot.cfdi.worker`) that is
+bounded in memory and killed when it takes too long; tests and the benchmark call `read`
+directly. Our own parser resolves no entities, fetches nothing and keeps libxml2's limits on
+(satcfdi's own parser lifts them for huge trees), so the XML is parsed once, safely, and handed
+to satcfdi as a tree."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+import os
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from lxml import etree
+from OpenSSL import crypto
+from satcfdi.cfdi import CFDI
+from satcfdi.exceptions import CFDIError
+from satcfdi.models import Certificate
+from satcfdi.transform import SCHEMA_ROOT, SchemaCollector, cfdi_schemas, xslt_transform
+
+from bot.domain.cfdi import SEAL_BAD, SEAL_MISSING, SEAL_OK, Reading, unreadable
+
+CFDI_NAMESPACES = {"http://www.sat.gob.mx/cfd/3", "http://www.sat.gob.mx/cfd/4"}
+TFD = "{http://www.sat.gob.mx/TimbreFiscalDigital}TimbreFiscalDigital"
+PAGOS = ("{http://www.sat.gob.mx/Pagos20}Pagos", "{http://www.sat.gob.mx/Pagos}Pagos")
+# The schemas of a CFDI whose model could not be built (an attribute missing): the base one.
+FALLBACK_SCHEMAS = {
+    "http://www.sat.gob.mx/cfd/4": "www.sat.gob.mx/sitio_internet/cfd/4/cfdv40.xsd",
+    "http://www.sat.gob.mx/cfd/3": "www.sat.gob.mx/sitio_internet/cfd/3/cfdv33.xsd",
+}
+TFD_SCHEMA = "www.sat.gob.mx/sitio_internet/cfd/TimbreFiscalDigital/TimbreFiscalDigitalv11.xsd"
+MAX_SCHEMA_ERRORS = 3
+TOO_BIG = "es demasiado grande para leerse"
+# How libxml2 reports a failed allocation under the child's memory cap.
+OUT_OF_MEMORY = ("Memory allocation failed", "unknown error")
+
+_PARSER = etree.XMLParser(
+    resolve_entities=False,
+    no_network=True,
+    load_dtd=False,
+    huge_tree=False,
+    remove_comments=True,
+    remove_pis=True,
+    collect_ids=False,
+)
+
+
+def is_cfdi(root: Any) -> bool:
+    return etree.QName(root).namespace in CFDI_NAMESPACES and etree.QName(root).localname == (
+        "Comprobante"
+    )
+
+
+def read(data: bytes, now: datetime) -> Reading | None:
+    """The CFDI in `data`; None when the XML is some other document. Never raises for bad
+    input: what cannot be read is a `Reading` whose `unreadable` says why (Spanish)."""
+    try:
+        root = etree.fromstring(data, _PARSER)
+    except etree.XMLSyntaxError as error:
+        if any(sign in str(error) for sign in OUT_OF_MEMORY):
+            return unreadable(TOO_BIG, now)
+        return unreadable(f"está mal formado ({_short(str(error))})", now)
+    if root.getroottree().docinfo.internalDTD is not None:
+        return unreadable("declara un DTD, que un CFDI no lleva", now)
+    if not is_cfdi(root):
+        return None
+    namespace = etree.QName(root).namespace
+    stamp = next(root.iter(TFD), None)
+    pagos = next((node for tag in PAGOS for node in root.iter(tag)), None)
+    model = _model(root)
+    return Reading(
+        read_at=now.isoformat(),
+        version=root.get("Version", root.get("version", "")),
+        uuid=(stamp.get("UUID", "") if stamp is not None else "").upper(),
+        kind=root.get("TipoDeComprobante", ""),
+        issuer_rfc=_attribute(root, namespace, "Emisor", "Rfc"),
+        issuer_name=_attribute(root, namespace, "Emisor", "Nombre"),
+        receiver_rfc=_attribute(root, namespace, "Receptor", "Rfc"),
+        receiver_name=_attribute(root, namespace, "Receptor", "Nombre"),
+        total=root.get("Total", ""),
+        currency=root.get("Moneda", ""),
+        issued=root.get("Fecha", ""),
+        stamped=stamp.get("FechaTimbrado", "") if stamp is not None else "",
+        payments=_payments(pagos),
+        schema=_schema_errors(root, model, namespace, stamp is not None),
+        seal=_seal(root),
+    )
+
+
+def _short(text: str, limit: int = 120) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _attribute(root: Any, namespace: str, child: str, name: str) -> str:
+    node = root.find(f"{{{namespace}}}{child}")
+    return (node.get(name) or "").strip() if node is not None else ""
+
+
+def _payments(pagos: Any) -> str:
+    if pagos is None:
+        return ""
+    totals = next(iter(pagos.iter("{http://www.sat.gob.mx/Pagos20}Totales")), None)
+    if totals is not None and totals.get("MontoTotalPagos"):
+        return totals.get("MontoTotalPagos", "")
+    amounts = [node.get("Monto", "") for node in pagos if node.get("Monto")]
+    try:
+        return str(sum(Decimal(amount) for amount in amounts)) if amounts else ""
+    except InvalidOperation:
+        return ""
+
+
+def _model(root: Any) -> CFDI | None:
+    """satcfdi's model of the document (it knows which complement schemas apply); None when
+    the document is too broken to build one."""
+    try:
+        return CFDI.from_xml(root)
+    except Exception:
+        return None
+
+
+def _schema_errors(root: Any, model: CFDI | None, namespace: str, stamped: bool) -> tuple[str, ...]:
+    locations: set[str] = set()
+    if model is not None:
+        collector = SchemaCollector()
+        try:
+            cfdi_schemas[model.tag](collector, model)
+            locations = set(collector.base)
+        except Exception:
+            locations = set()
+    if not locations:
+        locations = {FALLBACK_SCHEMAS[namespace]} | ({TFD_SCHEMA} if stamped else set())
+    schema = _schema(frozenset(locations))
+    if schema.validate(root):
+        return ()
+    return tuple(_short(entry.message, 300) for entry in list(schema.error_log)[:MAX_SCHEMA_ERRORS])
+
+
+@functools.lru_cache(maxsize=32)
+def _schema(locations: frozenset[str]) -> etree.XMLSchema:
+    """The SAT schemas for a set of namespaces, compiled once per process (100–300 ms each)."""
+    wrapper = etree.fromstring(
+        '<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"/>',
+        base_url=os.path.join(SCHEMA_ROOT, "schema.xsd"),
+    )
+    for location in sorted(locations):
+        etree.SubElement(
+            wrapper,
+            "{http://www.w3.org/2001/XMLSchema}import",
+            attrib={"namespace": "", "schemaLocation": location},
+        )
+    return etree.XMLSchema(wrapper)
+
+
+def _seal(root: Any) -> str:
+    """Whether the issuer's seal matches the document, checked against the certificate the
+    XML carries (no chain to SAT's authority: SAT's own test invoices must pass)."""
+    seal, certificate = root.get("Sello", ""), root.get("Certificado", "")
+    if not seal or not certificate:
+        return SEAL_MISSING
+    try:
+        signature = base64.b64decode(seal, validate=True)
+        cert = Certificate.load_certificate(base64.b64decode(certificate, validate=True))
+        original = str(xslt_transform(root.tag, root.get("Version", ""))(root)).encode()
+    except (binascii.Error, ValueError, etree.Error, CFDIError, crypto.Error):
+        return SEAL_BAD  # a seal or certificate that is not even readable does not match
+    if root.get("Version") in {"3.0", "3.2"}:
+        return SEAL_OK if cert.verify_sha1(original, signature) else SEAL_BAD
+    return SEAL_OK if cert.verify_sha256(original, signature) else SEAL_BAD
