@@ -224,6 +224,7 @@ _UPDATABLE = frozenset(
         "close_cause",
         "close_summary",
         "duplicate_of",
+        "duplicate_hint",
         "rating",
         "rating_comment",
         "rated_at",

@@ -15,7 +15,7 @@ from openapi_spec_validator import validate as validate_spec
 from bot.cases import clients
 from bot.cases.team import OPERATOR
 from store import tickets as store
-from tests import samples
+from tests import cfdi_samples, samples
 from tests.conftest import smtp_env
 from tests.desk import GOOD, Desk, stored_uploads
 from tests.fakes.smtp import FakeSmtp
@@ -96,10 +96,13 @@ async def test_create_with_files(api) -> None:
     for name, value in GOOD.items():
         form.add_field(name, value)
     form.add_field("adjuntos", samples.CFDI, filename="factura.xml")
+    form.add_field("adjuntos", cfdi_samples.build(), filename="timbrada.xml")
     status, body = await post(desk, key, data=form)
     assert status == 201
-    [attachment] = await store.attachments_of(desk.services.db, body["numero"])
-    assert attachment.display_name == "factura.xml"
+    plain, stamped = await store.attachments_of(desk.services.db, body["numero"])
+    assert plain.display_name == "factura.xml"
+    # A sealed and stamped CFDI is read when stored, like one sent by the form.
+    assert stamped.cfdi_uuid == "6F1B2C3D-4E5F-4A6B-8C7D-9E0F1A2B3C4D"
     bad = aiohttp.FormData()
     for name, value in GOOD.items():
         bad.add_field(name, value)

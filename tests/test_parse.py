@@ -233,7 +233,7 @@ def test_english_alias_shows_the_spanish_usage(name):
         ("equipo cambiar @U0ANA1", "`equipo quitar`"),
         ("cliente ver", "`/hib2b cliente ver acme`"),
         ("cliente alta acme a.com", "`cliente alta clave host[,host] Nombre del cliente`"),
-        ("cliente borrar acme", "`cliente lista|ver|alta|suspender|reactivar|plan|aceptar`"),
+        ("cliente borrar acme", "`cliente lista|ver|alta|suspender|reactivar|plan|rfc|aceptar`"),
         ("nuevo telefono x@y.com usr", "`nuevo telefono|correo correo@proveedor"),
         ("cerrar 8 otra sin barra", "`cerrar HD-N otra causa | resumen`"),
         ("cerrar 8 otra causa |  ", "`cerrar HD-N otra causa | resumen`"),

@@ -139,10 +139,10 @@ def test_wait_and_resume() -> None:
     assert not w.wait(WAITING, TECH, "", NOW).applied
 
 
-def test_closes_that_do_not_email() -> None:
+def test_what_each_close_emails() -> None:
     assert _close(MINE, kind="spam").email is None
     duplicate = _close(MINE, kind="duplicado", duplicate_of=3, original_exists=True)
-    assert duplicate.email is None and duplicate.fields["duplicate_of"] == 3
+    assert duplicate.email == "duplicado" and duplicate.fields["duplicate_of"] == 3
     assert _close(MINE).email == "cerrado"
 
 

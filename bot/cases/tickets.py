@@ -366,6 +366,8 @@ async def _email(
         )
     if change.email == "fusionado":
         return mail.merged(to, ctx, message_id, now, ticket_code(change.detail["en"]))
+    if change.email == "duplicado":
+        return mail.duplicated(to, ctx, message_id, now, ticket_code(change.detail["duplicado_de"]))
     if change.email == "reabierto":
         return mail.reopened(to, ctx, message_id, now, change.detail["motivo"])
     if change.email == "cerrado":

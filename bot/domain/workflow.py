@@ -269,12 +269,7 @@ def close(
     thread += f"\nCausa raíz: {slack_escape(cause_label)}\nResumen:\n{quoted(summary)}"
     return Change(
         "cerrado",
-        f"{code} cerrado."
-        + (
-            " Se envió el resumen de cierre al proveedor."
-            if close_kind is CloseKind.RESUELTO
-            else " No se envía correo al proveedor."
-        ),
+        f"{code} cerrado." + CLOSE_TOLD[close_kind],
         fields=fields,
         detail={
             "tipo": close_kind,
@@ -283,8 +278,22 @@ def close(
             "duplicado_de": duplicate_of,
         },
         thread=thread,
-        email="cerrado" if close_kind is CloseKind.RESUELTO else None,
+        email=CLOSE_EMAIL[close_kind],
     )
+
+
+# What the supplier is told of a close: the summary; where the same case is handled (so a
+# closed duplicate is never silence); nothing for spam.
+CLOSE_EMAIL = {
+    CloseKind.RESUELTO: "cerrado",
+    CloseKind.DUPLICADO: "duplicado",
+    CloseKind.SPAM: None,
+}
+CLOSE_TOLD = {
+    CloseKind.RESUELTO: " Se envió el resumen de cierre al proveedor.",
+    CloseKind.DUPLICADO: " Se avisó al proveedor dónde sigue su caso.",
+    CloseKind.SPAM: " No se envía correo al proveedor.",
+}
 
 
 def reopened_fields(ticket: Ticket) -> dict[str, Any]:

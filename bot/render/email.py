@@ -181,6 +181,21 @@ def merged(
     )
 
 
+def duplicated(
+    to: Envelope, ctx: MailContext, message_id: str, at: datetime, original: str
+) -> OutgoingMail:
+    """Closed as a duplicate: where the same case is handled, and that a reply reopens it."""
+    return _render(
+        "duplicado",
+        to,
+        ctx,
+        f"Su solicitud se atiende en {original}",
+        message_id,
+        at,
+        target=original,
+    )
+
+
 def assigned(
     to: Envelope, ctx: MailContext, message_id: str, at: datetime, technician: str
 ) -> OutgoingMail:
