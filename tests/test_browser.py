@@ -4,17 +4,24 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.async_api import Browser, async_playwright
 
-from bot.cases import ratings, ticket_page
+from bot.cases import clients, ratings, ticket_page
+from bot.cases.team import OPERATOR
 from store import tickets as store
 from store.db import to_db
+from tests import blockkit_preview as preview
+from tests import cfdi_samples as cfdi
 from tests import samples
-from tests.desk import Desk
+from tests.conftest import smtp_env
+from tests.desk import GOOD, Desk, slack_env
 from tests.fakes.slack import FakeSlack
+from tests.fakes.smtp import FakeSmtp
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -121,3 +128,45 @@ async def test_supplier_follows_their_ticket_and_rates_it(
     assert "4 de 5" in await page.locator("main").inner_text()
     row = await services.db.fetchone("SELECT rating, rating_comment FROM tickets WHERE number = 1")
     assert tuple(row) == (4, "Muy amables.")
+
+
+async def test_a_card_with_invoices_as_the_channel_shows_it(
+    start_desk, browser: Browser, fake_slack: FakeSlack, smtp: FakeSmtp
+) -> None:
+    """The card's «CFDI» sections and its «Posible duplicado» line, photographed for the
+    README (docs/tarjeta-cfdi.png) from the blocks the fake Slack received."""
+    monday = datetime(2026, 11, 30, 17, 0, tzinfo=ZoneInfo("America/Mexico_City"))
+    desk = await start_desk(now=lambda: monday, **slack_env(fake_slack.url), **smtp_env(smtp))
+    await clients.add(
+        desk.services.db,
+        OPERATOR,
+        "acme",
+        "Acme S.A. de C.V.",
+        ["acme.portalhib2b.com"],
+        monday,
+        rfc_words=[cfdi.RECEIVER_RFC],
+    )
+    invoice = cfdi.build()
+    await desk.submit(path="/soporte/acme", files=[("factura-A123.xml", invoice)])
+    altered = cfdi.mutate(
+        cfdi.build(cfdi.Invoice(uuid="7A1B2C3D-4E5F-4A6B-8C7D-9E0F1A2B3C4D")), Total="999.00"
+    )
+    await desk.submit(
+        {
+            **GOOD,
+            "tipo": "error_cargar_factura",
+            "usuario": "EKU9003173C9",
+            "correo": "cuentas@proveedora.mx",
+            "descripcion": "El portal rechaza mis facturas A-123 y A-124, las adjunto.",
+        },
+        path="/soporte/acme",
+        files=[("factura-A123.xml", invoice), ("factura-A124.xml", altered)],
+    )
+    await fake_slack.wait_for(lambda: len(fake_slack.cards()) == 2)
+    card = fake_slack.cards()[1]
+    page = await browser.new_page(viewport={"width": 860, "height": 600})
+    await page.set_content(preview.page(card["blocks"]))
+    shown = await page.locator("body").inner_text()
+    assert "CFDI «factura-A124.xml»" in shown and "Posible duplicado de HD-1" in shown
+    ARTIFACTS.mkdir(exist_ok=True)
+    await page.screenshot(path=ARTIFACTS / "tarjeta-cfdi.png", full_page=True)

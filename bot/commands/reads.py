@@ -41,7 +41,7 @@ async def show(parts: Parts, asked: Asked, request: r.Show) -> Reply:
     checks = cfdi.checks_for(client, parts.mail_ctx.invoice_max_age)
     shown = card_ticket(ticket, attachments, client.name if client else "", checks)
     if not asked.for_slack:
-        return Reply("\n".join([text, *invoice_text(shown.invoices)]))
+        return Reply("\n".join([text, *invoice_text(shown)]))
     # In Slack, the card itself (without its buttons): the supplier's words stay literal.
     return Reply(text, blocks=detail(shown, zone))
 

@@ -72,9 +72,12 @@ def unreadable(reason: str, at: datetime) -> Reading:
 class Checks:
     """Whose ticket the invoice came with, and the desk's rule for old stamps."""
 
-    max_age: timedelta
+    max_age: timedelta = timedelta(hours=72)  # HIB2B_CFDI_MAX_AGE's default
     client_name: str = ""
     client_rfcs: tuple[str, ...] = ()
+
+
+NO_CLIENT = Checks()  # no client's RFCs to compare with; the default stamp age
 
 
 _MISSING = re.compile(r"The attribute '(\w+)' is required but missing")

@@ -5,11 +5,11 @@ limits here, and every block checked against `slack_sdk.models` by the tests).""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.domain import controls
-from bot.domain.cfdi import Checks
+from bot.domain.cfdi import NO_CLIENT, Checks
 from bot.domain.change import mention
 from bot.domain.clocks import CLOCK_LABELS, STAGE_LABELS
 from bot.domain.rfc import read as read_rfc
@@ -37,7 +37,6 @@ LITERAL_PIECE = 2900  # characters of supplier text per rich-text block
 MAX_LITERAL_PIECES = 4
 LITERAL_LIMIT = 11_000  # what one message shows of a supplier's text (pieces are filled)
 MAX_SECTIONS = 4
-DEFAULT_MAX_AGE = timedelta(hours=72)  # HIB2B_CFDI_MAX_AGE's default
 
 
 @dataclass(frozen=True)
@@ -72,13 +71,10 @@ class CardTicket:
 
 
 def card_ticket(
-    ticket: Ticket,
-    attachments: list[StoredFile],
-    client_name: str = "",
-    checks: Checks | None = None,
+    ticket: Ticket, attachments: list[StoredFile], client_name: str = "", checks: Checks = NO_CLIENT
 ) -> CardTicket:
     """What the card shows of a stored ticket (clocks only while they run). `checks`: whose
-    invoices the attachments must be (no client's RFCs, the default stamp age, when None)."""
+    invoices the attachments must be (by default: no client's RFCs, the default stamp age)."""
     return CardTicket(
         number=ticket.number,
         tipo=ticket.tipo,
@@ -103,9 +99,7 @@ def card_ticket(
         triage=bool(ticket.triage),
         sla_runs=bool(ticket.sla_runs),
         mail_bounced=bool(ticket.mail_bounced),
-        invoices=invoices.views(
-            ((a.display_name, a.cfdi) for a in attachments), checks or Checks(DEFAULT_MAX_AGE)
-        ),
+        invoices=invoices.views(((a.display_name, a.cfdi) for a in attachments), checks),
         duplicate_hint=ticket.duplicate_hint,
     )
 
@@ -399,7 +393,5 @@ def card_as_text(ticket: CardTicket, zone: str) -> str:
     ]
     if ticket.attachments:
         lines.append("  Adjuntos: " + ", ".join(ticket.attachments))
-    lines.extend(f"  {line}" for line in invoices.invoice_text(ticket.invoices))
-    if ticket.duplicate_hint:
-        lines.append(f"  Posible duplicado de {ticket_code(ticket.duplicate_hint)}")
+    lines.extend(f"  {line}" for line in invoices.invoice_text(ticket))
     return "\n".join(lines)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bot.domain import cfdi, controls
 from bot.domain.cfdi import Checks, Reading
@@ -14,6 +15,9 @@ from bot.domain.terms import ticket_code
 from bot.domain.text import shorten, slack_escape
 from bot.render import kit
 from bot.render.kit import Block
+
+if TYPE_CHECKING:
+    from bot.render.card import CardTicket
 
 FACT_LIMIT = 120  # characters of a name or value from the XML
 SECTION_LIMIT = 2900
@@ -74,10 +78,12 @@ def invoice_blocks(invoices: tuple[InvoiceView, ...]) -> list[Block]:
     return blocks
 
 
-def invoice_text(invoices: tuple[InvoiceView, ...]) -> list[str]:
+def invoice_text(ticket: CardTicket) -> list[str]:
     """The same as lines of plain text (`/hib2b ver` outside Slack, the local log)."""
     lines = []
-    for view in invoices:
+    if ticket.duplicate_hint:
+        lines.append(f"Posible duplicado de {ticket_code(ticket.duplicate_hint)}")
+    for view in ticket.invoices:
         lines.append(f"CFDI «{view.name}»")
         lines.extend(f"  {line}" for line in facts(view.reading))
         lines.extend(f"  ! {line}" for line in view.findings)
