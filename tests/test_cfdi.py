@@ -5,7 +5,9 @@ process and never holds up the service."""
 from __future__ import annotations
 
 import asyncio
+import json
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,10 +15,25 @@ import pytest
 from bot.cfdi.pool import InvoiceReader
 from bot.cfdi.read import read
 from bot.domain.cfdi import SEAL_BAD, SEAL_MISSING, SEAL_OK, Checks, Reading, findings
+from bot.render.card import CardTicket, card
+from bot.render.cfdi import views
 from tests import cfdi_samples as cfdi
+from tests.desk import assert_within_block_kit, formatted_texts
 
 ARRIVED = datetime(2026, 11, 30, 23, 0, tzinfo=UTC)  # 17:00 in Mexico City, the stamp's day
 CHECKS = Checks(timedelta(hours=72), "Acme S.A. de C.V.", (cfdi.RECEIVER_RFC,))
+CARD = CardTicket(
+    number=7,
+    tipo="error_cargar_factura",
+    severity="medio-alto",
+    status="nuevo",
+    usuario="EKU9003173C9",
+    correo="cuentas@proveedora.mx",
+    liga_portal="",
+    descripcion="El portal rechaza mi factura.",
+    created_at=ARRIVED,
+    attachments=("factura.xml",),
+)
 
 
 def problems(data: bytes, checks: Checks = CHECKS) -> tuple[str, ...]:
@@ -207,3 +224,43 @@ async def test_a_cancelled_read_kills_its_child_and_is_not_swallowed() -> None:
     finally:
         await reader.close()
     assert all(child.process.returncode is not None for child in reader._children)
+
+
+@pytest.mark.parametrize(
+    ("data", "line"),
+    [
+        (cfdi.mutate(cfdi.build(), Total="999.00"), "El sello no corresponde al contenido"),
+        (cfdi.build(cfdi.Invoice(receiver_rfc=cfdi.OTHER_RFC)), "no es el RFC de Acme"),
+        (cfdi.build(cfdi.Invoice(version="3.3")), "Es un CFDI 3.3"),
+        (cfdi.build(cfdi.Invoice(stamped=datetime(2026, 11, 1, 9, 0))), "hace más de 72 horas"),
+        (cfdi.mutate(cfdi.build(), Moneda=None), "falta el atributo Moneda en Comprobante"),
+    ],
+)
+def test_each_problem_is_a_line_on_the_card(data: bytes, line: str) -> None:
+    reading = read(data, ARRIVED)
+    assert reading is not None
+    shown = replace(CARD, invoices=views([("factura.xml", reading.to_json())], CHECKS))
+    blocks = card(shown, "America/Mexico_City").blocks
+    assert_within_block_kit(blocks)
+    [section] = [t for t in formatted_texts(blocks) if t.startswith("*CFDI* «factura.xml»")]
+    assert any(row.startswith(":warning: ") and line in row for row in section.splitlines())
+    assert "Sello, esquema y RFC correctos" not in section
+
+
+def test_what_the_xml_says_is_escaped_and_shortened_on_the_card() -> None:
+    hostile = Reading(
+        read_at=ARRIVED.isoformat(),
+        version="4.0",
+        uuid="<!channel>",
+        issuer_rfc="EKU9003173C9",
+        issuer_name="<!here> *Pagado* " + "x" * 10_000,
+        receiver_rfc="<@U0LEAD>" + "y" * 500,
+        total="1e999999",
+        currency="MXN",
+    )
+    shown = replace(CARD, invoices=views([("f.xml", hostile.to_json())] * 10, CHECKS))
+    blocks = card(shown, "America/Mexico_City").blocks
+    assert_within_block_kit(blocks)
+    text = json.dumps(blocks, ensure_ascii=False)
+    assert "<!here>" not in text and "<!channel>" not in text and "<@U0LEAD>" not in text
+    assert "&lt;!here&gt;" in text and "x" * 200 not in text

@@ -235,10 +235,11 @@ async def test_untrusted_forwarded_host_is_ignored(desk: Desk) -> None:
 async def test_operators_import_clients_and_issue_api_keys(tmp_path) -> None:
     env = {"HIB2B_DATA_DIR": str(tmp_path / "data"), "HIB2B_SECRET_KEY": "k" * 40}
     (tmp_path / "clientes.csv").write_text(
-        "clave,nombre,hosts,estado\n"
-        "acme,Acme S.A.,acme.portalhib2b.com,vigente\n"
-        "beta,Beta,beta.portalhib2b.com;portal.beta.mx,suspendido\n"
-        "privacidad,Mal,x.portalhib2b.com,\n",
+        "clave,nombre,hosts,estado,rfc\n"
+        "acme,Acme S.A.,acme.portalhib2b.com,vigente,\n"
+        "beta,Beta,beta.portalhib2b.com;portal.beta.mx,suspendido,IIA040805DZ4;cacx7605101p8\n"
+        "privacidad,Mal,x.portalhib2b.com,\n"
+        "gamma,Gamma,gamma.portalhib2b.com,vigente,IIA040805DZ5\n",
         encoding="utf-8",
     )
     imported = await run_cli_async(
@@ -247,6 +248,7 @@ async def test_operators_import_clients_and_issue_api_keys(tmp_path) -> None:
     assert imported.returncode == 1  # one row refused, and said why
     assert imported.stdout.strip() == "2 cliente(s) dados de alta."
     assert "línea 4: «privacidad» es una palabra reservada" in imported.stderr
+    assert "línea 5: El dígito verificador de IIA040805DZ5 no corresponde" in imported.stderr
     issued = await run_cli_async(tmp_path, env, "api-clave", "emitir", "acme")
     assert issued.returncode == 0 and issued.stdout.startswith("hib2b_")
     listed = await run_cli_async(tmp_path, env, "api-clave", "lista")
@@ -256,3 +258,4 @@ async def test_operators_import_clients_and_issue_api_keys(tmp_path) -> None:
     assert revoked.stdout.strip() == "Clave 1 revocada."
     beta = await run_cli_async(tmp_path, env, "cliente", "ver", "beta")
     assert "soporte suspendido" in beta.stdout and "portal.beta.mx" in beta.stdout
+    assert "RFC: IIA040805DZ4, CACX7605101P8" in beta.stdout

@@ -21,6 +21,7 @@ from store.models import Client
 CURRENT_VERSION = "4.0"
 # Another open ticket of the same address and incident type this recent may be the same report.
 DUPLICATE_WINDOW = timedelta(hours=24)
+QUOTED = 40  # characters of a value from the XML that a problem's line quotes
 KIND_LABELS = {
     "I": "Ingreso",
     "E": "Egreso",
@@ -141,8 +142,8 @@ def findings(reading: Reading, checks: Checks) -> tuple[str, ...]:
     lines = []
     if reading.version != CURRENT_VERSION:
         lines.append(
-            f"Es un CFDI {reading.version}: desde el 1 de abril de 2023 el SAT solo acepta la "
-            "versión 4.0. Emita la factura de nuevo en versión 4.0."
+            f"Es un CFDI {_value(reading.version)}: desde el 1 de abril de 2023 el SAT solo "
+            "acepta la versión 4.0. Emita la factura de nuevo en versión 4.0."
         )
     if reading.seal == SEAL_MISSING:
         lines.append(
@@ -168,23 +169,31 @@ def findings(reading: Reading, checks: Checks) -> tuple[str, ...]:
     age = stamp_age(reading)
     if age is not None and age > checks.max_age:
         lines.append(
-            f"La factura se timbró el {local_datetime(reading.stamped)}, hace más de "
+            f"La factura se timbró el {_value(local_datetime(reading.stamped))}, hace más de "
             f"{_hours(checks.max_age)}; el portal solo recibe facturas timbradas en las últimas "
             f"{_hours(checks.max_age)}. Consulte con su cliente cómo entregarla o emita una nueva."
         )
     return tuple(lines)
 
 
+def _value(text: str) -> str:
+    """A value from the XML as a line quotes it: short (it is the sender's text)."""
+    return text if len(text) <= QUOTED else text[: QUOTED - 1] + "…"
+
+
 def _rfc_lines(reading: Reading, checks: Checks) -> list[str]:
     lines = []
-    for role, value in (("emisor", reading.issuer_rfc), ("receptor", reading.receiver_rfc)):
+    for role, value in (
+        ("emisor", _value(reading.issuer_rfc)),
+        ("receptor", _value(reading.receiver_rfc)),
+    ):
         read = rfc.read(value)
         if value and (read is None or not read.digit_ok):
             lines.append(
                 f"El RFC del {role} ({value}) no es un RFC válido: corrija el RFC en su sistema "
                 "de facturación y emita la factura de nuevo."
             )
-    receiver = reading.receiver_rfc.upper()
+    receiver = _value(reading.receiver_rfc.upper())
     if checks.client_rfcs and receiver not in checks.client_rfcs:
         whose = f" de {checks.client_name}" if checks.client_name else " del cliente"
         lines.append(
