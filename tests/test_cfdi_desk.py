@@ -175,3 +175,16 @@ async def test_invoices_by_email_and_by_the_ticket_page_are_read_too(
     assert ":warning: Es un CFDI 3.3" in card_text(fake_slack, 1)
     confirmation = (await smtp.wait_for(1))[0].get_body(preferencelist=("plain",)).get_content()
     assert "«vieja.xml»: Es un CFDI 3.3" in " ".join(confirmation.split())
+    # The supplier answers with the invoice reissued: read too, and the card redrawn with it.
+    reply = EmailMessage()
+    reply["From"] = "conta@proveedora.mx"
+    reply["Subject"] = "Re: [HD-1] Ticket generado"
+    reply["Message-ID"] = "<cfdi.2@proveedora.mx>"
+    reply["In-Reply-To"] = (await smtp.wait_for(1))[0]["Message-ID"]
+    reply.set_content("Va la factura en versión 4.0.")
+    reply.add_attachment(cfdi.build(), maintype="application", subtype="xml", filename="nueva.xml")
+    assert await desk.services.desk.receive_mail(reply.as_bytes()) == "respuesta"
+    await fake_slack.wait_for(lambda: "«nueva.xml»" in card_text(fake_slack, 1))
+    shown = card_text(fake_slack, 1)
+    assert ":warning: Es un CFDI 3.3" in shown
+    assert ":white_check_mark: Sello, esquema y RFC correctos" in shown

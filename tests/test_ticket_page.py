@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
+from tests import cfdi_samples
 from tests.conftest import smtp_env
 from tests.desk import GOOD, Desk, slack_env, slash_command
 from tests.fakes.slack import FakeSlack
@@ -66,9 +67,10 @@ async def test_the_supplier_follows_and_adds_to_their_ticket(
     assert bad.status == 422
     assert "Aquí va" in await _page_text(desk, token, nonce, "Aquí va", [("programa.exe", EXE)])
 
-    sent = await comment(desk, token, nonce, "Va el XML <!channel>.", [("factura.pdf", PDF)])
+    files = [("factura.pdf", PDF), ("factura.xml", cfdi_samples.build())]
+    sent = await comment(desk, token, nonce, "Va el XML <!channel>.", files)
     assert sent.status == 303 and "agregado=1" in sent.headers["Location"]
-    again = await comment(desk, token, nonce, "Va el XML <!channel>.", [("factura.pdf", PDF)])
+    again = await comment(desk, token, nonce, "Va el XML <!channel>.", files)
     assert again.status == 303  # the browser sent it twice: added once
     replies = await fake_slack.wait_for(
         lambda: [m for m in fake_slack.messages if "Respuesta del proveedor" in (m["text"] or "")]
@@ -77,6 +79,14 @@ async def test_the_supplier_follows_and_adds_to_their_ticket(
     assert len(replies) == 1
     assert "deja de esperar" in replies[0]["text"]  # a waiting ticket resumes
     assert any(f.get("name") == "factura.pdf" for f in fake_slack.files.values())
+    # The invoice was read when stored, as from every other way in.
+    rows = await desk.services.db.fetchall(
+        "SELECT display_name, cfdi_uuid FROM attachments WHERE ticket = 1 ORDER BY id"
+    )
+    assert [tuple(row) for row in rows] == [
+        ("factura.pdf", None),
+        ("factura.xml", "6F1B2C3D-4E5F-4A6B-8C7D-9E0F1A2B3C4D"),
+    ]
     ticket = await desk.services.db.fetchone("SELECT status FROM tickets WHERE number = 1")
     assert ticket[0] == "asignado"
     after = await desk.get(f"{link.path}?{link.query}&agregado=1")

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from datetime import datetime
+
+import aiosqlite
 
 from bot.cases import shifts
 from bot.cases.clients import client_for_api_key
 from bot.cases.parts import Parts
 from bot.cases.tickets import Created, create_from_form, create_in, submission
+from bot.domain import deliveries
 from bot.domain.attachments import Accepted, Batch, IncomingFile, Rejected
 from bot.domain.change import FILES, Refused
 from bot.domain.content import XML
@@ -22,6 +26,7 @@ from bot.domain.form import FormValues, clean, validate
 from bot.domain.terms import Severity, Source
 from store import clients as client_store
 from store import files, uploads
+from store import outbox as queue
 from store import tickets as ticket_store
 from store.models import Client, StoredFile
 
@@ -191,6 +196,18 @@ async def store_file(parts: Parts, accepted: Accepted) -> StoredFile:
         cfdi=reading.to_json() if reading is not None else None,
         cfdi_uuid=(reading.uuid or None) if reading is not None else None,
     )
+
+
+async def attach_later(
+    conn: aiosqlite.Connection, number: int, kept: list[StoredFile], now: datetime
+) -> None:
+    """Files that came after the ticket (a reply, the ticket's page): each to the thread, and
+    the card redrawn when one is an invoice, so its «CFDI» section shows there too."""
+    for file in kept:
+        attachment = await ticket_store.insert_attachment(conn, number, file)
+        await queue.enqueue(conn, deliveries.file(number, attachment), now)
+        if file.cfdi:
+            await queue.enqueue(conn, deliveries.invoice_update(number, attachment), now)
 
 
 async def store_accepted(

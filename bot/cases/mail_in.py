@@ -15,10 +15,10 @@ from email.utils import parseaddr
 import aiosqlite
 
 from bot.cases import shifts
-from bot.cases.intake import store_accepted
+from bot.cases.intake import attach_later, store_accepted
 from bot.cases.parts import Parts
 from bot.cases.tickets import act_in, create_in, submission
-from bot.domain import deliveries, inbound, supplier
+from bot.domain import inbound, supplier
 from bot.domain.attachments import IncomingFile
 from bot.domain.change import Change
 from bot.domain.form import FormValues, is_email
@@ -27,7 +27,6 @@ from bot.domain.text import shorten
 from bot.render.card import LITERAL_LIMIT
 from store import clients as client_store
 from store import files, mailbox
-from store import outbox as queue
 from store import tickets as store
 from store.models import StoredFile, Ticket
 
@@ -176,7 +175,7 @@ async def _handle(
             lambda t: supplier.reply(t, mail.sender, text, names, now),
             now,
         )
-        await _attach(conn, number, kept, now)
+        await attach_later(conn, number, kept, now)
         return "respuesta", number, kept
     window = parts.settings.reopen_window
     if ticket.closed_at is not None and now - ticket.closed_at <= window:
@@ -187,7 +186,7 @@ async def _handle(
             lambda t: supplier.reopen(t, mail.sender, text, now),
             now,
         )
-        await _attach(conn, number, kept, now)
+        await attach_later(conn, number, kept, now)
         return "reabierto", number, kept
     created = await _new_ticket(conn, parts, mail, prepared, now, related=number)
     return "nuevo_relacionado", created, prepared.ticket_files
@@ -277,11 +276,3 @@ async def _fitting(parts: Parts, text: str, limit: int) -> tuple[str, list[Store
 
 def _with_notes(text: str, notes: list[str]) -> str:
     return "\n".join([text, *notes]).strip() if notes else text
-
-
-async def _attach(
-    conn: aiosqlite.Connection, number: int, kept: list[StoredFile], now: datetime
-) -> None:
-    for file in kept:
-        attachment = await store.insert_attachment(conn, number, file)
-        await queue.enqueue(conn, deliveries.file(number, attachment), now)

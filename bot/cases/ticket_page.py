@@ -8,10 +8,10 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta
 
-from bot.cases.intake import store_accepted
+from bot.cases.intake import attach_later, store_accepted
 from bot.cases.parts import Parts
 from bot.cases.tickets import act_in
-from bot.domain import deliveries, supplier
+from bot.domain import supplier
 from bot.domain.attachments import IncomingFile
 from bot.domain.change import Refused
 from bot.domain.terms import Status, ticket_code
@@ -19,7 +19,6 @@ from bot.domain.text import is_number
 from bot.domain.tokens import Signer
 from bot.render import ticket_page as render
 from store import files
-from store import outbox as queue
 from store import team as team_store
 from store import tickets as store
 from store.models import StoredFile
@@ -96,9 +95,7 @@ async def comment(
             await act_in(
                 conn, number, supplier.SUPPLIER, decide, now, parts.mail_ctx, parts.policies
             )
-            for file in kept:
-                attachment = await store.insert_attachment(conn, number, file)
-                await queue.enqueue(conn, deliveries.file(number, attachment), now)
+            await attach_later(conn, number, kept, now)
             await store.remember_request(conn, key, now)
             used = True
     finally:

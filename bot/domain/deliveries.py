@@ -62,6 +62,18 @@ def card_update(number: int, event: int) -> NewDelivery:
     )
 
 
+def invoice_update(number: int, attachment: int) -> NewDelivery:
+    """The card redrawn because an invoice arrived after it (its «CFDI» section)."""
+    return NewDelivery(
+        f"{_prefix(number)}:update:cfdi:{attachment}",
+        SLACK,
+        CARD_UPDATE,
+        number,
+        {},
+        after=card_key(number),
+    )
+
+
 def thread_event(number: int, event: int, text: str, quote: str) -> NewDelivery:
     return NewDelivery(
         f"{_prefix(number)}:event:{event}",
