@@ -14,6 +14,8 @@ EMOJI = {
     ":white_check_mark:": "✔",
     ":twisted_rightwards_arrows:": "⇄",
     ":mag:": "⌕",
+    "✅": "✔",
+    "⚠️": "⚠",
 }
 STYLE = """
 body { font: 15px/1.46 -apple-system, "Segoe UI", "DejaVu Sans", sans-serif; color: #1d1c1d;
@@ -80,6 +82,8 @@ def _block(block: dict[str, Any]) -> str:
             else html.escape(p["text"])
             for p in parts
         )
+        for code, symbol in EMOJI.items():
+            text = text.replace(code, symbol)
         return f'<div class="rich">{text}</div>'
     if kind == "actions":
         return f'<div class="actions">{"".join(map(_element, block["elements"]))}</div>'

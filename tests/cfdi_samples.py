@@ -76,6 +76,11 @@ class Invoice:
     version: str = "4.0"
     amount: str = "1000"
     payment: bool = False  # a Pagos 2.0 receipt instead of an invoice
+    foreign_seal: bool = False  # sealed with someone else's certificate
+
+
+def stranger() -> Signer:
+    return signer(OTHER_RFC, "INDUSTRIAS ISLA", "30001000000500003499")
 
 
 def build(invoice: Invoice = Invoice()) -> bytes:
@@ -115,7 +120,8 @@ def build(invoice: Invoice = Invoice()) -> bytes:
             folio="123",
             fecha=issued,
         )
-    document.sign(emisor)
+    sealer = stranger() if invoice.foreign_seal else emisor
+    document.sign(sealer)
     stamp = tfd11.TimbreFiscalDigital(
         proveedor=pac(),
         uuid=invoice.uuid,

@@ -156,7 +156,6 @@ async def test_a_card_with_invoices_as_the_channel_shows_it(
             **GOOD,
             "tipo": "error_cargar_factura",
             "usuario": "EKU9003173C9",
-            "correo": "cuentas@proveedora.mx",
             "descripcion": "El portal rechaza mis facturas A-123 y A-124, las adjunto.",
         },
         path="/soporte/acme",

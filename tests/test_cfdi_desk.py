@@ -20,8 +20,10 @@ from tests.conftest import smtp_env
 from tests.desk import (
     GOOD,
     Desk,
+    assert_within_block_kit,
     block_action,
     formatted_texts,
+    literal_texts,
     slack_env,
     slash_command,
 )
@@ -65,7 +67,9 @@ def card_blocks(fake: FakeSlack, number: int) -> list[dict]:
 
 
 def card_text(fake: FakeSlack, number: int) -> str:
-    return "\n".join(formatted_texts(card_blocks(fake, number)))
+    """Everything the card says: its mrkdwn and its literal (rich) text."""
+    blocks = card_blocks(fake, number)
+    return "\n".join([*formatted_texts(blocks), *literal_texts(blocks)])
 
 
 async def said(desk: Desk, line: str, user: str = "U0TECH1") -> dict:
@@ -84,35 +88,39 @@ async def test_the_form_invoice_on_card_email_ver_and_search(
     [confirmation] = await smtp.wait_for(1)
     text = " ".join(confirmation.get_body(preferencelist=("plain",)).get_content().split())
     assert (
-        "Revisamos su factura (CFDI) y encontramos lo siguiente: - «reenviada.xml»: El sello"
-        in (text)
+        "Revisamos los XML (CFDI) que adjuntó y encontramos lo siguiente: - «reenviada.xml»: "
+        "El sello no corresponde al contenido" in text
     )
     assert "«factura.xml»" not in text  # the good one has nothing to say
     html = confirmation.get_body(preferencelist=("html",)).get_content()
     assert "<li>«reenviada.xml»: El sello no corresponde al contenido" in html
 
     await fake_slack.wait_for(lambda: fake_slack.cards())
+    assert_within_block_kit(card_blocks(fake_slack, 1))
     shown = card_text(fake_slack, 1)
-    assert "*CFDI* «factura.xml»\n4.0 · Ingreso · UUID `6F1B2C3D-4E5F-4A6B-8C7D-9E0F1A2B3C4D`" in (
-        shown
-    )
-    assert "Emisor: EKU9003173C9 · ESCUELA KEMPER URGATE" in shown
-    assert f"Receptor: {cfdi.RECEIVER_RFC} · {cfdi.RECEIVER_NAME}" in shown
-    assert "Total: $1,160.00 MXN · timbrado 30/11/2026 10:01" in shown
-    assert ":white_check_mark: Sello, esquema y RFC correctos" in shown
-    assert "*CFDI* «reenviada.xml»" in shown and "Total: $999.00 MXN" in shown
-    assert ":warning: El sello no corresponde al contenido" in shown
+    assert (
+        "CFDI «factura.xml»\nVersión: 4.0 · Ingreso\nUUID: 6F1B2C3D-4E5F-4A6B-8C7D-9E0F1A2B3C4D\n"
+        f"Emisor: EKU9003173C9 · ESCUELA KEMPER URGATE\n"
+        f"Receptor: {cfdi.RECEIVER_RFC} · {cfdi.RECEIVER_NAME}\n"
+        "Total: $1,160.00 MXN · timbrado 30/11/2026 10:01\n"
+        "✅ Sello del emisor, esquema y RFC del receptor correctos"
+    ) in shown
+    assert "CFDI «reenviada.xml»" in shown and "Total: $999.00 MXN" in shown
+    assert "⚠️ El sello no corresponde al contenido" in shown
     assert "Posible duplicado" not in shown
 
     seen = await said(desk, "ver HD-1")
-    assert ":warning: El sello no corresponde" in json.dumps(seen["blocks"], ensure_ascii=False)
+    assert "⚠️ El sello no corresponde" in json.dumps(seen["blocks"], ensure_ascii=False)
     found = await said(desk, f"buscar {GOOD_UUID.lower()}")
     assert "HD-1" in found["text"]
 
     # The client's RFCs changed: the card, redrawn, checks against the new ones.
     assert "Solo un líder" in (await said(desk, "cliente rfc acme IIA040805DZ4"))["text"]
     refused = await said(desk, "cliente rfc acme IIA040805DZ5", user="U0LEAD")
-    assert refused["text"] == "El dígito verificador de IIA040805DZ5 no corresponde: revíselo."
+    assert refused["text"] == (
+        "El dígito verificador de IIA040805DZ5 no corresponde: revíselo (si es correcto así, "
+        "agregue `forzar`)."
+    )
     changed = await said(desk, "cliente rfc acme iia040805dz4", user="U0LEAD")
     assert changed["text"].startswith("RFC de `acme`: IIA040805DZ4.")
     assert "RFC: IIA040805DZ4" in (await said(desk, "cliente ver acme", user="U0LEAD"))["text"]
@@ -125,36 +133,61 @@ async def test_the_same_invoice_again_is_a_possible_duplicate_closed_in_one_clic
 ) -> None:
     invoice = cfdi.build()
     await desk.submit(path="/soporte/acme", files=[("factura.xml", invoice)])
-    # A colleague of the same supplier sends the same invoice: another address, same UUID.
+    # The same supplier sends the same invoice again, about another incident type: same UUID.
     await desk.submit(
-        {**GOOD, "correo": "cuentas@proveedora.mx"},
+        {**GOOD, "tipo": "error_cargar_factura"},
         path="/soporte/acme",
         files=[("copia.xml", invoice)],
     )
-    # The first supplier writes again about the same thing, without files: same address and type.
+    # A colleague, from another address, sends it too: a hint, but no one-click close.
+    await desk.submit(
+        {**GOOD, "correo": "cuentas@proveedora.mx"},
+        path="/soporte/acme",
+        files=[("otra-copia.xml", invoice)],
+    )
+    # The first supplier writes again about the first thing, without files: address and type.
     await desk.submit(path="/soporte/acme")
-    await smtp.wait_for(3)
+    await smtp.wait_for(4)
     await desk.drained()
     rows = await desk.services.db.fetchall("SELECT number, duplicate_hint FROM tickets")
-    assert [tuple(row) for row in rows] == [(1, None), (2, 1), (3, 1)]
+    assert [tuple(row) for row in rows] == [(1, None), (2, 1), (3, 1), (4, 1)]
     [hint] = [b for b in card_blocks(fake_slack, 2) if b.get("block_id") == "duplicado:2"]
     assert "*Posible duplicado de HD-1*" in hint["text"]["text"]
     assert hint["accessory"]["text"]["text"] == "Cerrar como duplicado"
-    assert hint["accessory"]["value"] == "2:1"
+    assert hint["accessory"]["value"] == "2:1" and "confirm" in hint["accessory"]
+    other = card_text(fake_slack, 3)
+    assert "*Posible duplicado de HD-1*, de otro correo" in other
+    assert all("accessory" not in b for b in card_blocks(fake_slack, 3))
+    seen = await said(desk, "ver HD-2")  # the answer shows the hint, never its button
+    assert "Posible duplicado" in json.dumps(seen["blocks"], ensure_ascii=False)
+    assert all("accessory" not in block for block in seen["blocks"])
 
     clicked = block_action("ticket_duplicado", "2:1", block_id="duplicado:2")
     assert (await desk.slack(clicked)).status == 200
-    await desk.until(lambda: len(smtp.messages) == 4)
+    await desk.until(lambda: len(smtp.messages) == 5)
     await desk.drained()
     row = await desk.services.db.fetchone(
         "SELECT status, close_kind, duplicate_of FROM tickets WHERE number = 2"
     )
     assert tuple(row) == ("cerrado", "duplicado", 1)
     closing = smtp.messages[-1]
-    assert closing["To"].addresses[0].addr_spec == "cuentas@proveedora.mx"
+    assert closing["To"].addresses[0].addr_spec == GOOD["correo"]
     assert str(closing["Subject"]).endswith("[HD-2] Su solicitud se atiende en HD-1")
     await fake_slack.wait_for(lambda: "Posible duplicado" not in card_text(fake_slack, 2))
     assert "(Duplicado de HD-1)" in card_text(fake_slack, 2)
+
+    # The original closes: a button drawn before can no longer close HD-4 into it.
+    assert (await said(desk, "cerrar HD-1 spam"))["text"].startswith("HD-1 cerrado.")
+    stale = block_action("ticket_duplicado", "4:1", block_id="duplicado:4")
+    assert (await desk.slack(stale)).status == 200
+    await fake_slack.wait_for(
+        lambda: any(
+            "HD-1 ya se cerró" in c.args.get("text", "")
+            for c in fake_slack.calls_to("chat.postEphemeral")
+        )
+    )
+    row = await desk.services.db.fetchone("SELECT status FROM tickets WHERE number = 4")
+    assert row[0] != "cerrado"
 
 
 async def test_invoices_by_email_and_by_the_ticket_page_are_read_too(
@@ -172,7 +205,7 @@ async def test_invoices_by_email_and_by_the_ticket_page_are_read_too(
     await desk.drained()
     [attachment] = await store.attachments_of(desk.services.db, 1)
     assert attachment.cfdi_uuid == "0A1B2C3D-4E5F-4A6B-8C7D-9E0F1A2B3C4D"
-    assert ":warning: Es un CFDI 3.3" in card_text(fake_slack, 1)
+    assert "⚠️ Es un CFDI 3.3" in card_text(fake_slack, 1)
     confirmation = (await smtp.wait_for(1))[0].get_body(preferencelist=("plain",)).get_content()
     assert "«vieja.xml»: Es un CFDI 3.3" in " ".join(confirmation.split())
     # The supplier answers with the invoice reissued: read too, and the card redrawn with it.
@@ -186,5 +219,6 @@ async def test_invoices_by_email_and_by_the_ticket_page_are_read_too(
     assert await desk.services.desk.receive_mail(reply.as_bytes()) == "respuesta"
     await fake_slack.wait_for(lambda: "«nueva.xml»" in card_text(fake_slack, 1))
     shown = card_text(fake_slack, 1)
-    assert ":warning: Es un CFDI 3.3" in shown
-    assert ":white_check_mark: Sello, esquema y RFC correctos" in shown
+    assert "⚠️ Es un CFDI 3.3" in shown
+    # From an unknown client (triage): nothing to compare the receiver with, and it says so.
+    assert "✅ Sello del emisor y esquema correctos (sin RFC del cliente para revisar" in shown

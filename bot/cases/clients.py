@@ -143,17 +143,26 @@ async def set_plan(
     )
 
 
+FORCE = "forzar"  # keeps an RFC whose check digit does not hold (it happens in old ones)
+
+
 def read_rfcs(words: list[str]) -> list[str]:
-    """The RFCs a lead typed (commas or spaces, any case); raises `Refused` for one that is not
-    shaped like an RFC or whose check digit is wrong: a client's own RFC is typed from its
-    records, and a wrong one would flag every invoice."""
+    """The RFCs a lead typed (commas or spaces, any case; Slack's `&amp;` read as `&`, which
+    RFCs may carry); raises `Refused` for one that is not shaped like an RFC, or whose check
+    digit is wrong unless `forzar` is among the words: a wrong one would flag every invoice."""
+    text = " ".join(words).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    pieces = [piece for piece in re.split(r"[,;\s]+", text) if piece]
+    forced = FORCE in (piece.lower() for piece in pieces)
     rfcs: list[str] = []
-    for word in (piece for item in words for piece in re.split(r"[,;\s]+", item) if piece):
+    for word in (piece for piece in pieces if piece.lower() != FORCE):
         found = read_rfc(word)
         if found is None:
             raise Refused(f"«{slack_escape(word)}» no es un RFC (12 o 13 caracteres).")
-        if not found.digit_ok:
-            raise Refused(f"El dígito verificador de {found.value} no corresponde: revíselo.")
+        if not found.digit_ok and not forced:
+            raise Refused(
+                f"El dígito verificador de {slack_escape(found.value)} no corresponde: revíselo "
+                f"(si es correcto así, agregue `{FORCE}`)."
+            )
         if found.value not in rfcs:
             rfcs.append(found.value)
     return rfcs

@@ -82,8 +82,9 @@ async def comment(
                 raise Refused("Este ticket ya no está disponible.")
             if ticket.close_kind == "duplicado" and ticket.duplicate_of:
                 raise Refused(
-                    f"Este ticket se unió a {ticket_code(ticket.duplicate_of)}: escriba en el "
-                    "correo o la página de ese ticket."
+                    f"Este ticket se cerró porque el mismo caso se atiende en "
+                    f"{ticket_code(ticket.duplicate_of)}: si su caso es distinto, responda al "
+                    "último correo que le enviamos."
                 )
             names = tuple(f.display_name for f in kept)
             if ticket.status != Status.CERRADO:

@@ -17,7 +17,7 @@ from bot.domain import requests as r
 from bot.domain import workflow
 from bot.domain.attachments import Accepted
 from bot.domain.change import Change, Refused
-from bot.domain.terms import ticket_code
+from bot.domain.terms import Status, ticket_code
 from bot.render import modals
 from bot.render.card import card_ticket
 from store.models import Ticket
@@ -139,7 +139,15 @@ async def resume(parts: Parts, asked: Asked, request: r.Resume) -> Reply:
 async def close(parts: Parts, asked: Asked, request: r.Close) -> Reply:
     """The close modal and `cerrar HD-N …` both end here."""
     original = request.duplicate_of
-    exists = original is not None and await lookups.ticket(parts.db, original) is not None
+    found = await lookups.ticket(parts.db, original) if original is not None else None
+    exists = found is not None
+    if found is not None and request.only_if_open and found.status == Status.CERRADO:
+        # The card's button was drawn while the original was open: it no longer says where
+        # this supplier's case continues.
+        raise Refused(
+            f"{ticket_code(found.number)} ya se cerró: revise el caso antes de cerrar "
+            f"{ticket_code(request.number)} (`cerrar {ticket_code(request.number)} …`)."
+        )
     actor, now = asked.actor, parts.now()
     return await _apply(
         parts,

@@ -39,7 +39,9 @@ async def show(parts: Parts, asked: Asked, request: r.Show) -> Reply:
     text = answers.describe(ticket, names, zone, asked.for_slack)
     client = await lookups.client(parts.db, ticket.client) if ticket.client else None
     checks = cfdi.checks_for(client, parts.mail_ctx.invoice_max_age)
-    shown = card_ticket(ticket, attachments, client.name if client else "", checks)
+    hinted = ticket.duplicate_hint
+    original = await lookups.ticket(parts.db, hinted) if hinted else None
+    shown = card_ticket(ticket, attachments, client.name if client else "", checks, original)
     if not asked.for_slack:
         return Reply("\n".join([text, *invoice_text(shown)]))
     # In Slack, the card itself (without its buttons): the supplier's words stay literal.

@@ -99,9 +99,11 @@ class Deliveries:
         attachments = await store.attachments_of(self._db, ticket.number)
         client = await client_store.get_client(self._db, ticket.client) if ticket.client else None
         checks = cfdi.checks_for(client, self._mail_ctx.invoice_max_age)
+        hinted = ticket.duplicate_hint
+        original = await store.get_ticket(self._db, hinted) if hinted else None
+        name = client.name if client else ""
         return cards.card(
-            cards.card_ticket(ticket, attachments, client.name if client else "", checks),
-            self._zone,
+            cards.card_ticket(ticket, attachments, name, checks, original), self._zone
         )
 
     async def card(self, item: Delivery) -> Delivered:

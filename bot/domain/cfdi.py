@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
 
 from bot.domain import rfc
 from store.models import Client
@@ -30,6 +31,10 @@ KIND_LABELS = {
     "P": "Pago",
 }
 SEAL_OK, SEAL_BAD, SEAL_MISSING = "ok", "alterado", "sin_sello"
+SEAL_FOREIGN = "otro_certificado"  # it matches, but the certificate is not the issuer's
+SEAL_UNCHECKED = "sin_revisar"  # a version too old to check
+CHECKED_VERSIONS = ("3.3", "4.0")
+STAMP_ZONE = ZoneInfo("America/Mexico_City")  # the zone FechaTimbrado is written in
 
 
 @dataclass(frozen=True)
@@ -38,7 +43,8 @@ class Reading:
     then only `read_at` is meaningful."""
 
     read_at: str  # ISO, UTC: when the file was stored (old stamps are judged from here)
-    unreadable: str = ""
+    unreadable: str = ""  # the file's fault (not XML, a DTD): the supplier is told
+    unchecked: str = ""  # ours (time, memory, a crash): the technician is told, not the supplier
     version: str = ""
     uuid: str = ""  # upper case; "" when the XML carries no stamp
     kind: str = ""  # TipoDeComprobante: I, E, T, N, P
@@ -52,7 +58,7 @@ class Reading:
     stamped: str = ""  # FechaTimbrado, Mexico City time as written (ISO, no zone)
     payments: str = ""  # the Pagos complement's total paid, when it has one
     schema: tuple[str, ...] = field(default=())  # the schema's complaints; () when valid
-    seal: str = SEAL_OK
+    seal: str = ""  # one of SEAL_*; "" when the XML could not be read or checked
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":"))
@@ -69,6 +75,10 @@ def unreadable(reason: str, at: datetime) -> Reading:
     return Reading(read_at=at.isoformat(), unreadable=reason)
 
 
+def unchecked(reason: str, at: datetime) -> Reading:
+    return Reading(read_at=at.isoformat(), unchecked=reason)
+
+
 @dataclass(frozen=True)
 class Checks:
     """Whose ticket the invoice came with, and the desk's rule for old stamps."""
@@ -83,24 +93,29 @@ NO_CLIENT = Checks()  # no client's RFCs to compare with; the default stamp age
 
 _MISSING = re.compile(r"The attribute '(\w+)' is required but missing")
 _BAD_VALUE = re.compile(r"attribute '(\w+)': '([^']*)' is not a valid value")
+_FACET = re.compile(r"attribute '(\w+)': \[facet '\w+'\] The value '([^']*)'")
 _NOT_ALLOWED = re.compile(r"The attribute '(\w+)' is not allowed")
 _ELEMENT = re.compile(r"Element '(?:\{[^}]*\})?(\w+)'")
 _MISSING_CHILD = re.compile(r"Missing child element\(s\)\. Expected is \( (?:\{[^}]*\})?(\w+)")
+_UNEXPECTED = re.compile(r"This element is not expected")
 
 
 def schema_detail(message: str) -> str:
     """The schema validator's English complaint, said in Spanish when it is a usual one."""
     element = _ELEMENT.search(message)
-    where = f" en {element.group(1)}" if element else ""
+    node = element.group(1) if element else "Comprobante"
     if found := _MISSING.search(message):
-        return f"falta el atributo {found.group(1)}{where}"
-    if found := _BAD_VALUE.search(message):
-        return f"el valor «{found.group(2)[:40]}» de {found.group(1)} no es válido{where}"
+        return f"falta el atributo {found.group(1)} en {node}"
+    if found := _BAD_VALUE.search(message) or _FACET.search(message):
+        value, attribute = _value(found.group(2)), found.group(1)
+        return f"el valor «{value}» del atributo {attribute} de {node} no es válido"
     if found := _NOT_ALLOWED.search(message):
-        return f"el atributo {found.group(1)} no está permitido{where}"
+        return f"el atributo {found.group(1)} no está permitido en {node}"
     if found := _MISSING_CHILD.search(message):
-        return f"falta el nodo {found.group(1)}{where}"
-    return f"el nodo{where or ' raíz'} no cumple el esquema"
+        return f"falta el nodo {found.group(1)} en {node}"
+    if _UNEXPECTED.search(message):
+        return f"el nodo {node} no va en ese lugar"
+    return f"el nodo {node} no cumple el esquema"
 
 
 def _when(text: str) -> datetime | None:
@@ -117,63 +132,91 @@ def local_datetime(text: str) -> str:
 
 
 def _hours(span: timedelta) -> str:
+    minutes = round(span.total_seconds() / 60)
+    if minutes < 60:
+        return "1 minuto" if minutes == 1 else f"{minutes} minutos"
     hours = span.total_seconds() / 3600
-    if hours < 1:
-        return f"{span.total_seconds() / 60:g} minutos"
     return "1 hora" if hours == 1 else f"{hours:g} horas"
 
 
 def stamp_age(reading: Reading) -> timedelta | None:
-    """How old the stamp was when the file arrived. FechaTimbrado is Mexico City time; the
-    arrival is UTC: the gap is read with central time's fixed offset (no DST since 2022)."""
+    """How old the stamp was when the file arrived. FechaTimbrado is written in Mexico City's
+    time without a zone; the arrival is an instant."""
     stamped, arrived = _when(reading.stamped), _when(reading.read_at)
     if stamped is None or arrived is None or arrived.tzinfo is None:
         return None
-    return arrived.replace(tzinfo=None) - timedelta(hours=6) - stamped.replace(tzinfo=None)
+    return arrived - stamped.replace(tzinfo=STAMP_ZONE)
 
 
 def findings(reading: Reading, checks: Checks) -> tuple[str, ...]:
-    """Each problem of the invoice, one Spanish line saying what the supplier should do."""
+    """Each problem of the invoice, one Spanish line saying what the supplier should do (or,
+    when we could not check it, what the technician should)."""
+    if reading.unchecked:
+        return (
+            f"No se pudo revisar este XML ({reading.unchecked}): revíselo a mano; al proveedor "
+            "no se le avisó.",
+        )
     if reading.unreadable:
         return (
-            f"El XML no se pudo leer: {reading.unreadable}. Envíe el XML original, tal como lo "
-            "descargó de su sistema de facturación.",
+            f"El XML no se pudo leer: {reading.unreadable}. Cargue en el portal el XML original, "
+            "tal como lo descargó de su sistema de facturación.",
+        )
+    noun = "el complemento de pago" if reading.kind == "P" else "la factura"
+    if reading.version not in CHECKED_VERSIONS:
+        return (
+            f"Es un CFDI {_value(reading.version) or 'sin versión'}: el SAT solo acepta la "
+            f"versión 4.0. Emita {noun} en versión 4.0.",
         )
     lines = []
     if reading.version != CURRENT_VERSION:
         lines.append(
-            f"Es un CFDI {_value(reading.version)}: desde el 1 de abril de 2023 el SAT solo "
-            "acepta la versión 4.0. Emita la factura de nuevo en versión 4.0."
+            f"Es un CFDI {reading.version}: desde el 1 de abril de 2023 el SAT solo acepta la "
+            f"versión 4.0. Emita {noun} en versión 4.0."
         )
+    lines.extend(_seal_lines(reading))
+    if reading.schema:
+        lines.append(
+            f"El XML no cumple el esquema del SAT ({schema_detail(reading.schema[0])}): cargue "
+            "en el portal el XML original; si así lo generó su sistema de facturación, pida "
+            "que lo corrijan."
+        )
+    lines.extend(_rfc_lines(reading, checks, noun))
+    age = stamp_age(reading)
+    if age is not None and age > checks.max_age:
+        limit = _hours(checks.max_age)
+        lines.append(
+            f"{noun.capitalize()} se timbró el {_value(local_datetime(reading.stamped))} (hora "
+            f"del centro de México), hace más de {limit}, y el portal solo recibe las timbradas "
+            f"en ese plazo. Pregunte a su cliente si aún puede recibirla; si le pide una nueva, "
+            "cancele esta ante el SAT y emita la sustituta."
+        )
+    return tuple(lines)
+
+
+def _seal_lines(reading: Reading) -> list[str]:
+    lines = []
     if reading.seal == SEAL_MISSING:
         lines.append(
-            "El XML no trae sello ni certificado del emisor: cargue el XML sellado y timbrado "
-            "que le devolvió su proveedor de facturación."
+            "El XML no trae sello ni certificado del emisor: cargue en el portal el XML sellado "
+            "y timbrado que le entregó su sistema de facturación o su PAC."
         )
     elif reading.seal == SEAL_BAD:
         lines.append(
             "El sello no corresponde al contenido: el XML se modificó después de sellarse. "
-            "Cargue el XML original, sin editarlo ni guardarlo de nuevo con otro programa."
+            "Cargue en el portal el XML original, sin editarlo ni guardarlo con otro programa."
+        )
+    elif reading.seal == SEAL_FOREIGN:
+        lines.append(
+            f"El XML está sellado con un certificado que no es el del emisor "
+            f"({_value(reading.issuer_rfc) or 'sin RFC'}): el sello debe hacerse con el "
+            "certificado de sello digital (CSD) del emisor; pida a su PAC que lo revise."
         )
     if not reading.uuid:
         lines.append(
-            "El XML no está timbrado (no tiene Timbre Fiscal Digital): cargue el XML que le "
-            "devolvió su proveedor de certificación (PAC) después de timbrarlo."
+            "El XML no está timbrado (no tiene Timbre Fiscal Digital válido): cargue el XML que "
+            "le devolvió su PAC después de timbrarlo."
         )
-    if reading.schema:
-        lines.append(
-            f"El XML no cumple el esquema del SAT ({schema_detail(reading.schema[0])}): cargue "
-            "el XML original; si así lo recibió, pida a su proveedor de facturación que lo corrija."
-        )
-    lines.extend(_rfc_lines(reading, checks))
-    age = stamp_age(reading)
-    if age is not None and age > checks.max_age:
-        lines.append(
-            f"La factura se timbró el {_value(local_datetime(reading.stamped))}, hace más de "
-            f"{_hours(checks.max_age)}; el portal solo recibe facturas timbradas en las últimas "
-            f"{_hours(checks.max_age)}. Consulte con su cliente cómo entregarla o emita una nueva."
-        )
-    return tuple(lines)
+    return lines
 
 
 def _value(text: str) -> str:
@@ -181,7 +224,7 @@ def _value(text: str) -> str:
     return text if len(text) <= QUOTED else text[: QUOTED - 1] + "…"
 
 
-def _rfc_lines(reading: Reading, checks: Checks) -> list[str]:
+def _rfc_lines(reading: Reading, checks: Checks, noun: str) -> list[str]:
     lines = []
     for role, value in (
         ("emisor", _value(reading.issuer_rfc)),
@@ -190,26 +233,29 @@ def _rfc_lines(reading: Reading, checks: Checks) -> list[str]:
         read = rfc.read(value)
         if value and (read is None or not read.digit_ok):
             lines.append(
-                f"El RFC del {role} ({value}) no es un RFC válido: corrija el RFC en su sistema "
-                "de facturación y emita la factura de nuevo."
+                f"El RFC del {role} ({value}) no es un RFC válido: corríjalo en su sistema de "
+                f"facturación, cancele {noun} ante el SAT y emita la sustituta."
             )
     receiver = _value(reading.receiver_rfc.upper())
     if checks.client_rfcs and receiver not in checks.client_rfcs:
         whose = f" de {checks.client_name}" if checks.client_name else " del cliente"
         lines.append(
-            f"La factura está emitida al RFC {receiver or '(vacío)'}, que no es el RFC{whose} "
-            f"({', '.join(checks.client_rfcs)}): emítala de nuevo al RFC correcto."
+            f"{noun.capitalize()} está emitida al RFC {receiver or '(vacío)'}, que no es el "
+            f"RFC{whose} ({', '.join(checks.client_rfcs)}): cancélela ante el SAT y emita la "
+            "sustituta al RFC correcto."
         )
     return lines
 
 
 def problems_of(files: Iterable[tuple[str, str | None]], checks: Checks) -> tuple[str, ...]:
-    """«name»: problem, for every invoice among `files` (display name, stored reading)."""
+    """«name»: problem, for the supplier: every invoice among `files` (display name, stored
+    reading) we could check. What we failed to check is ours to say, not theirs to fix."""
+    readings = ((name, Reading.from_json(stored)) for name, stored in files if stored)
     return tuple(
         f"«{name}»: {line}"
-        for name, stored in files
-        if stored
-        for line in findings(Reading.from_json(stored), checks)
+        for name, reading in readings
+        if not reading.unchecked
+        for line in findings(reading, checks)
     )
 
 
@@ -219,13 +265,16 @@ def checks_for(client: Client | None, max_age: timedelta) -> Checks:
     return Checks(max_age, client.name, client.rfcs)
 
 
-def money(reading: Reading) -> str:
-    """The total as people read money: $1,160.00 MXN."""
+def money(amount_text: str, currency: str) -> str:
+    """An amount as people read money: $1,160.00 MXN. Only SAT-shaped amounts are formatted
+    (the reader keeps anything else as text): a huge exponent is never expanded."""
     try:
-        amount = Decimal(reading.total)
+        amount = Decimal(amount_text)
     except InvalidOperation:
-        return f"{reading.total} {reading.currency}".strip()
-    return f"${amount:,.2f} {reading.currency}".strip()
+        amount = None
+    if amount is None or not amount.is_finite() or amount.adjusted() > 18:
+        return f"{_value(amount_text)} {currency}".strip()
+    return f"${amount:,.2f} {currency}".strip()
 
 
 def kind_label(reading: Reading) -> str:

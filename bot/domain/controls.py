@@ -8,7 +8,7 @@ block ids of its inputs are the field names a refusal points at (`bot.domain.cha
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.domain import requests as r
 from bot.domain.change import CAUSE, CAUSE_TEXT, DUPLICATE, KIND, TEMPLATE, TEXT, USER, Refused
@@ -94,7 +94,7 @@ def clicked(action_id: str, value: str, block: str = "") -> r.Request:
         return _control(key).request(_number(number))
     if action_id == DUPLICATE_ACTION:
         number, _, original = value.partition(":")
-        return close_as_duplicate(_number(number), _number(original))
+        return replace(close_as_duplicate(_number(number), _number(original)), only_if_open=True)
     return _control(action_id).request(_number(value))
 
 

@@ -125,6 +125,7 @@ class Close:
     summary: str
     cause_text: str = ""
     duplicate_of: int | None = None
+    only_if_open: bool = False  # the card's «Cerrar como duplicado»: the original must be open
 
 
 @dataclass(frozen=True)

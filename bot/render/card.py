@@ -23,7 +23,7 @@ from bot.domain.terms import (
 from bot.domain.text import chunks, filled_chunks, shorten, slack_escape
 from bot.render import cfdi as invoices
 from bot.render import kit
-from bot.render.cfdi import InvoiceView
+from bot.render.cfdi import Hint, InvoiceView
 from bot.render.kit import Block
 from store.models import StoredFile, Ticket
 
@@ -67,14 +67,18 @@ class CardTicket:
     sla_runs: bool = True  # False: the client's support is not current
     mail_bounced: bool = False
     invoices: tuple[InvoiceView, ...] = ()
-    duplicate_hint: int | None = None  # an open ticket this one may repeat
+    duplicate_hint: Hint | None = None  # an open ticket this one may repeat
 
 
 def card_ticket(
-    ticket: Ticket, attachments: list[StoredFile], client_name: str = "", checks: Checks = NO_CLIENT
+    ticket: Ticket,
+    attachments: list[StoredFile],
+    client_name: str = "",
+    checks: Checks = NO_CLIENT,
+    original: Ticket | None = None,
 ) -> CardTicket:
     """What the card shows of a stored ticket (clocks only while they run). `checks`: whose
-    invoices the attachments must be (by default: no client's RFCs, the default stamp age)."""
+    invoices the attachments must be; `original`: the ticket it may repeat, as it is now."""
     return CardTicket(
         number=ticket.number,
         tipo=ticket.tipo,
@@ -100,7 +104,7 @@ def card_ticket(
         sla_runs=bool(ticket.sla_runs),
         mail_bounced=bool(ticket.mail_bounced),
         invoices=invoices.views(((a.display_name, a.cfdi) for a in attachments), checks),
-        duplicate_hint=ticket.duplicate_hint,
+        duplicate_hint=invoices.hint(ticket, original),
     )
 
 
@@ -168,8 +172,8 @@ def card(ticket: CardTicket, zone: str) -> Message:
     ]
     if cut:
         blocks.append(kit.context("_(texto completo en el hilo)_"))
-    blocks.extend(invoices.invoice_blocks(ticket.invoices))
-    if ticket.duplicate_hint and status is not Status.CERRADO:
+    blocks.extend(invoices.invoice_blocks(ticket.invoices, ticket.number))
+    if ticket.duplicate_hint is not None:
         blocks.append(invoices.duplicate_block(ticket.number, ticket.duplicate_hint))
     blocks.append(kit.context(_state_line(ticket, zone)))
     if status is Status.CERRADO:
@@ -192,7 +196,11 @@ def card(ticket: CardTicket, zone: str) -> Message:
 
 def detail(ticket: CardTicket, zone: str) -> list[dict]:
     """The card without its controls, for `/hib2b ver` (an answer only its reader sees)."""
-    return [block for block in card(ticket, zone).blocks if block["type"] != "actions"]
+    return [
+        {key: value for key, value in block.items() if key != "accessory"}
+        for block in card(ticket, zone).blocks
+        if block["type"] != "actions"
+    ]
 
 
 def _state_line(ticket: CardTicket, zone: str) -> str:

@@ -23,9 +23,14 @@ BLOCKS_TEXT_LIMIT = 13_000
 
 
 def _block_text_length(node: Any) -> int:
+    """Every `text` in the blocks: a rich text's pieces and a section's text object alike."""
     if isinstance(node, dict):
         own = len(node["text"]) if isinstance(node.get("text"), str) else 0
-        return own + sum(_block_text_length(v) for k, v in node.items() if k != "text")
+        return own + sum(
+            _block_text_length(v)
+            for k, v in node.items()
+            if not (k == "text" and isinstance(v, str))
+        )
     if isinstance(node, list):
         return sum(_block_text_length(v) for v in node)
     return 0
