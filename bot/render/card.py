@@ -13,13 +13,7 @@ from bot.domain.cfdi import NO_CLIENT, Checks
 from bot.domain.change import mention
 from bot.domain.clocks import CLOCK_LABELS, STAGE_LABELS
 from bot.domain.rfc import read as read_rfc
-from bot.domain.terms import (
-    INCIDENT_BY_KEY,
-    CloseKind,
-    Severity,
-    Status,
-    ticket_code,
-)
+from bot.domain.terms import INCIDENT_BY_KEY, CloseKind, Severity, Status, ticket_code
 from bot.domain.text import chunks, filled_chunks, shorten, slack_escape
 from bot.render import cfdi as invoices
 from bot.render import kit
@@ -196,11 +190,8 @@ def card(ticket: CardTicket, zone: str) -> Message:
 
 def detail(ticket: CardTicket, zone: str) -> list[dict]:
     """The card without its controls, for `/hib2b ver` (an answer only its reader sees)."""
-    return [
-        {key: value for key, value in block.items() if key != "accessory"}
-        for block in card(ticket, zone).blocks
-        if block["type"] != "actions"
-    ]
+    blocks = [block for block in card(ticket, zone).blocks if block["type"] != "actions"]
+    return [{key: value for key, value in b.items() if key != "accessory"} for b in blocks]
 
 
 def _state_line(ticket: CardTicket, zone: str) -> str:
