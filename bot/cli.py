@@ -12,11 +12,15 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import aiosmtplib
 from dotenv import load_dotenv
 
 from bot.config import ConfigError, Settings, load_settings
-from bot.wiring import Runtime
+from bot.delivery.oauth2 import TokenRefused, TokenUnavailable
+from bot.delivery.smtp import SmtpSender
+from bot.wiring import Runtime, access_tokens, mail_sender
 from handlers import cli
+from handlers.mail.reader import CONNECTION_ERRORS, SIGN_IN_ERRORS, MailboxError, MailboxReader
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -40,6 +44,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.command in ("restaurar", "restore"):
         return cli.restore(settings, Path(args.carpeta))
+    if args.command == "oauth2":
+        return asyncio.run(probe_mailbox(settings))
     runtime = Runtime(settings)
     if args.command in ("estado", "status"):
         return asyncio.run(cli.status(settings.host, settings.port, runtime.signer, runtime.now()))
@@ -58,3 +64,47 @@ async def _once(runtime: Runtime, args: argparse.Namespace, line: str | None) ->
         return await cli.once(runtime.desk, args, line)
     finally:
         await runtime.stop()
+
+
+async def probe_mailbox(settings: Settings) -> int:
+    """`hib2b oauth2 probar`: a token, then IMAP and SMTP signed in with it; one line says what
+    worked (never a secret). Exit 0 when everything configured with OAuth2 signed in."""
+    tokens = access_tokens(settings)
+    if tokens is None:
+        print(
+            "hib2b: ni IMAP_AUTH ni SMTP_AUTH es oauth2; no hay nada que probar.", file=sys.stderr
+        )
+        return 2
+    said, ok = [], True
+    try:
+        try:
+            await tokens.get()
+            said.append("token: obtenido")
+        except (TokenRefused, TokenUnavailable) as error:
+            print(f"token: {error}")
+            return 1
+        if settings.imap_host and settings.imap_auth == "oauth2":
+            reader = MailboxReader(settings, _unused, _unused, tokens)
+            try:
+                await reader.probe()
+                said.append(f"IMAP: sesión iniciada como {settings.imap_username}")
+            except (*CONNECTION_ERRORS, *SIGN_IN_ERRORS, MailboxError) as error:
+                said.append(f"IMAP: falló ({type(error).__name__}: {error})")
+                ok = False
+        if settings.smtp_host and settings.smtp_auth == "oauth2":
+            sender = mail_sender(settings, tokens)
+            assert isinstance(sender, SmtpSender)
+            try:
+                await sender.probe()
+                said.append(f"SMTP: sesión iniciada como {settings.smtp_username}")
+            except (aiosmtplib.SMTPException, OSError, TimeoutError, *SIGN_IN_ERRORS) as error:
+                said.append(f"SMTP: falló ({type(error).__name__}: {error})")
+                ok = False
+    finally:
+        await tokens.close()
+    print(" · ".join(said))
+    return 0 if ok else 1
+
+
+async def _unused(*_: object) -> str:
+    raise AssertionError("a probe reads no message")

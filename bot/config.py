@@ -9,7 +9,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 from email.utils import parseaddr
 from pathlib import Path
@@ -19,9 +19,12 @@ import holidays
 
 from bot.config_values import (
     ConfigError,
+    OAuth2,
+    auth_mode,
     keep_sent,
     listed,
     mailbox,
+    oauth2,
     parse_duration,
     positive,
     retention,
@@ -75,8 +78,9 @@ class Settings:
     smtp_host: str | None = None
     smtp_port: int = 587
     smtp_username: str | None = None
-    smtp_password: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)
     smtp_tls: str = "starttls"
+    smtp_auth: str = "password"  # or oauth2 (XOAUTH2 with `oauth2`'s token)
     smtp_timeout: timedelta = timedelta(seconds=30)
     mail_from: str = "Soporte HIB2B <soporte@portalhib2b.com>"
     mail_reply_to: str = "Soporte HIB2B <soporte@portalhib2b.com>"
@@ -87,7 +91,9 @@ class Settings:
     imap_tls: str = "ssl"
     imap_ca_file: str | None = None
     imap_username: str | None = None
-    imap_password: str | None = None
+    imap_password: str | None = field(default=None, repr=False)
+    imap_auth: str = "password"  # or oauth2
+    oauth2: OAuth2 | None = None  # when either side signs in with OAuth2
     imap_folder: str = "INBOX"
     imap_poll: timedelta = timedelta(seconds=30)
     reopen_window: timedelta = timedelta(days=7)
@@ -236,8 +242,13 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         raise ConfigError("SMTP_TLS: must be starttls, ssl or none")
     smtp_user = get("SMTP_USERNAME") or None
     smtp_password = env.get("SMTP_PASSWORD") or None
-    if bool(smtp_user) != bool(smtp_password):
+    smtp_auth, imap_auth = auth_mode(env, "SMTP_AUTH"), auth_mode(env, "IMAP_AUTH")
+    if smtp_auth == "oauth2":
+        if not smtp_user or smtp_password:
+            raise ConfigError("SMTP_AUTH=oauth2: set SMTP_USERNAME (the mailbox), no SMTP_PASSWORD")
+    elif bool(smtp_user) != bool(smtp_password):
         raise ConfigError("SMTP_USERNAME and SMTP_PASSWORD go together")
+    signing_in = oauth2(env) if "oauth2" in (smtp_auth, imap_auth) else None
     mail_from = mailbox(env, "MAIL_FROM", Settings.mail_from)
 
     max_file = whole(env, "HIB2B_MAX_FILE_MB", 10, 1) * MIB
@@ -261,7 +272,13 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     if imap_tls not in {"ssl", "starttls", "none"}:
         raise ConfigError("IMAP_TLS: must be ssl, starttls or none")
     imap_host = get("IMAP_HOST") or None
-    if imap_host and not (get("IMAP_USERNAME") and env.get("IMAP_PASSWORD")):
+    if imap_host and imap_auth == "oauth2" and not get("IMAP_USERNAME"):
+        raise ConfigError("IMAP_AUTH=oauth2: set IMAP_USERNAME (the mailbox)")
+    if (
+        imap_host
+        and imap_auth == "password"
+        and not (get("IMAP_USERNAME") and env.get("IMAP_PASSWORD"))
+    ):
         raise ConfigError("IMAP_USERNAME and IMAP_PASSWORD are required when IMAP_HOST is set")
 
     reopen_window = parse_duration(get("HIB2B_REOPEN_WINDOW", "7d"), "HIB2B_REOPEN_WINDOW")
@@ -277,6 +294,9 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         imap_ca_file=get("IMAP_CA_FILE") or None,
         imap_username=get("IMAP_USERNAME") or None,
         imap_password=env.get("IMAP_PASSWORD") or None,
+        imap_auth=imap_auth,
+        smtp_auth=smtp_auth,
+        oauth2=signing_in,
         imap_folder=get("IMAP_FOLDER", "INBOX"),
         imap_poll=parse_duration(get("IMAP_POLL", "30s"), "IMAP_POLL"),
         reopen_window=reopen_window,

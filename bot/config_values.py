@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import timedelta
 from email.headerregistry import Address
 from email.utils import parseaddr
@@ -104,3 +105,52 @@ def positive(text: str, name: str) -> timedelta:
     if value <= timedelta(0):
         raise ConfigError(f"{name}: must be longer than zero")
     return value
+
+
+@dataclass(frozen=True)
+class OAuth2:
+    """How the support mailbox signs in with OAuth2 (`IMAP_AUTH`/`SMTP_AUTH=oauth2`): an
+    access token refreshed from a long-lived refresh token at the provider's token endpoint."""
+
+    token_url: str
+    client_id: str
+    client_secret: str = field(default="", repr=False)
+    refresh_token: str = field(default="", repr=False)
+    scope: str = ""  # Microsoft 365 wants the scopes on every refresh; Google does not
+
+    def __repr__(self) -> str:  # never the secrets, whoever prints the settings
+        return f"OAuth2(token_url={self.token_url!r}, client_id={self.client_id!r})"
+
+
+def auth_mode(env: Mapping[str, str], name: str) -> str:
+    mode = (env.get(name) or "password").strip().lower()
+    if mode not in {"password", "oauth2"}:
+        raise ConfigError(f"{name}: must be password or oauth2")
+    return mode
+
+
+def oauth2(env: Mapping[str, str]) -> OAuth2:
+    """The OAUTH2_* settings, all required but the secret (a public client has none)."""
+    values = {name: (env.get(name) or "").strip() for name in OAUTH2_NAMES}
+    missing = [name for name in OAUTH2_NAMES if not values[name] and name in OAUTH2_REQUIRED]
+    if missing:
+        raise ConfigError(f"{', '.join(missing)}: required when IMAP_AUTH or SMTP_AUTH is oauth2")
+    if not values["OAUTH2_TOKEN_URL"].startswith(("https://", "http://")):
+        raise ConfigError("OAUTH2_TOKEN_URL: must be the provider's https:// token endpoint")
+    return OAuth2(
+        token_url=values["OAUTH2_TOKEN_URL"],
+        client_id=values["OAUTH2_CLIENT_ID"],
+        client_secret=values["OAUTH2_CLIENT_SECRET"],
+        refresh_token=values["OAUTH2_REFRESH_TOKEN"],
+        scope=values["OAUTH2_SCOPE"],
+    )
+
+
+OAUTH2_NAMES = (
+    "OAUTH2_TOKEN_URL",
+    "OAUTH2_CLIENT_ID",
+    "OAUTH2_CLIENT_SECRET",
+    "OAUTH2_REFRESH_TOKEN",
+    "OAUTH2_SCOPE",
+)
+OAUTH2_REQUIRED = ("OAUTH2_TOKEN_URL", "OAUTH2_CLIENT_ID", "OAUTH2_REFRESH_TOKEN")

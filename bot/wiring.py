@@ -25,6 +25,7 @@ from bot.config import Settings
 from bot.delivery import health, janitor, scheduler
 from bot.delivery import watcher as watch
 from bot.delivery.metrics import Metrics, Scraped
+from bot.delivery.oauth2 import AccessTokens
 from bot.delivery.queue import LANES, Outbox
 from bot.delivery.senders import Deliveries
 from bot.delivery.slack import Channel, LogChannel, SlackChannel
@@ -75,7 +76,12 @@ def slack_client(settings: Settings, retries: bool = True) -> AsyncWebClient:
     return client
 
 
-def mail_sender(settings: Settings) -> MailSender:
+def access_tokens(settings: Settings) -> AccessTokens | None:
+    """The mailbox's OAuth2 tokens, shared by the reader and the sender (one refresh for both)."""
+    return AccessTokens(settings.oauth2) if settings.oauth2 is not None else None
+
+
+def mail_sender(settings: Settings, tokens: AccessTokens | None = None) -> MailSender:
     if not settings.smtp_host:
         return FileSender(settings.mail_dir)
     return SmtpSender(
@@ -86,6 +92,7 @@ def mail_sender(settings: Settings) -> MailSender:
         password=settings.smtp_password,
         sender=settings.mail_from,
         timeout=settings.smtp_timeout.total_seconds(),
+        tokens=tokens if settings.smtp_auth == "oauth2" else None,
     )
 
 
@@ -115,7 +122,8 @@ class Runtime:
         )
         self._db: Database | None = None
         self._outbox: Outbox | None = None
-        self.mail = mail_sender(settings)
+        self.tokens = access_tokens(settings)
+        self.mail = mail_sender(settings, self.tokens)
         self.metrics = Metrics()
         self.supervisor = Supervisor(restart_base_s=settings.restart_base.total_seconds())
         self.files = FilesHealth(settings.data_dir / "uploads")
@@ -276,6 +284,8 @@ class Runtime:
         await self.parts.invoices.close()
         await self.channel.close()
         await self.mail.close()
+        if self.tokens is not None:
+            await self.tokens.close()
         if self._db is not None:
             await self._db.close()
 
@@ -353,7 +363,8 @@ async def _runtime_ctx(app: web.Application) -> AsyncIterator[None]:
 async def _mailbox_ctx(app: web.Application) -> AsyncIterator[None]:
     runtime = app[RUNTIME]
     desk = runtime.desk
-    reader = MailboxReader(runtime.settings, desk.receive_mail, desk.mail_failed)
+    tokens = runtime.tokens if runtime.settings.imap_auth == "oauth2" else None
+    reader = MailboxReader(runtime.settings, desk.receive_mail, desk.mail_failed, tokens)
     runtime.mailbox = reader.status
     # Stopped with the other workers (the runtime's context ends after this one).
     runtime.supervisor.start(

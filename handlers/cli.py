@@ -45,10 +45,20 @@ OPERATOR_COMMANDS = {
     "privacy",
     "estado",
     "status",
+    "oauth2",
 }
 CREATE_FLAGS = ("--crear", "--create")
 # The service creates its database; a restore fills an empty folder; `estado` asks the service.
-NEEDS_NO_DATABASE = {None, "servir", "serve", "restaurar", "restore", "estado", "status"}
+NEEDS_NO_DATABASE = {
+    None,
+    "servir",
+    "serve",
+    "restaurar",
+    "restore",
+    "estado",
+    "status",
+    "oauth2",
+}
 EPILOG = """Any other sub-command is a /hib2b line, e.g.: hib2b tomar HD-12 --as U0123ABCD,
 hib2b responder 12 Ya quedó su contraseña, hib2b cerrar 12 acceso Se restableció el acceso.
 Run `hib2b ayuda` for the whole list."""
@@ -86,6 +96,11 @@ def parser() -> argparse.ArgumentParser:
         "accion", nargs="?", default="lista", choices=["lista", "list", "reintentar", "retry"]
     )
     deliveries.add_argument("ids", nargs="*", type=int, help="ids to retry (default: all failed)")
+    signing_in = sub.add_parser(
+        "oauth2",
+        help="sign in to the mailbox's IMAP and SMTP servers with OAuth2 and say what worked",
+    )
+    signing_in.add_argument("accion", choices=["probar", "test"])
     sub.add_parser(
         "estado",
         aliases=["status"],

@@ -29,6 +29,8 @@ def status(snapshot: Snapshot) -> str:
         return FAILING
     if snapshot.deliveries.get("failed", 0) or any(_troubled(w) for w in snapshot.workers):
         return DEGRADED
+    if snapshot.mailbox_connected is False and snapshot.mailbox_error:
+        return DEGRADED  # the mailbox was reached and failed (a refused sign-in, a dead server)
     return OK
 
 

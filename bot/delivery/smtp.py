@@ -22,6 +22,7 @@ from typing import Protocol
 import aiosmtplib
 
 from bot.delivery.failures import PermanentFailure, TemporaryFailure
+from bot.delivery.oauth2 import AccessTokens, TokenRefused, TokenUnavailable
 from bot.render.email import OutgoingMail
 
 IDLE_S = 30.0  # servers drop idle clients after a minute or more (RFC 5321 suggests five)
@@ -46,8 +47,10 @@ class SmtpSender:
         password: str | None,
         sender: str,
         timeout: float,
+        tokens: AccessTokens | None = None,
     ) -> None:
         self._host, self._port, self._tls = host, port, tls
+        self._tokens = tokens  # XOAUTH2 as `username` with these tokens, instead of a password
         self._username, self._password = username, password
         self._sender = parseaddr(sender)[1]
         self._timeout = timeout
@@ -64,6 +67,11 @@ class SmtpSender:
             # Whatever went wrong (a cancellation too), the connection's state is unknown:
             # dropped at once, and the next email starts on a new one.
             self._drop()
+            if isinstance(error, aiosmtplib.SMTPAuthenticationError | TokenRefused):
+                # Our sign-in, not this email: it waits for the credentials to be fixed.
+                raise TemporaryFailure(f"smtp sign-in refused: {_said(error)}") from error
+            if isinstance(error, TokenUnavailable):
+                raise TemporaryFailure(f"smtp: {error}") from error
             if isinstance(error, aiosmtplib.SMTPResponseException):
                 raise _classified(error.code, f"{error.code} {error.message}") from error
             if isinstance(error, aiosmtplib.SMTPException | OSError | TimeoutError | ssl.SSLError):
@@ -91,11 +99,12 @@ class SmtpSender:
         self._idle_until = time.monotonic() + IDLE_S
 
     async def _connect(self) -> aiosmtplib.SMTP:
+        oauth = self._tokens is not None
         client = aiosmtplib.SMTP(
             hostname=self._host,
             port=self._port,
-            username=self._username,
-            password=self._password,
+            username=None if oauth else self._username,
+            password=None if oauth else self._password,
             use_tls=self._tls == "ssl",
             # `starttls` must fail closed: never fall back to plain text.
             start_tls=self._tls == "starttls",
@@ -103,11 +112,31 @@ class SmtpSender:
         )
         try:
             await client.connect()  # with STARTTLS and login when configured
+            if self._tokens is not None:
+                await self._sign_in(client, self._tokens)
         except BaseException:
             client.close()  # connected, then refused (TLS, login): not kept half open
             raise
         self._client = client
         return client
+
+    async def probe(self) -> None:
+        """Connect and sign in as for an email, then leave (`hib2b oauth2 probar`)."""
+        async with asyncio.timeout(self._timeout * 2):
+            client = await self._connect()
+            try:
+                await client.quit()
+            finally:
+                self._drop()
+
+    async def _sign_in(self, client: aiosmtplib.SMTP, tokens: AccessTokens) -> None:
+        """XOAUTH2; a token the server refuses is refreshed once and tried again."""
+        token = await tokens.get()
+        try:
+            await client.auth_xoauth2(self._username or "", token)
+        except aiosmtplib.SMTPAuthenticationError:
+            tokens.refused(token)
+            await client.auth_xoauth2(self._username or "", await tokens.get())
 
     def _drop(self) -> None:
         client, self._client = self._client, None
@@ -122,6 +151,12 @@ class SmtpSender:
                 async with asyncio.timeout(1.0):
                     await client.quit()
         self._drop()
+
+
+def _said(error: BaseException) -> str:
+    if isinstance(error, aiosmtplib.SMTPResponseException):
+        return f"{error.code} {error.message[:120]}"
+    return str(error)
 
 
 def _classified(code: int, reason: str) -> Exception:

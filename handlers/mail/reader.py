@@ -7,6 +7,7 @@ nothing is lost and nothing is applied twice. Connection problems reconnect with
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import logging
 import re
@@ -18,6 +19,7 @@ import aioimaplib
 from aioimaplib.aioimaplib import Command
 
 from bot.config import Settings
+from bot.delivery.oauth2 import AccessTokens, TokenRefused, TokenUnavailable
 from bot.delivery.supervisor import Worker
 from bot.desk import StorageUnavailable
 
@@ -26,9 +28,28 @@ DONE_FLAG = "$Hib2bDone"
 FAILED_FLAG = "$Hib2bError"  # processing raised: left for a person, not retried in a loop
 _SIZE = re.compile(r"RFC822\.SIZE (\d+)", re.IGNORECASE)
 CONNECTION_ERRORS = (OSError, TimeoutError, aioimaplib.AioImapException, ssl.SSLError)
+# Sign-in problems: retried with the same backoff, shown in /healthz as the mailbox's error.
+SIGN_IN_ERRORS = (TokenRefused, TokenUnavailable)
 
 Handler = Callable[[bytes, str], Awaitable[str]]
 FailureHandler = Callable[[bytes, str, Exception], Awaitable[None]]
+
+
+class _NoSecrets(logging.Filter):
+    """aioimaplib logs each command at DEBUG, AUTHENTICATE's XOAUTH2 string too (the access
+    token, in base64) and LOGIN's password: the line is kept, the credential is not."""
+
+    _CREDENTIAL = re.compile(r"(\b\w+ (?:AUTHENTICATE \S+|LOGIN \S+)) (?:(?!\\r\\n).)+")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        hidden = self._CREDENTIAL.sub(r"\1 [oculto]", message)
+        if hidden != message:
+            record.msg, record.args = hidden, ()
+        return True
+
+
+logging.getLogger("aioimaplib.aioimaplib").addFilter(_NoSecrets())
 
 
 class MailboxError(Exception):
@@ -44,8 +65,15 @@ class MailboxStatus:
 
 
 class MailboxReader:
-    def __init__(self, settings: Settings, handle: Handler, failed: FailureHandler) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        handle: Handler,
+        failed: FailureHandler,
+        tokens: AccessTokens | None = None,
+    ) -> None:
         self._settings = settings
+        self._tokens = tokens  # IMAP_AUTH=oauth2: XOAUTH2 with these instead of the password
         self._handle = handle
         self._failed = failed
         # The biggest message worth reading: every attachment at its limit, base64-encoded.
@@ -81,7 +109,7 @@ class MailboxReader:
         while True:
             try:
                 await self._session(worker)
-            except (*CONNECTION_ERRORS, MailboxError) as error:
+            except (*CONNECTION_ERRORS, *SIGN_IN_ERRORS, MailboxError) as error:
                 self.status.connected = False
                 self.status.last_error = f"{type(error).__name__}: {error}"
                 log.warning("mailbox: %s; reconnecting in %.0fs", self.status.last_error, delay)
@@ -96,12 +124,7 @@ class MailboxReader:
             await client.wait_hello_from_server()
             if self._settings.imap_tls == "starttls":
                 await self._starttls(client)
-            _ok(
-                await client.login(
-                    self._settings.imap_username or "", self._settings.imap_password or ""
-                ),
-                "login",
-            )
+            await self._sign_in(client)
             _ok(await client.select(self._settings.imap_folder), "select")
             self.status.connected, self.status.last_error = True, ""
             idle = "IDLE" in client.protocol.capabilities
@@ -116,11 +139,48 @@ class MailboxReader:
             if client.protocol.transport is not None:
                 client.protocol.transport.close()
 
+    async def probe(self) -> None:
+        """Connect, sign in and open the folder, then leave (`hib2b oauth2 probar`); raises
+        what the reader would retry on."""
+        client = self._client()
+        try:
+            await client.wait_hello_from_server()
+            if self._settings.imap_tls == "starttls":
+                await self._starttls(client)
+            await self._sign_in(client)
+            _ok(await client.select(self._settings.imap_folder), "select")
+            await client.logout()
+        finally:
+            if client.protocol.transport is not None:
+                client.protocol.transport.close()
+
+    async def _sign_in(self, client: aioimaplib.IMAP4) -> None:
+        user = self._settings.imap_username or ""
+        if self._tokens is None:
+            _ok(await client.login(user, self._settings.imap_password or ""), "login")
+            return
+        token = await self._tokens.get()
+        answer = await _xoauth2(client, user, token)
+        if answer.result != "OK":
+            # Expired or revoked early: one new token, one more try.
+            self._tokens.refused(token)
+            answer = await _xoauth2(client, user, await self._tokens.get())
+        if answer.result != "OK":
+            raise MailboxError(
+                "login: the server refused the OAuth2 token (XOAUTH2); check the app's "
+                "consent and IMAP_USERNAME"
+            )
+
     async def _idle(self, client: aioimaplib.IMAP4) -> None:
         # Woken by the server when mail arrives; also at least every poll interval.
         waiting = await client.idle_start(timeout=self._settings.imap_poll.total_seconds())
         with contextlib.suppress(TimeoutError):
             await client.wait_server_push(timeout=self._settings.imap_poll.total_seconds())
+        transport = client.protocol.transport
+        if transport is None or transport.is_closing():
+            # The server hung up (a restart, an admin's kick, its idle limit): reconnect now,
+            # not after the IDLE's own 30 s timeout (aioimaplib does not fail it).
+            raise ConnectionError("the server closed the connection")
         client.idle_done()
         async with asyncio.timeout(30):
             await waiting
@@ -177,6 +237,30 @@ class MailboxReader:
             if found:
                 return int(found.group(1))
         return 0
+
+
+class _Sasl(Command):
+    """AUTHENTICATE whose failure is a challenge: the server sends its error as a `+` line and
+    waits for an empty answer before it says NO (aioimaplib's own `xoauth2` never answers it
+    and waits for its timeout)."""
+
+    def __init__(self, protocol: aioimaplib.IMAP4ClientProtocol, *args: str) -> None:
+        super().__init__("AUTHENTICATE", protocol.new_tag(), *args, loop=protocol.loop)
+        self._protocol = protocol
+
+    def append_to_resp(self, line: bytes, result: str = "Pending") -> None:
+        super().append_to_resp(line, result)
+        if result == "Pending" and self._protocol.transport is not None:
+            self._protocol.transport.write(b"\r\n")
+
+
+async def _xoauth2(client: aioimaplib.IMAP4, user: str, token: str) -> aioimaplib.Response:
+    said = base64.b64encode(f"user={user}\1auth=Bearer {token}\1\1".encode()).decode("ascii")
+    async with asyncio.timeout(30):
+        answer = await client.protocol.execute(_Sasl(client.protocol, "XOAUTH2", said), scrub=said)
+    if answer.result == "OK":
+        client.protocol.state = aioimaplib.AUTH
+    return answer
 
 
 def _ok(response: aioimaplib.Response, what: str) -> None:

@@ -29,11 +29,13 @@ log_path = {root}/dovecot.log
 protocols = imap
 listen = 127.0.0.1
 {ssl}
-auth_mechanisms = plain login
+auth_mechanisms = plain login{oauth2_mechanisms}
 passdb {{
   driver = passwd-file
+  mechanisms = plain login
   args = scheme=PLAIN username_format=%u {root}/passwd
 }}
+{oauth2_passdb}
 userdb {{
   driver = static
   args = uid={uid} gid={gid} home={root}/home/soporte
@@ -66,7 +68,7 @@ class Dovecot:
     """`tls=True`: a self-signed certificate for 127.0.0.1 (its file is `ca_file`), IMAPS on
     `tls_port` and STARTTLS offered on `port`."""
 
-    def __init__(self, tls: bool = False) -> None:
+    def __init__(self, tls: bool = False, introspection_url: str = "") -> None:
         assert Path(DOVECOT).exists(), (
             "Debian's dovecot-imapd is needed: apt-get install dovecot-imapd"
         )
@@ -75,6 +77,8 @@ class Dovecot:
         self.root.chmod(0o755)
         self.port = _free_port()
         self.tls = tls
+        # XOAUTH2: tokens checked against this RFC 7662 endpoint (`tests.fakes.oauth2`).
+        self.introspection_url = introspection_url
         self.tls_port = _free_port() if tls else 0
         self.ca_file = self.root / "cert.pem"
         self.process: subprocess.Popen[bytes] | None = None
@@ -117,8 +121,24 @@ class Dovecot:
                 f"ssl = yes\nssl_cert = <{self.ca_file}\nssl_key = <{self.root / 'key.pem'}\n"
                 "disable_plaintext_auth = yes"
             )
+        oauth2_passdb = ""
+        if self.introspection_url:
+            (self.root / "oauth2.conf.ext").write_text(
+                "introspection_mode = post\n"
+                f"introspection_url = {self.introspection_url}\n"
+                "username_attribute = username\n"
+                "active_attribute = active\n"
+                "active_value = true\n"
+                "force_introspection = yes\n"
+            )
+            oauth2_passdb = (
+                "passdb {\n  driver = oauth2\n  mechanisms = xoauth2 oauthbearer\n"
+                f"  args = {self.root}/oauth2.conf.ext\n}}\n"
+            )
         (self.root / "dovecot.conf").write_text(
             CONFIG.format(
+                oauth2_mechanisms=" xoauth2 oauthbearer" if self.introspection_url else "",
+                oauth2_passdb=oauth2_passdb,
                 root=self.root,
                 port=self.port,
                 uid=nobody.pw_uid,
@@ -150,6 +170,14 @@ class Dovecot:
             self.process.wait(10)
             self.process = None
 
+    def kick(self, user: str = SERVICE_USER) -> None:
+        """End `user`'s sessions, as an administrator (or the server's own limits) would."""
+        subprocess.run(
+            ["doveadm", "-c", str(self.root / "dovecot.conf"), "kick", user],
+            check=True,
+            capture_output=True,
+        )
+
     def service_logins(self) -> list[str]:
         """The log lines of the service's logins (they say `TLS` when encrypted)."""
         return [
@@ -162,8 +190,9 @@ class Dovecot:
         self.stop()
         shutil.rmtree(self.root, ignore_errors=True)
 
-    def env(self, tls: str = "none") -> dict[str, str]:
-        """The service's IMAP settings: in clear (`none`), IMAPS (`ssl`) or `starttls`."""
+    def env(self, tls: str = "none", oauth2: bool = False) -> dict[str, str]:
+        """The service's IMAP settings: in clear (`none`), IMAPS (`ssl`) or `starttls`; with
+        `oauth2`, XOAUTH2 instead of the password."""
         env = {
             "IMAP_HOST": "127.0.0.1",
             "IMAP_PORT": str(self.port),
@@ -172,6 +201,9 @@ class Dovecot:
             "IMAP_PASSWORD": PASSWORD,
             "IMAP_POLL": "1s",
         }
+        if oauth2:
+            del env["IMAP_PASSWORD"]
+            env["IMAP_AUTH"] = "oauth2"
         if tls != "none":
             env["IMAP_CA_FILE"] = str(self.ca_file)
         if tls == "ssl":
