@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from email.headerregistry import Address
 from email.utils import parseaddr
+from urllib.parse import urlsplit
 
 from bot.domain.periods import Schedule, parse_schedule
 
@@ -135,7 +136,10 @@ def oauth2(env: Mapping[str, str]) -> OAuth2:
     missing = [name for name in OAUTH2_NAMES if not values[name] and name in OAUTH2_REQUIRED]
     if missing:
         raise ConfigError(f"{', '.join(missing)}: required when IMAP_AUTH or SMTP_AUTH is oauth2")
-    if not values["OAUTH2_TOKEN_URL"].startswith(("https://", "http://")):
+    url = urlsplit(values["OAUTH2_TOKEN_URL"])
+    loopback = url.scheme == "http" and url.hostname in ("127.0.0.1", "localhost", "::1")
+    if not (url.scheme == "https" and url.hostname) and not loopback:
+        # The refresh token and the client secret travel in that request.
         raise ConfigError("OAUTH2_TOKEN_URL: must be the provider's https:// token endpoint")
     return OAuth2(
         token_url=values["OAUTH2_TOKEN_URL"],

@@ -78,7 +78,9 @@ def slack_client(settings: Settings, retries: bool = True) -> AsyncWebClient:
 
 def access_tokens(settings: Settings) -> AccessTokens | None:
     """The mailbox's OAuth2 tokens, shared by the reader and the sender (one refresh for both)."""
-    return AccessTokens(settings.oauth2) if settings.oauth2 is not None else None
+    if settings.oauth2 is None:
+        return None
+    return AccessTokens(settings.oauth2, kept_in=settings.data_dir / "oauth2-refresh-token.json")
 
 
 def mail_sender(settings: Settings, tokens: AccessTokens | None = None) -> MailSender:
@@ -263,6 +265,8 @@ class Runtime:
             storage_error=db.write_failure or self.files.failure,
             mailbox_connected=self.mailbox.connected if self.mailbox is not None else None,
             mailbox_error=self.mailbox.last_error if self.mailbox is not None else "",
+            mailbox_failures=self.mailbox.failures if self.mailbox is not None else 0,
+            mail_error=self.mail.sign_in_error,
             failed_deliveries=failed,
         )
 

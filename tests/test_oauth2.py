@@ -6,6 +6,7 @@ on expiry, refusal after revocation (a clear error, `degraded` health, the reade
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import logging
@@ -17,6 +18,9 @@ import pytest
 
 from bot.config import ConfigError, load_settings
 from bot.config_values import OAuth2
+from bot.delivery import health
+from bot.delivery.failures import TemporaryFailure
+from bot.delivery.health import Snapshot
 from bot.delivery.oauth2 import AccessTokens, TokenRefused
 from bot.delivery.smtp import SmtpSender
 from bot.render.email import OutgoingMail
@@ -108,6 +112,50 @@ async def test_a_token_is_refreshed_before_it_expires_once_for_everyone(provider
         await tokens.close()
 
 
+async def test_callers_at_once_share_one_refresh_and_a_failure_is_remembered(
+    provider: TokenServer,
+) -> None:
+    provider.delay_s = 0.3
+    tokens = AccessTokens(OAuth2(provider.url + "/token", CLIENT_ID, *provider.secrets()[:2]))
+    try:
+        got = await asyncio.gather(*(tokens.get() for _ in range(5)))
+        assert len(set(got)) == 1 and provider.refresh_requests == 1
+        provider.revoke()
+        tokens._renew_at = 0.0  # as if its hour had passed
+        failures = await asyncio.gather(*(tokens.get() for _ in range(5)), return_exceptions=True)
+        assert all(isinstance(f, TokenRefused) for f in failures)
+        with pytest.raises(TokenRefused):
+            await tokens.get()  # a queue of emails does not ask the endpoint again
+        assert provider.refresh_requests == 2
+    finally:
+        await tokens.close()
+
+
+async def test_a_rotated_refresh_token_survives_a_restart(provider: TokenServer, tmp_path) -> None:
+    provider.rotate = True
+    config = OAuth2(provider.url + "/token", CLIENT_ID, *provider.secrets()[:2])
+    kept = tmp_path / "oauth2-refresh-token.json"
+    first = AccessTokens(config, kept_in=kept)
+    try:
+        await first.get()
+    finally:
+        await first.close()
+    # Entra's way: the configured refresh token died with its first use.
+    assert kept.stat().st_mode & 0o777 == 0o600 and provider.rotated[0] in kept.read_text()
+    restarted = AccessTokens(config, kept_in=kept)
+    try:
+        assert await restarted.get() in provider.issued
+    finally:
+        await restarted.close()
+    # A new consent in the settings wins over what was kept for the old one.
+    again = AccessTokens(OAuth2(config.token_url, CLIENT_ID, "x", "rt-nuevo"), kept_in=kept)
+    try:
+        with pytest.raises(TokenRefused):
+            await again.get()
+    finally:
+        await again.close()
+
+
 async def test_both_sides_sign_in_and_a_refused_token_is_refreshed_once(
     provider: TokenServer, mailbox: Dovecot, oauth_smtp: FakeSmtp, start_desk, caplog
 ) -> None:
@@ -154,15 +202,17 @@ async def test_a_revoked_consent_is_said_degrades_health_and_is_retried(
     assert status.last_error == (
         "TokenRefused: token endpoint refused the refresh token (400 invalid_grant)"
     )
-    assert await _health_is(desk, "degraded")
+    # One refusal could be a blip; the next attempt's refusal makes it an alarm.
+    await wait_until(lambda: _health_is(desk, "degraded"), timeout=10)
     details = (await desk.get("/healthz?detalle=1")).text
     assert not any(secret in details for secret in provider.secrets())
     assert any(
         record.levelno == logging.WARNING and "refused the refresh token" in record.getMessage()
         for record in caplog.records
     )
-    asked = provider.refresh_requests
-    await wait_until(lambda: _asked_again(provider, asked), timeout=20)  # with backoff
+    # The reader keeps trying, with its backoff (1, 2, 4 s…); the endpoint is asked again only
+    # once the failure is no longer remembered (a unit test above).
+    await wait_until(lambda: _attempts(desk, 3), timeout=20)
 
     # An email meanwhile waits in the queue for the sign-in to be fixed: never dropped.
     await desk.submit()
@@ -216,6 +266,18 @@ async def test_the_sender_alone_retries_a_refused_token_once(
         await sender.close()
         await sender.send(mail, "m2")
         assert oauth_smtp.inbox.sign_ins == [True, False, True]
+        # Revoked: the email waits (the lane paused a minute) and /healthz says why.
+        provider.revoke()
+        tokens._renew_at = 0.0
+        await sender.close()
+        with pytest.raises(TemporaryFailure) as refused:
+            await sender.send(mail, "m3")
+        assert refused.value.retry_after == 60
+        assert sender.sign_in_error == (
+            "smtp sign-in refused: token endpoint refused the refresh token (400 invalid_grant)"
+        )
+        snapshot = Snapshot("http", (), {}, 0.0, None, mail_error=sender.sign_in_error)
+        assert health.status(snapshot) == "degraded"
     finally:
         await sender.close()
         await tokens.close()
@@ -256,8 +318,9 @@ async def _health_is(desk: Desk, status: str) -> bool:
     return json.loads((await desk.get("/healthz")).text)["status"] == status
 
 
-async def _asked_again(provider: TokenServer, before: int) -> bool:
-    return provider.refresh_requests >= before + 2
+async def _attempts(desk: Desk, count: int) -> bool:
+    status = desk.services.mailbox
+    return status is not None and status.failures >= count
 
 
 async def _waiting_email(desk: Desk) -> bool:

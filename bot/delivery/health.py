@@ -21,7 +21,12 @@ class Snapshot:
     storage_error: str | None  # why the database cannot be written, when it cannot
     mailbox_connected: bool | None = None  # None: the mailbox is not read
     mailbox_error: str = ""
+    mailbox_failures: int = 0  # connection attempts in a row that did not get in
+    mail_error: str = ""  # the SMTP server refused our sign-in (until one succeeds)
     failed_deliveries: tuple[dict[str, Any], ...] = ()  # details: key, error, attempts
+
+
+MAILBOX_FAILURES = 2
 
 
 def status(snapshot: Snapshot) -> str:
@@ -29,8 +34,10 @@ def status(snapshot: Snapshot) -> str:
         return FAILING
     if snapshot.deliveries.get("failed", 0) or any(_troubled(w) for w in snapshot.workers):
         return DEGRADED
-    if snapshot.mailbox_connected is False and snapshot.mailbox_error:
-        return DEGRADED  # the mailbox was reached and failed (a refused sign-in, a dead server)
+    if snapshot.mailbox_failures >= MAILBOX_FAILURES or snapshot.mail_error:
+        # Signing in keeps failing (a revoked consent, a dead server); a routine hang-up that
+        # reconnects at the first try is not an alarm.
+        return DEGRADED
     return OK
 
 
@@ -72,4 +79,5 @@ def details(snapshot: Snapshot) -> dict[str, Any]:
     body["failed_deliveries"] = list(snapshot.failed_deliveries)
     if snapshot.mailbox_connected is not None:
         body["mailbox"]["last_error"] = snapshot.mailbox_error
+    body["mail_sign_in_error"] = snapshot.mail_error
     return body

@@ -25,10 +25,13 @@ from bot.delivery.failures import PermanentFailure, TemporaryFailure
 from bot.delivery.oauth2 import AccessTokens, TokenRefused, TokenUnavailable
 from bot.render.email import OutgoingMail
 
+SIGN_IN_PAUSE_S = 60.0  # the email lane's pause after a refused sign-in
 IDLE_S = 30.0  # servers drop idle clients after a minute or more (RFC 5321 suggests five)
 
 
 class MailSender(Protocol):
+    sign_in_error: str  # the server's last refusal of our sign-in; "" once one succeeds
+
     async def send(self, mail: OutgoingMail, name: str) -> str:
         """Deliver `mail`; `name` is stable for the delivery. Returns where it went."""
         ...
@@ -51,6 +54,7 @@ class SmtpSender:
     ) -> None:
         self._host, self._port, self._tls = host, port, tls
         self._tokens = tokens  # XOAUTH2 as `username` with these tokens, instead of a password
+        self.sign_in_error = ""  # the last refused sign-in, until one succeeds
         self._username, self._password = username, password
         self._sender = parseaddr(sender)[1]
         self._timeout = timeout
@@ -68,10 +72,12 @@ class SmtpSender:
             # dropped at once, and the next email starts on a new one.
             self._drop()
             if isinstance(error, aiosmtplib.SMTPAuthenticationError | TokenRefused):
-                # Our sign-in, not this email: it waits for the credentials to be fixed.
-                raise TemporaryFailure(f"smtp sign-in refused: {_said(error)}") from error
+                # Our sign-in, not this email: it waits (the lane paused, not every queued
+                # email trying in turn) for the credentials to be fixed, and /healthz says so.
+                self.sign_in_error = f"smtp sign-in refused: {_said(error)}"
+                raise TemporaryFailure(self.sign_in_error, SIGN_IN_PAUSE_S) from error
             if isinstance(error, TokenUnavailable):
-                raise TemporaryFailure(f"smtp: {error}") from error
+                raise TemporaryFailure(f"smtp: {error}", SIGN_IN_PAUSE_S) from error
             if isinstance(error, aiosmtplib.SMTPResponseException):
                 raise _classified(error.code, f"{error.code} {error.message}") from error
             if isinstance(error, aiosmtplib.SMTPException | OSError | TimeoutError | ssl.SSLError):
@@ -114,6 +120,7 @@ class SmtpSender:
             await client.connect()  # with STARTTLS and login when configured
             if self._tokens is not None:
                 await self._sign_in(client, self._tokens)
+            self.sign_in_error = ""
         except BaseException:
             client.close()  # connected, then refused (TLS, login): not kept half open
             raise
@@ -168,6 +175,8 @@ def _classified(code: int, reason: str) -> Exception:
 
 class FileSender:
     """Local mode: each email becomes an `.eml` file named by its delivery; a resend overwrites."""
+
+    sign_in_error = ""  # no server, no sign-in
 
     def __init__(self, folder: Path) -> None:
         self._folder = folder

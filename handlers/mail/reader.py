@@ -62,6 +62,7 @@ class MailboxStatus:
     last_error: str = ""
     processed: int = 0
     failed: int = 0
+    failures: int = 0  # connection attempts in a row that did not get in
 
 
 class MailboxReader:
@@ -110,13 +111,15 @@ class MailboxReader:
             try:
                 await self._session(worker)
             except (*CONNECTION_ERRORS, *SIGN_IN_ERRORS, MailboxError) as error:
+                if self.status.connected:
+                    delay = 1.0  # the session was up: a hang-up, reconnect at once
+                else:
+                    self.status.failures += 1
                 self.status.connected = False
                 self.status.last_error = f"{type(error).__name__}: {error}"
                 log.warning("mailbox: %s; reconnecting in %.0fs", self.status.last_error, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 60.0)
-                continue
-            delay = 1.0
 
     async def _session(self, worker: Worker) -> None:
         client = self._client()
@@ -127,6 +130,7 @@ class MailboxReader:
             await self._sign_in(client)
             _ok(await client.select(self._settings.imap_folder), "select")
             self.status.connected, self.status.last_error = True, ""
+            self.status.failures = 0
             idle = "IDLE" in client.protocol.capabilities
             while True:
                 await self.process_unread(client)
@@ -247,11 +251,15 @@ class _Sasl(Command):
     def __init__(self, protocol: aioimaplib.IMAP4ClientProtocol, *args: str) -> None:
         super().__init__("AUTHENTICATE", protocol.new_tag(), *args, loop=protocol.loop)
         self._protocol = protocol
+        self._answered = False
 
     def append_to_resp(self, line: bytes, result: str = "Pending") -> None:
         super().append_to_resp(line, result)
-        if result == "Pending" and self._protocol.transport is not None:
-            self._protocol.transport.write(b"\r\n")
+        challenge = line.startswith(b"+")
+        if result == "Pending" and challenge and self._protocol.transport is not None:
+            # Once with the empty answer; a second challenge is cancelled (RFC 3501 `*`).
+            self._protocol.transport.write(b"*\r\n" if self._answered else b"\r\n")
+            self._answered = True
 
 
 async def _xoauth2(client: aioimaplib.IMAP4, user: str, token: str) -> aioimaplib.Response:

@@ -5,6 +5,7 @@ token early or revoke the consent."""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -21,8 +22,12 @@ class TokenServer:
     user: str  # whose mailbox the tokens open
     lifetime_s: int = 3600
     issued: dict[str, float] = field(default_factory=dict)  # access token -> expires (monotonic)
+    rotated: list[str] = field(default_factory=list)  # refresh tokens it handed out
     refresh_requests: int = 0
     revoked: bool = False
+    rotate: bool = False  # Entra's way: each refresh returns a new refresh token, the old dies
+    delay_s: float = 0.0  # the endpoint answers this late
+    refresh_token: str = REFRESH_TOKEN
     url: str = ""
     _runner: web.AppRunner | None = None
 
@@ -64,14 +69,16 @@ class TokenServer:
         self.revoked = True
 
     def secrets(self) -> list[str]:
-        return [CLIENT_SECRET, REFRESH_TOKEN, *self.issued]
+        return [CLIENT_SECRET, REFRESH_TOKEN, *self.rotated, *self.issued]
 
     async def _token(self, request: web.Request) -> web.Response:
         form = await request.post()
         self.refresh_requests += 1
+        if self.delay_s:
+            await asyncio.sleep(self.delay_s)
         good = (
             form.get("grant_type") == "refresh_token"
-            and form.get("refresh_token") == REFRESH_TOKEN
+            and form.get("refresh_token") == self.refresh_token
             and form.get("client_id") == CLIENT_ID
             and form.get("client_secret") == CLIENT_SECRET
         )
@@ -82,9 +89,15 @@ class TokenServer:
             )
         token = "at-" + secrets.token_urlsafe(24)
         self.issued[token] = time.monotonic() + self.lifetime_s
-        return web.json_response(
-            {"access_token": token, "token_type": "Bearer", "expires_in": self.lifetime_s}
-        )
+        answer: dict[str, object] = {
+            "access_token": token,
+            "token_type": "Bearer",
+            "expires_in": self.lifetime_s,
+        }
+        if self.rotate:
+            self.refresh_token = answer["refresh_token"] = "rt-" + secrets.token_urlsafe(24)
+            self.rotated.append(self.refresh_token)
+        return web.json_response(answer)
 
     async def _introspect(self, request: web.Request) -> web.Response:
         form = await request.post()
