@@ -121,23 +121,32 @@ async def possible_duplicate(
 ) -> int | None:
     """Another open ticket this one may repeat: one holding the same invoice (UUID), else the
     newest from the same address about the same incident type since `since`."""
-    if uuids:
-        marks = ", ".join("?" * len(uuids))
-        row = await fetch_one(
-            conn,
-            "SELECT a.ticket FROM attachments AS a JOIN tickets AS t ON t.number = a.ticket"
-            f" WHERE a.cfdi_uuid IN ({marks}) AND a.ticket <> ? AND t.{OPEN}"
-            " ORDER BY a.ticket LIMIT 1",
-            (*uuids, number),
-        )
-        if row is not None:
-            return int(row[0])
+    found = await ticket_with_invoice(conn, number, uuids)
+    if found is not None:
+        return found
     row = await fetch_one(
         conn,
         "SELECT number FROM tickets WHERE correo = ? COLLATE NOCASE AND tipo = ?"
         f" AND number <> ? AND {OPEN} AND created_at >= ?"
         " ORDER BY number DESC LIMIT 1",
         (correo, tipo, number, to_db(since)),
+    )
+    return int(row[0]) if row is not None else None
+
+
+async def ticket_with_invoice(
+    conn: aiosqlite.Connection, number: int, uuids: list[str]
+) -> int | None:
+    """The first other open ticket holding one of these invoices (by CFDI UUID)."""
+    if not uuids:
+        return None
+    marks = ", ".join("?" * len(uuids))
+    row = await fetch_one(
+        conn,
+        "SELECT a.ticket FROM attachments AS a JOIN tickets AS t ON t.number = a.ticket"
+        f" WHERE a.cfdi_uuid IN ({marks}) AND a.ticket <> ? AND t.{OPEN}"
+        " ORDER BY a.ticket LIMIT 1",
+        (*uuids, number),
     )
     return int(row[0]) if row is not None else None
 

@@ -208,7 +208,10 @@ async def test_invoices_by_email_and_by_the_ticket_page_are_read_too(
     assert "⚠️ Es un CFDI 3.3" in card_text(fake_slack, 1)
     confirmation = (await smtp.wait_for(1))[0].get_body(preferencelist=("plain",)).get_content()
     assert "«vieja.xml»: Es un CFDI 3.3" in " ".join(confirmation.split())
-    # The supplier answers with the invoice reissued: read too, and the card redrawn with it.
+    # Someone else reports the reissued invoice by the form first (HD-2)…
+    await desk.submit(path="/soporte/acme", files=[("factura.xml", cfdi.build())])
+    # …then the supplier answers with it: read too, the card redrawn with it, and marked as
+    # a possible duplicate of HD-2 (another address: no one-click close).
     reply = EmailMessage()
     reply["From"] = "conta@proveedora.mx"
     reply["Subject"] = "Re: [HD-1] Ticket generado"
@@ -218,6 +221,7 @@ async def test_invoices_by_email_and_by_the_ticket_page_are_read_too(
     reply.add_attachment(cfdi.build(), maintype="application", subtype="xml", filename="nueva.xml")
     assert await desk.services.desk.receive_mail(reply.as_bytes()) == "respuesta"
     await fake_slack.wait_for(lambda: "«nueva.xml»" in card_text(fake_slack, 1))
+    await fake_slack.wait_for(lambda: "Posible duplicado de HD-2" in card_text(fake_slack, 1))
     shown = card_text(fake_slack, 1)
     assert "⚠️ Es un CFDI 3.3" in shown
     # From an unknown client (triage): nothing to compare the receiver with, and it says so.

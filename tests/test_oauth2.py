@@ -206,13 +206,15 @@ async def test_a_revoked_consent_is_said_degrades_health_and_is_retried(
     await wait_until(lambda: _health_is(desk, "degraded"), timeout=10)
     details = (await desk.get("/healthz?detalle=1")).text
     assert not any(secret in details for secret in provider.secrets())
-    assert any(
-        record.levelno == logging.WARNING and "refused the refresh token" in record.getMessage()
-        for record in caplog.records
-    )
     # The reader keeps trying, with its backoff (1, 2, 4 s…); the endpoint is asked again only
     # once the failure is no longer remembered (a unit test above).
     await wait_until(lambda: _attempts(desk, 3), timeout=20)
+    refusals = [
+        record.levelno
+        for record in caplog.records
+        if record.name == "hib2b.imap" and "refused the refresh token" in record.getMessage()
+    ]
+    assert refusals[0] == logging.ERROR and set(refusals[1:]) == {logging.WARNING}
 
     # An email meanwhile waits in the queue for the sign-in to be fixed: never dropped.
     await desk.submit()

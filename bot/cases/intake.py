@@ -202,12 +202,20 @@ async def attach_later(
     conn: aiosqlite.Connection, number: int, kept: list[StoredFile], now: datetime
 ) -> None:
     """Files that came after the ticket (a reply, the ticket's page): each to the thread, and
-    the card redrawn when one is an invoice, so its «CFDI» section shows there too."""
+    the card redrawn when one is an invoice, so its «CFDI» section (and a possible duplicate
+    by the same invoice on another open ticket) shows there too."""
     for file in kept:
         attachment = await ticket_store.insert_attachment(conn, number, file)
         await queue.enqueue(conn, deliveries.file(number, attachment), now)
         if file.cfdi:
             await queue.enqueue(conn, deliveries.invoice_update(number, attachment), now)
+    uuids = [file.cfdi_uuid for file in kept if file.cfdi_uuid]
+    ticket = await ticket_store.locked_ticket(conn, number) if uuids else None
+    if ticket is not None and ticket.duplicate_hint is None:
+        # The same invoice already on another open ticket: marked as at creation.
+        hint = await ticket_store.ticket_with_invoice(conn, number, uuids)
+        if hint is not None:
+            await ticket_store.update_ticket(conn, number, {"duplicate_hint": hint})
 
 
 async def store_accepted(

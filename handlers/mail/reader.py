@@ -28,6 +28,7 @@ DONE_FLAG = "$Hib2bDone"
 FAILED_FLAG = "$Hib2bError"  # processing raised: left for a person, not retried in a loop
 _SIZE = re.compile(r"RFC822\.SIZE (\d+)", re.IGNORECASE)
 CONNECTION_ERRORS = (OSError, TimeoutError, aioimaplib.AioImapException, ssl.SSLError)
+PROBE_S = 60.0  # `hib2b oauth2 probar`: the whole IMAP conversation
 # Sign-in problems: retried with the same backoff, shown in /healthz as the mailbox's error.
 SIGN_IN_ERRORS = (TokenRefused, TokenUnavailable)
 
@@ -116,8 +117,12 @@ class MailboxReader:
                 else:
                     self.status.failures += 1
                 self.status.connected = False
-                self.status.last_error = f"{type(error).__name__}: {error}"
-                log.warning("mailbox: %s; reconnecting in %.0fs", self.status.last_error, delay)
+                said = f"{type(error).__name__}: {error}"
+                # A refused consent needs a person: said at ERROR once, then as warnings.
+                new_refusal = isinstance(error, TokenRefused) and said != self.status.last_error
+                self.status.last_error = said
+                level = logging.ERROR if new_refusal else logging.WARNING
+                log.log(level, "mailbox: %s; reconnecting in %.0fs", said, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 60.0)
 
@@ -148,12 +153,14 @@ class MailboxReader:
         what the reader would retry on."""
         client = self._client()
         try:
-            await client.wait_hello_from_server()
-            if self._settings.imap_tls == "starttls":
-                await self._starttls(client)
-            await self._sign_in(client)
-            _ok(await client.select(self._settings.imap_folder), "select")
-            await client.logout()
+            async with asyncio.timeout(PROBE_S):
+                await client.wait_hello_from_server()
+                if self._settings.imap_tls == "starttls":
+                    await self._starttls(client)
+                await self._sign_in(client)
+                _ok(await client.select(self._settings.imap_folder), "select")
+            with contextlib.suppress(*CONNECTION_ERRORS):
+                await client.logout()  # signed in and opened: a failed goodbye changes nothing
         finally:
             if client.protocol.transport is not None:
                 client.protocol.transport.close()
@@ -268,6 +275,9 @@ async def _xoauth2(client: aioimaplib.IMAP4, user: str, token: str) -> aioimapli
         answer = await client.protocol.execute(_Sasl(client.protocol, "XOAUTH2", said), scrub=said)
     if answer.result == "OK":
         client.protocol.state = aioimaplib.AUTH
+        # A server may offer more once signed in (IDLE among them), as after LOGIN.
+        async with asyncio.timeout(30):
+            await client.protocol.capability()
     return answer
 
 
