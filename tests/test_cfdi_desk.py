@@ -226,3 +226,24 @@ async def test_invoices_by_email_and_by_the_ticket_page_are_read_too(
     assert "⚠️ Es un CFDI 3.3" in shown
     # From an unknown client (triage): nothing to compare the receiver with, and it says so.
     assert "✅ Sello del emisor y esquema correctos (sin RFC del cliente para revisar" in shown
+
+
+async def test_an_emailed_invoices_age_counts_from_when_it_was_sent(
+    desk: Desk, fake_slack: FakeSlack, smtp: FakeSmtp
+) -> None:
+    """Stamped Friday at noon; emailed Saturday morning (21 h later), read only on Monday at
+    17:00 (77 h): the mailbox was slow, the supplier was not. By the form on Monday it is old."""
+    stamped = cfdi.build(cfdi.Invoice(stamped=datetime(2026, 11, 27, 12, 0)))
+    mail = EmailMessage()
+    mail["From"] = "conta@proveedora.mx"
+    mail["Subject"] = "Factura rechazada"
+    mail["Message-ID"] = "<cfdi.age@proveedora.mx>"
+    mail["Date"] = "Sat, 28 Nov 2026 09:00:00 -0600"
+    mail.set_content("Adjunto la factura.")
+    mail.add_attachment(stamped, maintype="application", subtype="xml", filename="sabado.xml")
+    assert await desk.services.desk.receive_mail(mail.as_bytes()) == "nuevo"
+    await desk.submit(path="/soporte/acme", files=[("lunes.xml", stamped)])
+    await desk.drained()
+    by_mail, by_form = card_text(fake_slack, 1), card_text(fake_slack, 2)
+    assert "hace más de 72 horas" not in by_mail and "✅ Sello del emisor" in by_mail
+    assert "⚠️ La factura se timbró el 27/11/2026 12:00 (hora del centro de México)" in by_form

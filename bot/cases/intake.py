@@ -177,15 +177,18 @@ class Intake:
             return await ticket_store.created_at(conn, number)
 
 
-async def store_file(parts: Parts, accepted: Accepted) -> StoredFile:
+async def store_file(
+    parts: Parts, accepted: Accepted, arrived: datetime | None = None
+) -> StoredFile:
     """Write an accepted file under the data folder (in a thread: it fsyncs). An XML that is a
-    CFDI is read now, once, in the invoice reader's child process; the reading is kept with it."""
+    CFDI is read now, once, in the invoice reader's child process; the reading is kept with it
+    (`arrived`: when the supplier sent it, if not now — its stamp's age counts from there)."""
     saved = await asyncio.to_thread(
         files.save, parts.settings.data_dir, accepted.data, accepted.suffix
     )
     reading = None
     if accepted.content_type == XML:
-        reading = await parts.invoices.read(accepted.data, parts.now())
+        reading = await parts.invoices.read(accepted.data, arrived or parts.now())
     return StoredFile(
         0,
         saved.stored_name,
@@ -219,7 +222,7 @@ async def attach_later(
 
 
 async def store_accepted(
-    parts: Parts, arriving: list[IncomingFile], verb: str
+    parts: Parts, arriving: list[IncomingFile], verb: str, arrived: datetime | None = None
 ) -> tuple[list[StoredFile], list[str]]:
     """Store the files the form's policy accepts (one batch: its count and total limits);
     the others' reasons, each ««name» `verb`: why»."""
@@ -234,7 +237,7 @@ async def store_accepted(
         if isinstance(outcome, Rejected):
             notes.append(outcome.sentence(verb))
             continue
-        kept.append(await store_file(parts, outcome))
+        kept.append(await store_file(parts, outcome, arrived))
     return kept, notes
 
 

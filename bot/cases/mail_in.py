@@ -9,7 +9,7 @@ import asyncio
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.utils import parseaddr
 
 import aiosqlite
@@ -76,6 +76,9 @@ class Prepared:
         return list({f.stored_name: f for f in self.reply_files + self.ticket_files}.values())
 
 
+SENT_TRUSTED = timedelta(days=7)  # an older Date is a wrong clock, not a slow mailbox
+
+
 async def receive(parts: Parts, raw: bytes, uid: str = "") -> str:
     """Process one message; returns what was done (recorded as the message's outcome)."""
     mail = await asyncio.to_thread(inbound.parse, raw)  # big HTML mail takes seconds to read
@@ -98,11 +101,20 @@ async def receive(parts: Parts, raw: bytes, uid: str = "") -> str:
     return outcome
 
 
+def _sent(mail: inbound.Inbound, now: datetime) -> datetime:
+    """When the supplier sent it, for the invoices' stamp age (a mailbox read late must not
+    make an invoice sent in time look old); its Date header when plausible, else now."""
+    sent = mail.sent_at
+    if sent is None or not now - SENT_TRUSTED <= sent <= now:
+        return now
+    return sent
+
+
 async def _prepare(parts: Parts, mail: inbound.Inbound) -> Prepared:
     if mail.bounce or mail.automatic or _ignored(parts, mail):
         return Prepared("", [], "", [])  # nothing of it will be kept
     arriving = [IncomingFile(p.name, p.data, len(p.data)) for p in mail.attachments]
-    kept, notes = await store_accepted(parts, arriving, "no se guardó")
+    kept, notes = await store_accepted(parts, arriving, "no se guardó", _sent(mail, parts.now()))
     with_notes = _with_notes(mail.text, notes)
     reply_text, reply_whole = await _fitting(parts, with_notes, THREAD_LIMIT)
     opening = "\n\n".join(line for line in (mail.subject or "(sin asunto)", with_notes) if line)

@@ -10,8 +10,9 @@ import email
 import email.policy
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from email.message import EmailMessage
-from email.utils import parseaddr
+from email.utils import parseaddr, parsedate_to_datetime
 from html.parser import HTMLParser
 
 from bot.domain.form import ascii_address
@@ -66,6 +67,15 @@ class Inbound:
     bounced: tuple[str, ...]  # Message-IDs the bounce is about
     spam: bool = False  # the mail server's filter marked it (X-Spam-Flag / X-Spam-Status)
     dmarc_fail: bool = False  # Authentication-Results says the From domain did not sign it
+    sent_at: datetime | None = None  # its Date header, when readable and with a zone
+
+
+def sent_at(message: EmailMessage) -> datetime | None:
+    try:
+        moment = parsedate_to_datetime(str(message.get("Date", "")))
+    except (TypeError, ValueError, IndexError):
+        return None
+    return moment if moment.tzinfo is not None else None
 
 
 def parse(raw: bytes) -> Inbound:
@@ -93,6 +103,7 @@ def parse(raw: bytes) -> Inbound:
         bounced=_bounced_ids(message) if bounce else (),
         spam=_is_spam(message),
         dmarc_fail=_dmarc_failed(message),
+        sent_at=sent_at(message),
     )
 
 
