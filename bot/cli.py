@@ -72,7 +72,7 @@ async def probe_mailbox(settings: Settings) -> int:
     tokens = access_tokens(settings)
     if tokens is None:
         print(
-            "hib2b: ni IMAP_AUTH ni SMTP_AUTH es oauth2; no hay nada que probar.", file=sys.stderr
+            "hib2b: ni IMAP_AUTH ni SMTP_AUTH son oauth2; no hay nada que probar.", file=sys.stderr
         )
         return 2
     said, ok = [], True

@@ -272,8 +272,12 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     if imap_tls not in {"ssl", "starttls", "none"}:
         raise ConfigError("IMAP_TLS: must be ssl, starttls or none")
     imap_host = get("IMAP_HOST") or None
-    if imap_host and imap_auth == "oauth2" and not get("IMAP_USERNAME"):
-        raise ConfigError("IMAP_AUTH=oauth2: set IMAP_USERNAME (the mailbox)")
+    if (
+        imap_host
+        and imap_auth == "oauth2"
+        and (not get("IMAP_USERNAME") or env.get("IMAP_PASSWORD"))
+    ):
+        raise ConfigError("IMAP_AUTH=oauth2: set IMAP_USERNAME (the mailbox), no IMAP_PASSWORD")
     if (
         imap_host
         and imap_auth == "password"

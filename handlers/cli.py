@@ -312,7 +312,7 @@ async def _clients(desk: Desk, args: argparse.Namespace, actor: Actor) -> int:
                 print(f"No pude leer {args.archivo}: {error}", file=sys.stderr)
                 return 1
             result = await operator.import_clients(actor, text)
-            print(f"{result.added} cliente(s) dados de alta.")
+            print(f"{result.added} cliente(s) dado(s) de alta.")
             for problem in result.problems:
                 print(problem, file=sys.stderr)
             return 1 if result.problems else 0

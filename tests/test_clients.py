@@ -246,7 +246,7 @@ async def test_operators_import_clients_and_issue_api_keys(tmp_path) -> None:
         tmp_path, env, "importar-clientes", "clientes.csv", "--crear"
     )  # before the service ever ran: the operator says a new desk is meant
     assert imported.returncode == 1  # one row refused, and said why
-    assert imported.stdout.strip() == "2 cliente(s) dados de alta."
+    assert imported.stdout.strip() == "2 cliente(s) dado(s) de alta."
     assert "línea 4: «privacidad» es una palabra reservada" in imported.stderr
     assert "línea 5: El dígito verificador de IIA040805DZ5 no corresponde" in imported.stderr
     issued = await run_cli_async(tmp_path, env, "api-clave", "emitir", "acme")

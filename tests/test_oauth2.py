@@ -242,7 +242,7 @@ async def test_hib2b_oauth2_probar_says_in_one_line_what_worked(
     plain = await run_cli_async(
         tmp_path, {"HIB2B_DATA_DIR": str(tmp_path / "d")}, "oauth2", "probar"
     )
-    assert plain.returncode == 2 and "ni IMAP_AUTH ni SMTP_AUTH es oauth2" in plain.stderr
+    assert plain.returncode == 2 and "ni IMAP_AUTH ni SMTP_AUTH son oauth2" in plain.stderr
     for output in (probed.stdout + probed.stderr, refused.stdout + refused.stderr):
         assert not any(secret in output for secret in provider.secrets())
 

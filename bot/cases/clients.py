@@ -174,7 +174,7 @@ async def set_rfcs(db: Database, actor: Actor, key: str, words: list[str], now: 
     clearing = [word.lower() for word in words] in (["ninguno"], ["ninguna"], ["-"])
     rfcs = [] if clearing else read_rfcs(words)
     if not rfcs and not clearing:
-        raise Refused("Indique los RFC: `cliente rfc acme AAA010101AAA [BBB…]`, o `ninguno`.")
+        raise Refused("Indique los RFC: `cliente rfc acme EKU9003173C9 [OTRO…]`, o `ninguno`.")
     async with db.transaction() as conn:
         client = await store.client_in(conn, key.strip().lower())
         if client is None:
@@ -185,9 +185,10 @@ async def set_rfcs(db: Database, actor: Actor, key: str, words: list[str], now: 
         )
     if not rfcs:
         return f"`{client.key}` ya no tiene RFC: el receptor de sus facturas no se revisa."
+    which = "ese RFC" if len(rfcs) == 1 else "esos RFC"
     return (
-        f"RFC de `{client.key}`: {', '.join(rfcs)}. Las facturas que lleguen desde ahora se "
-        "revisan contra ellos; las tarjetas ya publicadas, al redibujarse."
+        f"RFC de `{client.key}`: {', '.join(rfcs)}. El receptor de las facturas que lleguen "
+        f"desde ahora se compara con {which}; en las tarjetas ya publicadas, al redibujarse."
     )
 
 
