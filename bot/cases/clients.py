@@ -8,8 +8,12 @@ import hashlib
 import io
 import re
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
+
+import aiosqlite
 
 from bot.cases.plans import PLAN_KEYS, Policies
 from bot.domain.change import Actor, Refused
@@ -19,6 +23,7 @@ from bot.domain.text import normal_host, slack_escape
 from store import clients as store
 from store import tickets as ticket_store
 from store.db import Database
+from store.models import Client
 
 RESERVED = frozenset({"gracias", "calificar", "ticket", "privacidad", "api", "static", "soporte"})
 _KEY = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?")
@@ -37,6 +42,18 @@ def check_key(key: str) -> str:
     if key in RESERVED:
         raise Refused(f"«{key}» es una palabra reservada; elija otra clave.")
     return key
+
+
+@asynccontextmanager
+async def _client_to_change(
+    db: Database, key: str
+) -> AsyncIterator[tuple[aiosqlite.Connection, Client]]:
+    """The client named `key`, in the transaction that changes it (and audits the change)."""
+    async with db.transaction() as conn:
+        client = await store.client_in(conn, key.strip().lower())
+        if client is None:
+            raise Refused(f"No existe el cliente `{key}`.")
+        yield conn, client
 
 
 def _lead(actor: Actor) -> None:
@@ -89,10 +106,7 @@ async def add(
 
 async def set_status(db: Database, actor: Actor, key: str, status: str, now: datetime) -> str:
     _lead(actor)
-    async with db.transaction() as conn:
-        client = await store.client_in(conn, key.strip().lower())
-        if client is None:
-            raise Refused(f"No existe el cliente `{key}`.")
+    async with _client_to_change(db, key) as (conn, client):
         if client.status == status:
             return f"El soporte de `{client.key}` ya está {status}."
         await store.set_status(conn, client.key, status, actor.user_id, now)
@@ -128,10 +142,7 @@ async def set_plan(
         policies.for_plan(plan)
     except ValueError as error:
         raise Refused(f"Plan no válido: {error}") from None
-    async with db.transaction() as conn:
-        client = await store.client_in(conn, key.strip().lower())
-        if client is None:
-            raise Refused(f"No existe el cliente `{key}`.")
+    async with _client_to_change(db, key) as (conn, client):
         await store.set_plan(conn, client.key, plan)
         await ticket_store.add_audit(
             conn, None, now, actor.user_id, "cliente_plan", {"cliente": client.key, "plan": plan}
@@ -175,10 +186,7 @@ async def set_rfcs(db: Database, actor: Actor, key: str, words: list[str], now: 
     rfcs = [] if clearing else read_rfcs(words)
     if not rfcs and not clearing:
         raise Refused("Indique los RFC: `cliente rfc acme EKU9003173C9 [OTRO…]`, o `ninguno`.")
-    async with db.transaction() as conn:
-        client = await store.client_in(conn, key.strip().lower())
-        if client is None:
-            raise Refused(f"No existe el cliente `{key}`.")
+    async with _client_to_change(db, key) as (conn, client):
         await store.set_rfcs(conn, client.key, rfcs)
         await ticket_store.add_audit(
             conn, None, now, actor.user_id, "cliente_rfc", {"cliente": client.key, "rfc": rfcs}

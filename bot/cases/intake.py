@@ -211,7 +211,7 @@ async def attach_later(
         attachment = await ticket_store.insert_attachment(conn, number, file)
         await queue.enqueue(conn, deliveries.file(number, attachment), now)
         if file.cfdi:
-            await queue.enqueue(conn, deliveries.invoice_update(number, attachment), now)
+            await queue.enqueue(conn, deliveries.card_update(number, f"cfdi:{attachment}"), now)
     uuids = [file.cfdi_uuid for file in kept if file.cfdi_uuid]
     ticket = await ticket_store.locked_ticket(conn, number) if uuids else None
     if ticket is not None and ticket.duplicate_hint is None:

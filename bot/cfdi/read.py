@@ -34,6 +34,7 @@ from bot.domain.cfdi import (
     Reading,
     unreadable,
 )
+from bot.domain.text import shorten
 
 CFDI_NAMESPACES = {"http://www.sat.gob.mx/cfd/3", "http://www.sat.gob.mx/cfd/4"}
 TFD = "{http://www.sat.gob.mx/TimbreFiscalDigital}TimbreFiscalDigital"
@@ -110,8 +111,7 @@ def read(data: bytes, now: datetime) -> Reading | None:
 def _clean(text: str, limit: int) -> str:
     """A value from the XML as we keep it: one line (an `&#10;` cannot add lines to a card or
     an email), no controls, at most `limit` characters."""
-    text = " ".join(_CONTROLS.sub(" ", text).split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return shorten(" ".join(_CONTROLS.sub(" ", text).split()), limit)[0]
 
 
 def _amount(text: str) -> str:

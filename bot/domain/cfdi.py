@@ -17,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
 from bot.domain import rfc
+from bot.domain.text import shorten
 from store.models import Client
 
 CURRENT_VERSION = "4.0"
@@ -221,7 +222,7 @@ def _seal_lines(reading: Reading) -> list[str]:
 
 def _value(text: str) -> str:
     """A value from the XML as a line quotes it: short (it is the sender's text)."""
-    return text if len(text) <= QUOTED else text[: QUOTED - 1] + "…"
+    return shorten(text, QUOTED)[0]
 
 
 def _rfc_lines(reading: Reading, checks: Checks, noun: str) -> list[str]:

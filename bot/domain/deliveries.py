@@ -54,23 +54,11 @@ def file(number: int, attachment: int) -> NewDelivery:
     )
 
 
-def card_update(number: int, event: int) -> NewDelivery:
+def card_update(number: int, event: int | str) -> NewDelivery:
     """The card re-rendered from the ticket as it is when sent (late updates still show the
-    latest state)."""
+    latest state). `event`: what caused it, an audit event's id or e.g. `cfdi:<attachment>`."""
     return NewDelivery(
         f"{_prefix(number)}:update:{event}", SLACK, CARD_UPDATE, number, {}, after=card_key(number)
-    )
-
-
-def invoice_update(number: int, attachment: int) -> NewDelivery:
-    """The card redrawn because an invoice arrived after it (its «CFDI» section)."""
-    return NewDelivery(
-        f"{_prefix(number)}:update:cfdi:{attachment}",
-        SLACK,
-        CARD_UPDATE,
-        number,
-        {},
-        after=card_key(number),
     )
 
 
