@@ -288,7 +288,8 @@ async def test_a_full_disk_answers_503_stores_nothing_and_health_says_failing(
     service = await Service(tmp_path, env).start()
     filler = small_disk / "relleno"
     try:
-        with open(filler, "wb") as handle, contextlib.suppress(OSError):
+        # Unbuffered: a write the full disk cut short leaves nothing for close() to flush again.
+        with open(filler, "wb", buffering=0) as handle, contextlib.suppress(OSError):
             while True:
                 handle.write(b"\0" * 65536)
                 handle.flush()
