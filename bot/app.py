@@ -33,7 +33,8 @@ BACKSTOP_MARGIN_S = 4.5  # the contract is grace + 5 s; this leaves half a secon
 def serve(settings: Settings) -> int:
     os.umask(0o077)
     try:
-        lock = datadir.lock(settings.data_dir)
+        # One process per SQLite file; replicas share a PostgreSQL database (and this folder).
+        lock = datadir.lock(settings.data_dir) if not settings.database_url else datadir.no_lock()
     except datadir.AlreadyRunning as running:
         return _fail(str(running))
     except OSError as error:

@@ -21,6 +21,7 @@ from bot.config_values import (
     ConfigError,
     OAuth2,
     auth_mode,
+    database_url,
     keep_sent,
     listed,
     mailbox,
@@ -56,6 +57,8 @@ class Settings:
     technicians: tuple[str, ...] = ()
     data_dir: Path = Path("data")
     db_path: Path = Path("data/hib2b.sqlite3")
+    # postgresql://…: PostgreSQL instead of the SQLite file (may hold a password: no repr)
+    database_url: str | None = field(default=None, repr=False)
     host: str = "127.0.0.1"
     port: int = 8080
     public_url: str = "http://127.0.0.1:8080"
@@ -320,6 +323,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         technicians=listed(env, "HIB2B_TECHNICIANS"),
         data_dir=data_dir,
         db_path=Path(get("HIB2B_DB", str(data_dir / "hib2b.sqlite3"))),
+        database_url=database_url(get("HIB2B_DATABASE_URL", "")),
         host=host,
         port=port,
         public_url=public_url,

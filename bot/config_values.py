@@ -123,6 +123,16 @@ class OAuth2:
         return f"OAuth2(token_url={self.token_url!r}, client_id={self.client_id!r})"
 
 
+def database_url(text: str) -> str | None:
+    """HIB2B_DATABASE_URL: empty for the SQLite file in the data folder, or a PostgreSQL URL
+    (libpq's form; `?host=/path` names a Unix socket's folder)."""
+    if not text:
+        return None
+    if not text.startswith(("postgresql://", "postgres://")):
+        raise ConfigError("HIB2B_DATABASE_URL: must start with postgresql:// (or be empty for SQLite)")
+    return text
+
+
 def auth_mode(env: Mapping[str, str], name: str) -> str:
     mode = (env.get(name) or "password").strip().lower()
     if mode not in {"password", "oauth2"}:

@@ -25,7 +25,7 @@ class AlreadyRunning(Exception):
 
 
 class InstanceLock:
-    def __init__(self, descriptor: int) -> None:
+    def __init__(self, descriptor: int | None) -> None:
         self._descriptor: int | None = descriptor
 
     def release(self) -> None:
@@ -47,6 +47,11 @@ def lock(folder: Path) -> InstanceLock:
     os.ftruncate(descriptor, 0)
     os.pwrite(descriptor, f"{os.getpid()}\n".encode(), 0)
     return InstanceLock(descriptor)
+
+
+def no_lock() -> InstanceLock:
+    """For a desk on PostgreSQL: its replicas share the database, and may share this folder."""
+    return InstanceLock(None)
 
 
 def make_private(folder: Path, *extra_files: Path) -> int:

@@ -40,6 +40,7 @@ from store import files
 from store import outbox as queue
 from store import tickets as ticket_store
 from store.db import STORAGE_ERRNOS, Database, StorageUnavailable
+from store.engine import open_store
 
 log = logging.getLogger("hib2b")
 HEARTBEAT_S = 5.0
@@ -163,8 +164,10 @@ class Runtime:
             self._outbox.wake(lanes)
 
     async def open_db(self) -> Database:
-        self._db = await Database.open(
-            Path(self.settings.db_path), self.settings.db_busy_timeout.total_seconds()
+        self._db = await open_store(
+            self.settings.database_url,
+            Path(self.settings.db_path),
+            self.settings.db_busy_timeout.total_seconds(),
         )
         self.parts.attach(self._db, self.wake_outbox)
         return self._db
@@ -358,7 +361,7 @@ async def _runtime_ctx(app: web.Application) -> AsyncIterator[None]:
     runtime = app[RUNTIME]
     await runtime.start()
     log.info(
-        "desk started in %s mode; database %s", runtime.settings.mode, runtime.settings.db_path
+        "desk started in %s mode; database %s", runtime.settings.mode, runtime.db.path
     )
     yield
     await runtime.stop()

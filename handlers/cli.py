@@ -362,7 +362,12 @@ def missing_database(settings: Settings, args: argparse.Namespace) -> str | None
     """Why a one-off command must not run here: no database where the settings point (run
     from another folder, a typo in HIB2B_DATA_DIR) — it would create an empty one and answer
     from it. `--crear` says a new desk is meant."""
-    if args.command in NEEDS_NO_DATABASE or args.create or settings.db_path.exists():
+    if (
+        args.command in NEEDS_NO_DATABASE
+        or args.create
+        or settings.database_url
+        or settings.db_path.exists()
+    ):
         return None
     return (
         f"hib2b: no hay base de datos en {settings.db_path}. Revise HIB2B_DATA_DIR (o el .env "

@@ -94,10 +94,10 @@ async def add_api_key(
 ) -> int:
     cursor = await conn.execute(
         "INSERT INTO api_keys (client, prefix, hash, created_at, created_by)"
-        " VALUES (?, ?, ?, ?, ?)",
+        " VALUES (?, ?, ?, ?, ?) RETURNING id",
         (client, prefix, digest, to_db(at), actor),
     )
-    return int(cursor.lastrowid)
+    return int((await cursor.fetchone())[0])
 
 
 async def client_of_api_key(db: Database, digest: str) -> str | None:

@@ -109,6 +109,8 @@ async def _open_reader(path: Path, busy_timeout_s: float) -> aiosqlite.Connectio
 
 
 class Database:
+    engine = "sqlite"
+
     def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
         self.conn = conn
         self.path = path

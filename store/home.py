@@ -24,7 +24,8 @@ async def lists(db: Database, user: str, limit: int) -> tuple[list[dict], int, l
     async with db.read() as conn:
         mine = await fetch_all(
             conn,
-            f"SELECT {_SHOWN} {mine_where} ORDER BY due IS NULL, due, number LIMIT :limit",
+            f"SELECT * FROM (SELECT {_SHOWN} {mine_where}) AS mine"
+            " ORDER BY due IS NULL, due, number LIMIT :limit",
             params,
         )
         mine_total = await fetch_one(conn, f"SELECT count(*) {mine_where}", params)

@@ -11,7 +11,7 @@ from store.db import Database, fetch_one, to_db
 
 async def remember_sent(conn: aiosqlite.Connection, message_id: str, ticket: int) -> None:
     await conn.execute(
-        "INSERT OR IGNORE INTO sent_messages (message_id, ticket) VALUES (?, ?)",
+        "INSERT INTO sent_messages (message_id, ticket) VALUES (?, ?) ON CONFLICT DO NOTHING",
         (message_id, ticket),
     )
 
@@ -57,7 +57,7 @@ async def record_failure(
     """A message that could not be processed, kept once with the reason for an operator."""
     async with db.transaction() as conn:
         await conn.execute(
-            "INSERT OR IGNORE INTO inbound (message_id, mailbox_uid, ticket, outcome, at)"
-            " VALUES (?, ?, NULL, ?, ?)",
+            "INSERT INTO inbound (message_id, mailbox_uid, ticket, outcome, at)"
+            " VALUES (?, ?, NULL, ?, ?) ON CONFLICT DO NOTHING",
             (message_id, uid, reason[:500], to_db(at)),
         )

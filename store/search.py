@@ -14,10 +14,46 @@ from store.models import Ticket
 RANKED = 200
 
 
-async def search(db: Database, match: str, limit: int) -> list[Ticket]:
-    """The `limit` tickets that best match the FTS5 expression `match` among its `RANKED`
-    newest matches (bm25: a word in the number, the supplier or the description weighs more
-    than in a long reply)."""
+# What PostgreSQL's hib2b_fold() (store/schema_pg/020) maps, for the words of a query.
+_FOLD = str.maketrans(
+    "ÁÀÂÄÃÉÈÊËÍÌÎÏÓÒÔÖÕÚÙÛÜÑÇáàâäãéèêëíìîïóòôöõúùûüñç",
+    "AAAAAEEEEIIIIOOOOOUUUUNCaaaaaeeeeiiiiooooouuuunc",
+)
+
+
+def fts5_match(phrases: list[list[str]]) -> str:
+    """SQLite's FTS5 expression: each phrase quoted, the last one a prefix."""
+    quoted = [f'"{" ".join(pieces)}"' for pieces in phrases]
+    quoted[-1] += "*"
+    return " ".join(quoted)
+
+
+def tsquery(phrases: list[list[str]]) -> str:
+    """PostgreSQL's tsquery: the pieces of a phrase in order (<->), phrases all required (&),
+    the last piece a prefix. Pieces are letters and digits only, quoted besides."""
+    spelled = [" <-> ".join(f"'{piece}'" for piece in pieces) for pieces in phrases]
+    spelled[-1] += ":*"
+    return " & ".join(spelled)
+
+
+def _folded(phrases: list[list[str]]) -> list[list[str]]:
+    return [[piece.translate(_FOLD).lower() for piece in pieces] for pieces in phrases]
+
+
+async def search(db: Database, phrases: list[list[str]], limit: int) -> list[Ticket]:
+    """The `limit` tickets that best match `phrases` among their `RANKED` newest matches (a
+    word in the number, the supplier or the description weighs more than in a long reply)."""
+    if db.engine == "postgresql":
+        rows = await db.fetchall(
+            "SELECT t.* FROM (SELECT number, doc FROM ticket_search"
+            " WHERE doc @@ to_tsquery('simple', :query) ORDER BY number DESC LIMIT :ranked) AS s"
+            " JOIN tickets AS t ON t.number = s.number"
+            " ORDER BY ts_rank(s.doc, to_tsquery('simple', :query)) DESC, t.number DESC"
+            " LIMIT :limit",
+            {"query": tsquery(_folded(phrases)), "limit": limit, "ranked": RANKED},
+        )
+        return [Ticket.from_row(row) for row in rows]
+    match = fts5_match(phrases)
     rows = await db.fetchall(
         "SELECT t.* FROM ticket_search AS s JOIN tickets AS t ON t.number = s.rowid"
         " WHERE ticket_search MATCH :match AND s.rowid >= coalesce((SELECT min(rowid) FROM"
@@ -56,6 +92,15 @@ async def forget_texts(conn: aiosqlite.Connection, numbers: list[int]) -> None:
     if not numbers:
         return
     marks = ", ".join("?" for _ in numbers)
+    if getattr(conn, "engine", "sqlite") == "postgresql":
+        await conn.execute(
+            "UPDATE ticket_search SET respuestas = coalesce((SELECT string_agg("
+            "a.detail::jsonb ->> 'texto', chr(10) ORDER BY a.id) FROM audit AS a"
+            " WHERE a.ticket = ticket_search.number AND (a.detail::jsonb ->> 'texto') IS NOT NULL),"
+            f" '') WHERE number IN ({marks})",
+            numbers,
+        )
+        return
     await conn.execute(
         "UPDATE ticket_search SET respuestas = coalesce((SELECT group_concat("
         "json_extract(a.detail, '$.texto'), char(10)) FROM audit AS a WHERE a.ticket ="
@@ -67,6 +112,9 @@ async def forget_texts(conn: aiosqlite.Connection, numbers: list[int]) -> None:
 
 async def purge(db: Database) -> None:
     """Merge the index into one segment: the terms of replaced rows are gone from the file
-    (with `secure_delete`, their old pages are zeroed), not only marked deleted."""
+    (with `secure_delete`, their old pages are zeroed), not only marked deleted. PostgreSQL
+    keeps no such segments: a replaced row is reclaimed by its autovacuum."""
+    if db.engine == "postgresql":
+        return
     async with db.transaction() as conn:
         await conn.execute("INSERT INTO ticket_search (ticket_search) VALUES ('optimize')")

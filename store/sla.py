@@ -143,7 +143,7 @@ async def breached_tickets(
         f"SELECT number FROM {_running_from(client)} WHERE {_RUNS}{_of(client)} AND {_DUE} <= :now"
     )
     async with db.read() as conn:
-        total = (await fetch_one(conn, f"SELECT count(*) FROM ({breached})", params) or (0,))[0]
+        total = (await fetch_one(conn, f"SELECT count(*) FROM ({breached}) AS b", params) or (0,))[0]
         rows = await fetch_all(
             conn,
             f"SELECT * FROM tickets WHERE number IN ({breached}) ORDER BY number LIMIT :limit",
@@ -199,8 +199,9 @@ async def first_contact_stats(
     params = {"since": to_db(since), "client": client}
     where = _FIRST_CONTACTS + _of(client)
     row = await db.fetchone(
-        "SELECT count(*), coalesce(sum(first_contact_at <= fc_due_at), 0),"
-        f" coalesce(sum(first_contact_at <= fc_target_at), 0) {where}",
+        "SELECT count(*), coalesce(sum(CASE WHEN first_contact_at <= fc_due_at THEN 1 END), 0),"
+        " coalesce(sum(CASE WHEN first_contact_at <= fc_target_at THEN 1 END), 0)"
+        f" {where}",
         params,
     )
     count = int(row[0])
@@ -221,11 +222,12 @@ async def resolution_stats(
     deadline = target = "CASE severity"
     for index, (severity, (target_s, deadline_s)) in enumerate(sorted(budgets.items())):
         params.update({f"s{index}": severity, f"t{index}": target_s, f"d{index}": deadline_s})
-        target += f" WHEN :s{index} THEN :t{index}"
-        deadline += f" WHEN :s{index} THEN :d{index}"
+        # Typed: PostgreSQL cannot guess a parameter's type inside CASE (SQLite: REAL).
+        target += f" WHEN :s{index} THEN CAST(:t{index} AS DOUBLE PRECISION)"
+        deadline += f" WHEN :s{index} THEN CAST(:d{index} AS DOUBLE PRECISION)"
     row = await db.fetchone(
-        f"SELECT count(*), coalesce(sum(res_used_s <= ({deadline} END)), 0),"
-        f" coalesce(sum(res_used_s <= ({target} END)), 0) {where}",
+        f"SELECT count(*), coalesce(sum(CASE WHEN res_used_s <= ({deadline} END) THEN 1 END), 0),"
+        f" coalesce(sum(CASE WHEN res_used_s <= ({target} END) THEN 1 END), 0) {where}",
         params,
     )
     count = int(row[0])

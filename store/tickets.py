@@ -93,7 +93,7 @@ async def set_card(conn: aiosqlite.Connection, number: int, channel: str, ts: st
 async def insert_attachment(conn: aiosqlite.Connection, ticket: int, file: StoredFile) -> int:
     cursor = await conn.execute(
         "INSERT INTO attachments (ticket, stored_name, display_name, content_type, size, sha256,"
-        " cfdi, cfdi_uuid) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        " cfdi, cfdi_uuid) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (
             ticket,
             file.stored_name,
@@ -105,7 +105,7 @@ async def insert_attachment(conn: aiosqlite.Connection, ticket: int, file: Store
             file.cfdi_uuid,
         ),
     )
-    return int(cursor.lastrowid)
+    return int((await cursor.fetchone())[0])
 
 
 _FILE = "x_file_"  # the attachment's columns in `ticket_and_files`, beside the ticket's
@@ -192,7 +192,8 @@ async def add_audit(
     detail: dict[str, Any] | None = None,
 ) -> int:
     cursor = await conn.execute(
-        "INSERT INTO audit (ticket, at, actor, action, detail) VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO audit (ticket, at, actor, action, detail) VALUES (?, ?, ?, ?, ?)"
+        " RETURNING id",
         (
             ticket,
             to_db(at),
@@ -201,7 +202,7 @@ async def add_audit(
             json.dumps(detail or {}, ensure_ascii=False, default=str),
         ),
     )
-    return int(cursor.lastrowid)
+    return int((await cursor.fetchone())[0])
 
 
 async def audit_of(db: Database, ticket: int) -> list[dict[str, Any]]:

@@ -18,7 +18,7 @@ async def add_upload(
         cursor = await conn.execute(
             "INSERT INTO form_uploads (form_id, stored_name, display_name, content_type, size,"
             " sha256, created_at, client_ip, cfdi, cfdi_uuid)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 form_id,
                 file.stored_name,
@@ -32,7 +32,7 @@ async def add_upload(
                 file.cfdi_uuid,
             ),
         )
-        return replace(file, id=int(cursor.lastrowid))
+        return replace(file, id=int((await cursor.fetchone())[0]))
 
 
 async def uploads_of(db: Database, form_id: str) -> list[StoredFile]:

@@ -5,10 +5,50 @@ from pathlib import Path
 
 import pytest
 
+from tests import pg
 from tests.desk import Desk, settings_for, slack_env
 from tests.fakes.dovecot import Dovecot
 from tests.fakes.slack import FakeSlack
 from tests.fakes.smtp import FakeSmtp
+
+
+@pytest.fixture(scope="session", autouse=True)
+def postgres_cluster() -> Iterator[pg.Cluster | None]:
+    """Under HIB2B_TEST_ENGINE=postgresql, the session's PostgreSQL (removed at the end)."""
+    if pg.ENGINE != "postgresql":
+        yield None
+        return
+    cluster = pg.Cluster().start()
+    try:
+        cluster.make_template()
+        pg.CLUSTER = cluster
+        yield cluster
+    finally:
+        pg.CLUSTER = None
+        cluster.stop()
+
+
+@pytest.fixture(autouse=True)
+def fresh_databases(
+    request: pytest.FixtureRequest, postgres_cluster: pg.Cluster | None
+) -> Iterator[None]:
+    """Set up before and ended after every other fixture of a test: its desks are stopped by
+    then, and its databases are dropped. A test marked `sqlite_file` is about the SQLite file
+    itself (its locks, a full disk, its backup): it runs on SQLite under either engine."""
+    if postgres_cluster is None:
+        yield
+        return
+    if request.node.get_closest_marker("sqlite_file"):
+        pg.CLUSTER = None
+        try:
+            yield
+        finally:
+            pg.CLUSTER = postgres_cluster
+        return
+    try:
+        yield
+    finally:
+        postgres_cluster.drop_created()
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ from aiohttp import web
 
 from bot.config import Settings, load_settings
 from bot.wiring import RUNTIME, Runtime, create_app
+from tests import pg
 
 SIGNING_SECRET = "test-signing-secret-0123456789abcdef"
 
@@ -37,6 +38,7 @@ def settings_env(data_dir: Path, **env: str) -> dict[str, str]:
         "HIB2B_FORM_RATE_LIMIT": "0",
         # The weekly report only where a test asks for it: it would be one more upload.
         "HIB2B_REPORT_SCHEDULE": "off",
+        **pg.database_url(data_dir),
         **env,
     }
 
@@ -212,10 +214,12 @@ class Desk:
 
 
 def run_cli(folder: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    """`python -m bot ARGS` in its own process, with `env` over this one's environment."""
+    """`python -m bot ARGS` in its own process, with `env` over this one's environment (and
+    the data folder's database under the engine being tested)."""
+    data_dir = folder / env.get("HIB2B_DATA_DIR", "data")
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
-        env={**os.environ, **env},
+        env={**os.environ, **pg.database_url(data_dir), **env},
         cwd=folder,
         capture_output=True,
         text=True,

@@ -16,6 +16,7 @@ from typing import Any
 
 import aiohttp
 
+from tests import pg
 from tests.desk import send_form
 from tests.fakes.slack import FakeSlack
 from tests.fakes.smtp import FakeSmtp
@@ -41,6 +42,7 @@ class Service:
             "HIB2B_FORM_RATE_LIMIT": "0",
             "HIB2B_REPORT_SCHEDULE": "off",
             "HIB2B_SHUTDOWN_GRACE": "2s",
+            **pg.database_url(folder / "data"),
             **env,
         }
         self.process: subprocess.Popen[bytes] | None = None

@@ -9,6 +9,8 @@ import subprocess
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from store import tickets as store
 from tests import samples
 from tests.desk import Desk, run_cli_async, settings_for, slack_env
@@ -16,6 +18,9 @@ from tests.fakes.slack import FakeSlack
 
 MINUTE = timedelta(minutes=1)
 OWN_KEY = {"HIB2B_SECRET_KEY": ""}  # the key lives in the data folder, so the backup has it
+
+# `hib2b respaldo` copies the SQLite file (PostgreSQL is backed up with pg_dump).
+pytestmark = pytest.mark.sqlite_file
 
 
 def rows(database: Path, sql: str) -> list[tuple]:

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import aiohttp
+import pytest
 
 from tests.conftest import smtp_env
 from tests.desk import run_cli, run_cli_async, slack_env
@@ -98,6 +99,7 @@ async def test_kill_9_after_slack_took_the_card_does_not_post_it_twice(
         assert restarted.stop() == 0
 
 
+@pytest.mark.sqlite_file
 def test_operator_continues_the_old_series(tmp_path: Path) -> None:
     def hib2b(*args: str) -> subprocess.CompletedProcess[str]:
         return run_cli(tmp_path, {"HIB2B_DATA_DIR": str(tmp_path / "data")}, *args)
@@ -133,6 +135,7 @@ async def test_the_access_log_never_holds_a_link_token(tmp_path: Path) -> None:
     assert "SECRETO" not in log
 
 
+@pytest.mark.sqlite_file
 async def test_backup_while_the_service_runs(tmp_path: Path) -> None:
     service = await Service(tmp_path, {}).start()
     try:

@@ -67,6 +67,7 @@ def _tickets(data: Path) -> int:
         return conn.execute("SELECT count(*) FROM tickets").fetchone()[0]
 
 
+@pytest.mark.sqlite_file
 async def test_a_write_lock_held_past_busy_timeout_loses_no_card_and_no_reminder(
     tmp_path: Path, fake_slack: FakeSlack
 ) -> None:
@@ -174,6 +175,7 @@ async def test_sigterm_while_slack_and_smtp_hang_exits_in_time_and_sends_once_la
         assert (await restarted.stop_async())[0] == 0
 
 
+@pytest.mark.sqlite_file
 async def test_a_second_service_on_the_same_folder_says_so_in_one_line(tmp_path: Path) -> None:
     first = await Service(tmp_path, {}).start()
     try:
@@ -204,6 +206,7 @@ async def test_a_port_in_use_is_one_line(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.sqlite_file
 async def test_the_data_folder_is_private_and_old_files_are_made_so(tmp_path: Path) -> None:
     data = tmp_path / "data"
     (data / "uploads").mkdir(parents=True, mode=0o755)
@@ -281,6 +284,7 @@ def read_only_disk(tmp_path: Path) -> Iterator[Path]:
         yield folder
 
 
+@pytest.mark.sqlite_file
 async def test_a_full_disk_answers_503_stores_nothing_and_health_says_failing(
     tmp_path: Path, small_disk: Path
 ) -> None:
@@ -321,6 +325,7 @@ async def test_a_full_disk_answers_503_stores_nothing_and_health_says_failing(
         assert (await service.stop_async())[0] == 0
 
 
+@pytest.mark.sqlite_file
 async def test_a_slack_command_while_the_database_is_locked_says_nothing_was_saved(
     start_desk, fake_slack: FakeSlack
 ) -> None:
@@ -362,6 +367,7 @@ async def test_a_row_whose_file_is_gone_fails_alone_and_the_lane_goes_on(
     assert lanes["outbox-slack"] == 0
 
 
+@pytest.mark.sqlite_file
 async def test_a_read_only_data_folder_or_database_is_one_line_at_start(
     tmp_path: Path, read_only_disk: Path
 ) -> None:

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import json
 
-from bot.domain.search import fts_query
+from bot.domain.search import phrases
+from store.search import fts5_match, tsquery
 from tests.desk import GOOD, Desk, slack_env, slash_command
 from tests.fakes.slack import FakeSlack
 
@@ -55,7 +56,8 @@ async def test_search_finds_by_every_field_the_best_first(
 
 
 def test_what_is_typed_is_never_fts_syntax() -> None:
-    assert fts_query('ana.perez@x.mx "OR" NEAR(a') == '"ana perez x mx" "OR" "NEAR a"*'
-    assert fts_query("  ") is None and fts_query('"*()') is None
-    assert fts_query("Factura A-123") == '"Factura" "A 123"*'
-    assert fts_query("cafe\u0301s") == '"cafés"*'  # typed decomposed
+    assert fts5_match(phrases('ana.perez@x.mx "OR" NEAR(a')) == '"ana perez x mx" "OR" "NEAR a"*'
+    assert phrases("  ") == [] and phrases('"*()') == []
+    assert fts5_match(phrases("Factura A-123")) == '"Factura" "A 123"*'
+    assert fts5_match(phrases("cafe\u0301s")) == '"cafés"*'  # typed decomposed
+    assert tsquery(phrases("Factura A-123")) == "'Factura' & 'A' <-> '123':*"

@@ -72,8 +72,8 @@ async def search(db: Database, text: str, limit: int) -> list[Ticket]:
         found = await search_store.by_address(db, text.strip(), limit)
         if found:
             return found
-    match = words.fts_query(text)
-    found = await search_store.search(db, match, limit) if match else []
+    wanted = words.phrases(text)
+    found = await search_store.search(db, wanted, limit) if wanted else []
     named = words.ticket_named(text)
     if named is not None:
         ticket = await store.get_ticket(db, named)

@@ -1,7 +1,7 @@
 """What a technician types into `/hib2b buscar` as a full-text query: each word's letters and
 digits as a phrase (an address, an RFC or a UUID is one phrase of its pieces), all of them
-required, the last one also as a prefix (search while typing). Pure; never FTS syntax from the
-user (a stray quote or `NEAR(` is just text)."""
+required, the last one also as a prefix (search while typing). Pure; never query syntax from
+the user (a stray quote or `NEAR(` is just text)."""
 
 from __future__ import annotations
 
@@ -14,19 +14,17 @@ _PIECES = re.compile(r"\w+", re.UNICODE)
 MAX_WORDS = 12  # a pasted paragraph is not a query
 
 
-def fts_query(text: str) -> str | None:
-    """The FTS5 MATCH expression for `text`; None when it has nothing to look for."""
-    phrases = []
+def phrases(text: str) -> list[list[str]]:
+    """What `text` looks for: each word as the phrase of its pieces, all required, the last
+    one also as a prefix; empty when it has nothing to look for. The store spells it in its
+    engine's syntax."""
+    found = []
     # Composed first: «é» typed as «e» + accent would otherwise split the word in two.
     for word in unicodedata.normalize("NFC", text).split()[:MAX_WORDS]:
         pieces = _PIECES.findall(word.replace("_", " "))
         if pieces:
-            phrases.append(" ".join(pieces))
-    if not phrases:
-        return None
-    quoted = [f'"{phrase}"' for phrase in phrases]
-    quoted[-1] += "*"
-    return " ".join(quoted)
+            found.append(pieces)
+    return found
 
 
 def ticket_named(text: str) -> int | None:

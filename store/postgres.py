@@ -1,0 +1,392 @@
+"""PostgreSQL as the store (`HIB2B_DATABASE_URL=postgresql://…`): the same methods as
+`store.db.Database`, so every query of `store/` runs on both engines unchanged.
+
+The one concurrency rule is SQLite's, kept across processes: every `transaction()` takes one
+transaction-scoped advisory lock (`WRITE_LOCK`) after BEGIN, so the units of every replica
+apply one at a time, each seeing the last one's commit, exactly as `BEGIN IMMEDIATE` orders them
+on one file. A read-then-write inside a unit (a claim of a ticket, the next HD number) cannot
+race a unit of another process. One-statement writes (`write()`: the delivery lanes' claims)
+take no such lock; they are whole by themselves, and `FOR UPDATE SKIP LOCKED` keeps two lanes
+off one row.
+
+Statements are written for SQLite (`?` and `:name` placeholders); `Statement` rewrites them
+once each to `$n`. Values are encoded as text and converted by the server to the column's type,
+as SQLite's type affinity converts them, so `'5'` for an integer column is 5 on both engines.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from datetime import datetime
+from decimal import Decimal
+from importlib import resources
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+
+from store.db import StorageUnavailable, to_db
+
+# Advisory lock keys (two-int form: class, key): one namespace for this desk.
+LOCK_CLASS = 0x48494232  # "HIB2"
+WRITE_LOCK = 1
+LEADER_LOCK = 2
+PRESENCE_CLASS = 0x48494233  # "HIB3": each process holds (PRESENCE_CLASS, its owner number)
+POOL_SIZE = 10
+CONNECT_TIMEOUT_S = 10.0
+
+_TOKENS = re.compile(
+    r"'(?:[^']|'')*'"  # a string literal: its ? and : are text
+    r'|"(?:[^"]|"")*"'
+    r"|--[^\n]*"
+    r"|::"  # a cast, not a name
+    r"|\?"
+    r"|:([A-Za-z_]\w*)"
+)
+
+
+# SQLite's spellings that PostgreSQL lacks, rewritten with the placeholders: planner hints it
+# does not need (INDEXED BY, a unary +), ASCII case folding of an address (its index is on
+# lower(correo)), instr.
+_SPELLINGS = (
+    (re.compile(r"\s+INDEXED BY \w+"), ""),
+    (re.compile(r"([\w.]+) = (\$\d+) COLLATE NOCASE"), r"lower(\1) = lower(\2)"),
+    (re.compile(r"\binstr\("), "strpos("),
+    (re.compile(r"(?<=AND )\+(?=\w)"), ""),  # `+status`: SQLite's "not by this column's index"
+)
+
+
+class Statement:
+    """A statement of ours rewritten once for PostgreSQL: `?` (in order) and `:name` become
+    `$1…$n`; `bind` lays the parameters out in that order."""
+
+    _cache: dict[str, Statement] = {}
+
+    def __init__(self, sql: str) -> None:
+        names: list[str | None] = []
+        positional = 0
+        out: list[str] = []
+        last = 0
+        for match in _TOKENS.finditer(sql):
+            token = match.group(0)
+            if token == "?":
+                positional += 1
+                names.append(None)
+                replacement = f"${len(names)}"
+            elif match.group(1):
+                name = match.group(1)
+                if name in names:
+                    replacement = f"${names.index(name) + 1}"
+                else:
+                    names.append(name)
+                    replacement = f"${len(names)}"
+            else:
+                continue
+            out.append(sql[last : match.start()])
+            out.append(replacement)
+            last = match.end()
+        out.append(sql[last:])
+        self.sql = "".join(out)
+        for pattern, replacement in _SPELLINGS:
+            self.sql = pattern.sub(replacement, self.sql)
+        self.names = names
+        head = self.sql.lstrip().split(None, 1)[0].upper() if self.sql.strip() else ""
+        self.returns_rows = head in ("SELECT", "WITH", "VALUES") or " RETURNING " in (
+            " " + self.sql.upper().replace("\n", " ") + " "
+        )
+
+    @classmethod
+    def of(cls, sql: str) -> Statement:
+        found = cls._cache.get(sql)
+        if found is None:
+            if len(cls._cache) > 4096:
+                cls._cache.clear()  # statements built with IN (?, ?, …) of many lengths
+            found = cls._cache[sql] = cls(sql)
+        return found
+
+    def bind(self, params: Sequence[Any] | Mapping[str, Any]) -> list[Any]:
+        if isinstance(params, Mapping):
+            return [_value(params[name]) for name in self.names]  # type: ignore[index]
+        values = [_value(value) for value in params]
+        if len(values) != len(self.names):
+            raise ValueError(f"{len(self.names)} placeholders, {len(values)} values: {self.sql}")
+        return values
+
+
+def _value(value: Any) -> Any:
+    """What SQLite would store for a Python value: True is 1, text stays text."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return str(int(value))
+    if isinstance(value, int | float | Decimal):
+        return repr(value) if isinstance(value, float) else str(value)
+    if isinstance(value, bytes):
+        return value
+    raise TypeError(f"cannot store {type(value).__name__}")
+
+
+def _number(text: str) -> int | float:
+    """sum() and avg() of integers are `numeric` in PostgreSQL; SQLite answers int or float."""
+    return int(text) if text.lstrip("-").isdigit() else float(text)
+
+
+async def _configure(conn: asyncpg.Connection) -> None:
+    # Every value goes as text: the server converts it to the column's type (see module doc).
+    for name in ("int2", "int4", "int8", "float4", "float8", "text", "varchar"):
+        decoder = int if name.startswith("int") else float if name.startswith("float") else str
+        await conn.set_type_codec(
+            name, schema="pg_catalog", encoder=str, decoder=decoder, format="text"
+        )
+    await conn.set_type_codec(
+        "numeric", schema="pg_catalog", encoder=str, decoder=_number, format="text"
+    )
+    # A boolean expression (`count(*) > 0`) reads as SQLite's 1 or 0.
+    await conn.set_type_codec(
+        "bool", schema="pg_catalog", encoder=str, decoder=lambda text: int(text == "t"),
+        format="text",
+    )
+
+
+class Cursor:
+    """What our statements read of a cursor: rows, how many were changed."""
+
+    def __init__(self, rows: list[asyncpg.Record], rowcount: int) -> None:
+        self._rows = rows
+        self.rowcount = rowcount
+
+    async def fetchone(self) -> asyncpg.Record | None:
+        return self._rows[0] if self._rows else None
+
+    async def fetchall(self) -> list[asyncpg.Record]:
+        return list(self._rows)
+
+
+class Connection:
+    """One pooled connection with the aiosqlite methods `store/` uses."""
+
+    engine = "postgresql"
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self.raw = conn
+        self.in_transaction = False
+
+    async def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> Cursor:
+        statement = Statement.of(sql)
+        args = statement.bind(params)
+        try:
+            if statement.returns_rows:
+                rows = await self.raw.fetch(statement.sql, *args)
+                return Cursor(rows, len(rows))
+            status = await self.raw.execute(statement.sql, *args)
+        except (asyncpg.PostgresConnectionError, OSError, asyncpg.InterfaceError) as error:
+            raise StorageUnavailable(str(error)) from error
+        count = status.rsplit(" ", 1)[-1]
+        return Cursor([], int(count) if count.isdigit() else -1)
+
+    async def execute_fetchall(
+        self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()
+    ) -> list[asyncpg.Record]:
+        return await (await self.execute(sql, params)).fetchall()
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any] | Mapping[str, Any]]) -> None:
+        statement = Statement.of(sql)
+        batch = [statement.bind(row) for row in rows]
+        if batch:
+            await self.raw.executemany(statement.sql, batch)
+
+
+def is_storage_error(error: BaseException) -> bool:
+    """The server cannot take writes now (down, failing over, full, read-only standby), as
+    opposed to a bad statement."""
+    return isinstance(
+        error,
+        asyncpg.PostgresConnectionError
+        | asyncpg.InterfaceError
+        | asyncpg.CannotConnectNowError
+        | asyncpg.TooManyConnectionsError
+        | asyncpg.InsufficientResourcesError
+        | asyncpg.ReadOnlySQLTransactionError
+        | asyncpg.AdminShutdownError
+        | asyncpg.CrashShutdownError
+        | asyncpg.OperatorInterventionError
+        | OSError
+        | TimeoutError,
+    )
+
+
+def redacted(url: str) -> str:
+    """The URL without its password, for logs and status."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)
+    user = netloc[0].split(":", 1)[0]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc[1]}"))
+
+
+def migrations() -> list[tuple[int, str]]:
+    found = []
+    for entry in resources.files("store.schema_pg").iterdir():
+        if entry.name.endswith(".sql"):
+            found.append((int(entry.name.split("_", 1)[0]), entry.read_text("utf-8")))
+    return sorted(found)
+
+
+class PgDatabase:
+    engine = "postgresql"
+
+    def __init__(self, pool: asyncpg.Pool, url: str) -> None:
+        self.pool = pool
+        self.url = url
+        self.path = redacted(url)  # what logs name as "the database"
+        self.lock = asyncio.Lock()  # one unit of this process at a time waits on WRITE_LOCK
+        self.write_failure: str | None = None
+        self.write_failed_at: float | None = None
+
+    @classmethod
+    async def open(cls, url: str, busy_timeout_s: float = 10.0) -> PgDatabase:
+        try:
+            pool = await asyncpg.create_pool(
+                url,
+                min_size=1,
+                max_size=POOL_SIZE,
+                init=_configure,
+                timeout=CONNECT_TIMEOUT_S,
+                command_timeout=None,
+                # A statement waiting on a lock longer than this fails, as SQLite's busy timeout.
+                server_settings={"lock_timeout": str(int(busy_timeout_s * 1000))},
+            )
+        except (asyncpg.PostgresError, OSError, TimeoutError) as error:
+            raise StorageUnavailable(f"{redacted(url)}: {error}") from error
+        db = cls(pool, url)
+        try:
+            await db.migrate()
+        except BaseException:
+            await pool.close()
+            raise
+        return db
+
+    @property
+    def writable(self) -> bool:
+        return self.write_failure is None
+
+    def note_write_failure(self, reason: str) -> None:
+        self.write_failure = reason
+        self.write_failed_at = time.monotonic()
+
+    async def migrate(self) -> int:
+        """Apply the files of store/schema_pg newer than the recorded version, in one
+        transaction under the write lock (replicas starting together migrate once)."""
+        async with self.transaction() as conn:
+            await conn.raw.execute(
+                "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)"
+            )
+            row = await conn.raw.fetchrow("SELECT max(version) FROM schema_version")
+            version = row[0] or 0
+            for number, sql in migrations():
+                if number <= version:
+                    continue
+                await conn.raw.execute(sql)
+                await conn.raw.execute(
+                    "INSERT INTO schema_version (version) VALUES ($1)", str(number)
+                )
+                version = number
+        return version
+
+    @asynccontextmanager
+    async def _connection(self) -> AsyncIterator[Connection]:
+        try:
+            raw = await self.pool.acquire()
+        except (asyncpg.PostgresError, OSError, TimeoutError, asyncpg.InterfaceError) as error:
+            if is_storage_error(error):
+                raise StorageUnavailable(str(error)) from error
+            raise
+        try:
+            yield Connection(raw)
+        finally:
+            await asyncio.shield(self.pool.release(raw))
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Connection]:
+        async with self.lock:
+            try:
+                async with self._connection() as conn:
+                    tx = conn.raw.transaction()
+                    await tx.start()
+                    conn.in_transaction = True
+                    try:
+                        await conn.raw.execute(
+                            "SELECT pg_advisory_xact_lock($1, $2)", str(LOCK_CLASS), str(WRITE_LOCK)
+                        )
+                        yield conn
+                    except BaseException:
+                        # Shielded: a cancelled task must still leave the connection idle.
+                        if not conn.raw.is_closed():
+                            await asyncio.shield(tx.rollback())
+                        raise
+                    await asyncio.shield(tx.commit())
+            except (asyncpg.PostgresError, OSError, TimeoutError, asyncpg.InterfaceError) as error:
+                if not is_storage_error(error):
+                    raise
+                self.note_write_failure(str(error))
+                raise StorageUnavailable(str(error)) from error
+        self.write_failure = None
+
+    async def write(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list:
+        """One statement that writes, on its own (no write lock: see the module's doc)."""
+        try:
+            async with self._connection() as conn:
+                rows = await asyncio.shield(conn.execute_fetchall(sql, params))
+        except (asyncpg.PostgresError, OSError, TimeoutError, asyncpg.InterfaceError) as error:
+            if not is_storage_error(error):
+                raise
+            self.note_write_failure(str(error))
+            raise StorageUnavailable(str(error)) from error
+        self.write_failure = None
+        return rows
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[Connection]:
+        async with self._connection() as conn:
+            yield conn
+
+    async def fetchall(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list:
+        async with self.read() as conn:
+            return await conn.execute_fetchall(sql, params)
+
+    async def fetchone(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> Any:
+        rows = await self.fetchall(sql, params)
+        return rows[0] if rows else None
+
+    @asynccontextmanager
+    async def long_read(self) -> AsyncIterator[Connection]:
+        """One snapshot for a read of many rows (a report, an export)."""
+        async with self._connection() as conn:
+            async with conn.raw.transaction(isolation="repeatable_read", readonly=True):
+                yield conn
+
+    async def heartbeat(self, at: datetime) -> None:
+        async with self.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO heartbeat (id, at) VALUES (1, ?)"
+                " ON CONFLICT (id) DO UPDATE SET at = excluded.at",
+                (to_db(at),),
+            )
+
+    async def truncate_wal(self) -> bool:
+        """SQLite's log emptying has no counterpart a client can force here: PostgreSQL's
+        VACUUM reclaims deleted rows (run by autovacuum); True, nothing waits on it."""
+        return True
+
+    async def backup(self, target: object) -> None:
+        raise StorageUnavailable(
+            "una base PostgreSQL se respalda con pg_dump o con los respaldos del servidor"
+        )
+
+    async def close(self) -> None:
+        await self.pool.close()
