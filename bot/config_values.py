@@ -129,7 +129,9 @@ def database_url(text: str) -> str | None:
     if not text:
         return None
     if not text.startswith(("postgresql://", "postgres://")):
-        raise ConfigError("HIB2B_DATABASE_URL: must start with postgresql:// (or be empty for SQLite)")
+        raise ConfigError(
+            "HIB2B_DATABASE_URL: must start with postgresql:// (or be empty for SQLite)"
+        )
     return text
 
 

@@ -24,13 +24,14 @@ from bot.cases.plans import Policies
 from bot.config import Settings
 from bot.delivery import health, janitor, scheduler
 from bot.delivery import watcher as watch
+from bot.delivery.leadership import leader_only
 from bot.delivery.metrics import Metrics, Scraped
 from bot.delivery.oauth2 import AccessTokens
 from bot.delivery.queue import LANES, Outbox
 from bot.delivery.senders import Deliveries
 from bot.delivery.slack import Channel, LogChannel, SlackChannel
 from bot.delivery.smtp import FileSender, MailSender, SmtpSender
-from bot.delivery.supervisor import Supervisor, Worker
+from bot.delivery.supervisor import Body, Supervisor, Worker
 from bot.desk import Desk, Observer
 from bot.domain.deliveries import EMAIL_LANE, REPORTS_LANE, SLACK
 from bot.domain.tokens import Signer
@@ -41,6 +42,8 @@ from store import outbox as queue
 from store import tickets as ticket_store
 from store.db import STORAGE_ERRNOS, Database, StorageUnavailable
 from store.engine import open_store
+from store.postgres import PgDatabase
+from store.replicas import Presence
 
 log = logging.getLogger("hib2b")
 HEARTBEAT_S = 5.0
@@ -124,6 +127,7 @@ class Runtime:
             else LogChannel()
         )
         self._db: Database | None = None
+        self.presence: Presence | None = None  # among replicas on PostgreSQL
         self._outbox: Outbox | None = None
         self.tokens = access_tokens(settings)
         self.mail = mail_sender(settings, self.tokens)
@@ -170,7 +174,13 @@ class Runtime:
             self.settings.db_busy_timeout.total_seconds(),
         )
         self.parts.attach(self._db, self.wake_outbox)
+        if isinstance(self._db, PgDatabase):
+            self.presence = Presence(self._db, self.wake_outbox)
         return self._db
+
+    def leader_only(self, body: Body) -> Body:
+        """Work done for the whole desk by one service among the replicas sharing it."""
+        return leader_only(self.presence, body, self.settings.watch_interval.total_seconds())
 
     async def start(self, deliver: bool = True) -> None:
         db = await self.open_db()
@@ -193,6 +203,13 @@ class Runtime:
             retry_max=self.settings.retry_max,
             metrics=self.metrics,
         )
+        if self.presence is not None:
+            # Present before the first claim: a claim by a process not present is released
+            # by the others as a dead one's.
+            await self.presence.connect()
+            interval = self.settings.watch_interval.total_seconds()
+            presence = self.presence
+            self.supervisor.start("replica", lambda worker: presence.run(interval, worker.ok))
         if deliver:
             self._start_workers(db, self._outbox)
 
@@ -207,15 +224,19 @@ class Runtime:
             )
         start(
             "sla-watcher",
-            lambda worker: watch.run(
-                db,
-                self.now,
-                interval,
-                self.wake_outbox,
-                worker,
-                self.metrics,
-                self.settings.leads,
-                partial(shifts.escalate, self.parts) if self.settings.escalate_reassign else None,
+            self.leader_only(
+                lambda worker: watch.run(
+                    db,
+                    self.now,
+                    interval,
+                    self.wake_outbox,
+                    worker,
+                    self.metrics,
+                    self.settings.leads,
+                    partial(shifts.escalate, self.parts)
+                    if self.settings.escalate_reassign
+                    else None,
+                )
             ),
             stale_after_s=3 * interval,
         )
@@ -229,13 +250,15 @@ class Runtime:
         if schedule is not None:
             start(
                 "report-scheduler",
-                lambda worker: scheduler.run(
-                    db,
-                    schedule,
-                    self.settings.timezone,
-                    self.now,
-                    partial(self.wake_outbox, (REPORTS_LANE,)),
-                    worker,
+                self.leader_only(
+                    lambda worker: scheduler.run(
+                        db,
+                        schedule,
+                        self.settings.timezone,
+                        self.now,
+                        partial(self.wake_outbox, (REPORTS_LANE,)),
+                        worker,
+                    )
                 ),
                 stale_after_s=3 * scheduler.LOOK_EVERY_S,
             )
@@ -243,7 +266,9 @@ class Runtime:
         if retention is not None:
             start(
                 "retention",
-                lambda worker: privacy.run_retention(self.parts, retention, worker.ok),
+                self.leader_only(
+                    lambda worker: privacy.run_retention(self.parts, retention, worker.ok)
+                ),
                 stale_after_s=3 * privacy.TICK_S,
             )
         every = min(HEARTBEAT_S, interval)
@@ -360,9 +385,7 @@ def create_app(settings: Settings, now: Callable[[], datetime] = utc_now) -> web
 async def _runtime_ctx(app: web.Application) -> AsyncIterator[None]:
     runtime = app[RUNTIME]
     await runtime.start()
-    log.info(
-        "desk started in %s mode; database %s", runtime.settings.mode, runtime.db.path
-    )
+    log.info("desk started in %s mode; database %s", runtime.settings.mode, runtime.db.path)
     yield
     await runtime.stop()
 
@@ -376,7 +399,7 @@ async def _mailbox_ctx(app: web.Application) -> AsyncIterator[None]:
     # Stopped with the other workers (the runtime's context ends after this one).
     runtime.supervisor.start(
         "mailbox",
-        reader.run,
+        runtime.leader_only(reader.run),
         stale_after_s=3 * runtime.settings.imap_poll.total_seconds() + 60,
     )
     yield

@@ -62,11 +62,28 @@ async def claim_next(db: Database, lane: str, now: datetime) -> Delivery | None:
     statement, so one trip: a lane claims once per delivery, dozens of times a second in a
     burst. A claim its caller never saw (cancelled) stays `sending` until the lane starts
     again (`release_inflight`)."""
+    if db.engine == "postgresql":
+        return await _claim_shared(db, lane, now)
     rows = await db.write(
         "UPDATE outbox SET status = 'sending', attempts = attempts + 1"
         f" WHERE id = (SELECT o.id {_DUE} AND o.next_at <= ? ORDER BY o.next_at, o.id LIMIT 1)"
         " RETURNING *",
         (lane, to_db(now)),
+    )
+    return Delivery.from_row(rows[0]) if rows else None
+
+
+async def _claim_shared(db: Any, lane: str, now: datetime) -> Delivery | None:
+    """The claim among replicas: a row another process is claiming is skipped, not waited
+    for; the claim carries this process's number, so it goes back to the queue if the process
+    dies (store.replicas). Nothing is claimed while this process's presence is not held."""
+    if not db.present:
+        return None
+    rows = await db.write(
+        "UPDATE outbox SET status = 'sending', attempts = attempts + 1, owner = ?"
+        f" WHERE id = (SELECT o.id {_DUE} AND o.next_at <= ? ORDER BY o.next_at, o.id LIMIT 1"
+        " FOR UPDATE SKIP LOCKED) RETURNING *",
+        (db.owner, lane, to_db(now)),
     )
     return Delivery.from_row(rows[0]) if rows else None
 
@@ -111,6 +128,15 @@ async def release_inflight(db: Database, lane: str) -> int:
     Their attempt count stays, which tells the sender a previous try may have arrived.
     """
     async with db.transaction() as conn:
+        if db.engine == "postgresql":
+            # Only this process's own: another replica's are in flight (store.replicas puts
+            # back those of the dead).
+            cursor = await conn.execute(
+                "UPDATE outbox SET status = 'pending', owner = NULL"
+                " WHERE status = 'sending' AND lane = ? AND owner = ?",
+                (lane, db.owner),
+            )
+            return cursor.rowcount
         cursor = await conn.execute(
             "UPDATE outbox SET status = 'pending' WHERE status = 'sending' AND lane = ?", (lane,)
         )

@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import asyncio
 import re
+import secrets
 import time
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from decimal import Decimal
 from importlib import resources
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -64,7 +65,7 @@ class Statement:
     """A statement of ours rewritten once for PostgreSQL: `?` (in order) and `:name` become
     `$1…$n`; `bind` lays the parameters out in that order."""
 
-    _cache: dict[str, Statement] = {}
+    _cache: ClassVar[dict[str, Statement]] = {}
 
     def __init__(self, sql: str) -> None:
         names: list[str | None] = []
@@ -147,7 +148,10 @@ async def _configure(conn: asyncpg.Connection) -> None:
     )
     # A boolean expression (`count(*) > 0`) reads as SQLite's 1 or 0.
     await conn.set_type_codec(
-        "bool", schema="pg_catalog", encoder=str, decoder=lambda text: int(text == "t"),
+        "bool",
+        schema="pg_catalog",
+        encoder=str,
+        decoder=lambda text: int(text == "t"),
         format="text",
     )
 
@@ -193,7 +197,9 @@ class Connection:
     ) -> list[asyncpg.Record]:
         return await (await self.execute(sql, params)).fetchall()
 
-    async def executemany(self, sql: str, rows: Iterable[Sequence[Any] | Mapping[str, Any]]) -> None:
+    async def executemany(
+        self, sql: str, rows: Iterable[Sequence[Any] | Mapping[str, Any]]
+    ) -> None:
         statement = Statement.of(sql)
         batch = [statement.bind(row) for row in rows]
         if batch:
@@ -229,6 +235,11 @@ def redacted(url: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc[1]}"))
 
 
+def new_owner() -> int:
+    """A number for this process among the replicas (store.replicas holds a lock on it)."""
+    return secrets.randbelow(2**31 - 1) + 1
+
+
 def migrations() -> list[tuple[int, str]]:
     found = []
     for entry in resources.files("store.schema_pg").iterdir():
@@ -247,6 +258,8 @@ class PgDatabase:
         self.lock = asyncio.Lock()  # one unit of this process at a time waits on WRITE_LOCK
         self.write_failure: str | None = None
         self.write_failed_at: float | None = None
+        self.owner = new_owner()  # what this process's claims of deliveries carry
+        self.present = False  # while its presence lock is held (store.replicas)
 
     @classmethod
     async def open(cls, url: str, busy_timeout_s: float = 10.0) -> PgDatabase:
@@ -366,9 +379,11 @@ class PgDatabase:
     @asynccontextmanager
     async def long_read(self) -> AsyncIterator[Connection]:
         """One snapshot for a read of many rows (a report, an export)."""
-        async with self._connection() as conn:
-            async with conn.raw.transaction(isolation="repeatable_read", readonly=True):
-                yield conn
+        async with (
+            self._connection() as conn,
+            conn.raw.transaction(isolation="repeatable_read", readonly=True),
+        ):
+            yield conn
 
     async def heartbeat(self, at: datetime) -> None:
         async with self.transaction() as conn:

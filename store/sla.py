@@ -143,7 +143,9 @@ async def breached_tickets(
         f"SELECT number FROM {_running_from(client)} WHERE {_RUNS}{_of(client)} AND {_DUE} <= :now"
     )
     async with db.read() as conn:
-        total = (await fetch_one(conn, f"SELECT count(*) FROM ({breached}) AS b", params) or (0,))[0]
+        total = (await fetch_one(conn, f"SELECT count(*) FROM ({breached}) AS b", params) or (0,))[
+            0
+        ]
         rows = await fetch_all(
             conn,
             f"SELECT * FROM tickets WHERE number IN ({breached}) ORDER BY number LIMIT :limit",

@@ -45,16 +45,37 @@ class Cluster:
             shutil.chown(self.folder, "postgres", "postgres")
         bindir = _bindir()
         self._run(
-            [str(bindir / "initdb"), "-D", str(self.data), "-U", self.user, "--auth=trust",
-             "--no-sync", "-E", "UTF8", "--locale=C"]
+            [
+                str(bindir / "initdb"),
+                "-D",
+                str(self.data),
+                "-U",
+                self.user,
+                "--auth=trust",
+                "--no-sync",
+                "-E",
+                "UTF8",
+                "--locale=C",
+            ]
         )
         options = (
             f"-k {self.folder} -c listen_addresses='' -c fsync=off -c synchronous_commit=off"
             " -c full_page_writes=off -c max_connections=400 -c shared_buffers=64MB"
         )
         self._run(
-            [str(bindir / "pg_ctl"), "-D", str(self.data), "-l", str(self.folder / "log"),
-             "-o", options, "-w", "-t", "60", "start"]
+            [
+                str(bindir / "pg_ctl"),
+                "-D",
+                str(self.data),
+                "-l",
+                str(self.folder / "log"),
+                "-o",
+                options,
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ]
         )
         return self
 
@@ -66,9 +87,27 @@ class Cluster:
 
     def psql(self, sql: str, database: str = "postgres") -> str:
         done = subprocess.run(
-            ["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", str(self.folder),
-             "-U", self.user, "-d", database, "-c", sql],
-            check=True, capture_output=True, text=True, timeout=60,
+            [
+                "psql",
+                "-X",
+                "-q",
+                "-A",
+                "-t",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-h",
+                str(self.folder),
+                "-U",
+                self.user,
+                "-d",
+                database,
+                "-c",
+                sql,
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         return done.stdout.strip()
 
@@ -99,9 +138,18 @@ class Cluster:
         """Every row of this data folder's database, as pg_dump writes them."""
         name = self._known[data_dir.resolve()]
         done = subprocess.run(
-            [str(_bindir() / "pg_dump"), "--data-only", "-h", str(self.folder), "-U", self.user,
-             name],
-            check=True, capture_output=True, timeout=60,
+            [
+                str(_bindir() / "pg_dump"),
+                "--data-only",
+                "-h",
+                str(self.folder),
+                "-U",
+                self.user,
+                name,
+            ],
+            check=True,
+            capture_output=True,
+            timeout=60,
         )
         return done.stdout
 
@@ -115,9 +163,18 @@ class Cluster:
     def stop(self) -> None:
         with_owner = _as_owner()
         subprocess.run(
-            [*with_owner, str(_bindir() / "pg_ctl"), "-D", str(self.data), "-m", "immediate",
-             "-w", "stop"],
-            capture_output=True, timeout=60,
+            [
+                *with_owner,
+                str(_bindir() / "pg_ctl"),
+                "-D",
+                str(self.data),
+                "-m",
+                "immediate",
+                "-w",
+                "stop",
+            ],
+            capture_output=True,
+            timeout=60,
         )
         shutil.rmtree(self.folder, ignore_errors=True)
 

@@ -54,7 +54,9 @@ def _thread(fake: FakeSlack) -> list[str]:
 
 
 async def _outcome(desk: Desk, count: int) -> list[tuple[str, int | None]]:
-    rows = await desk.services.db.fetchall("SELECT outcome, ticket FROM inbound ORDER BY at, message_id")
+    rows = await desk.services.db.fetchall(
+        "SELECT outcome, ticket FROM inbound ORDER BY at, message_id"
+    )
     return [(row[0], row[1]) for row in rows] if len(rows) >= count else []
 
 
