@@ -296,6 +296,7 @@ class Runtime:
             mailbox_failures=self.mailbox.failures if self.mailbox is not None else 0,
             mail_error=self.mail.sign_in_error,
             failed_deliveries=failed,
+            leader=self.presence.leading.is_set() if self.presence is not None else None,
         )
 
     async def scrape(self) -> Scraped:

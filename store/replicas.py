@@ -52,8 +52,13 @@ class Presence:
                 await self._beat()
                 tick()
                 await asyncio.sleep(every_s)
+        except asyncio.CancelledError:
+            self._lost(stopping=True)
+            raise
+        except BaseException:
+            self._lost(stopping=False)
+            raise
         finally:
-            self._lost()
             if self._conn is not None:
                 await asyncio.shield(self._conn.close(timeout=2))
                 self._conn = None
@@ -106,10 +111,13 @@ class Presence:
         self.changed.set()
         self.changed = asyncio.Event()
 
-    def _lost(self) -> None:
+    def _lost(self, stopping: bool) -> None:
         self.db.present = False
         if self.leading.is_set():
-            log.warning("this service no longer leads the desk (its database connection ended)")
+            if stopping:
+                log.info("this service stops and hands the lead over")
+            else:
+                log.warning("this service no longer leads the desk (its database connection ended)")
             self._set(False)
 
 

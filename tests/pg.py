@@ -202,6 +202,17 @@ async def rows(data_dir: Path, sql: str) -> list[tuple]:
         await db.close()
 
 
+async def rows_at(env: dict[str, str], sql: str) -> list[tuple]:
+    """A query on the PostgreSQL database `env` names (replicas' tests)."""
+    from store.postgres import PgDatabase
+
+    db = await PgDatabase.open(env["HIB2B_DATABASE_URL"])
+    try:
+        return [tuple(row) for row in await db.fetchall(sql)]
+    finally:
+        await db.close()
+
+
 def database_url(data_dir: Path) -> dict[str, str]:
     """What a desk on `data_dir` adds to its environment under the engine being tested."""
     if CLUSTER is None:

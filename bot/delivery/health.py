@@ -24,6 +24,7 @@ class Snapshot:
     mailbox_failures: int = 0  # connection attempts in a row that did not get in
     mail_error: str = ""  # the SMTP server refused our sign-in (until one succeeds)
     failed_deliveries: tuple[dict[str, Any], ...] = ()  # details: key, error, attempts
+    leader: bool | None = None  # among replicas on PostgreSQL: does this one lead; else None
 
 
 MAILBOX_FAILURES = 2
@@ -66,6 +67,8 @@ def public(snapshot: Snapshot) -> dict[str, Any]:
     }
     if snapshot.mailbox_connected is not None:
         body["mailbox"] = {"connected": snapshot.mailbox_connected}
+    if snapshot.leader is not None:
+        body["replica"] = {"leader": snapshot.leader}
     return body
 
 

@@ -1,0 +1,223 @@
+"""Two real services on one real PostgreSQL, as behind a proxy: a stream of submissions,
+technicians' replies and due reminders, and a `kill -9` of either one in the middle of it.
+Nothing the suppliers were told about is lost, nothing reaches a person twice, the numbering has
+no gap, and the leader's work (the SLA watcher) is taken over.
+
+These run under either engine: without the PostgreSQL run's cluster they start their own."""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import hashlib
+import hmac
+import re
+import signal
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from tests import pg
+from tests.conftest import smtp_env
+from tests.desk import SIGNING_SECRET, send_form, slack_env, slash_command
+from tests.fakes.slack import FakeSlack
+from tests.fakes.smtp import FakeSmtp
+from tests.service import Service
+
+INTERVAL_S = 0.3
+ENV = {
+    "HIB2B_BUSINESS_DAYS": "mon-sun",
+    "HIB2B_BUSINESS_HOURS": "00:00-24:00",
+    "HIB2B_HOLIDAYS": "none",
+    "HIB2B_RESTART_BASE": "0.1s",
+    "HIB2B_WATCH_INTERVAL": f"{INTERVAL_S}s",
+    # First contact: target 1 s, due 2 s; three reminders per ticket within the stream.
+    "HIB2B_SLA_FIRST_CONTACT": "1s,2s",
+    "HIB2B_TECHNICIANS": "U0TECH1",
+}
+TICKETS = 16
+PACE_S = 0.15  # one submission every PACE_S: the stream lasts longer than the first deadlines
+
+
+@pytest.fixture(scope="session")
+def replica_cluster(postgres_cluster: pg.Cluster | None) -> Iterator[pg.Cluster]:
+    if postgres_cluster is not None:
+        yield postgres_cluster
+        return
+    cluster = pg.Cluster().start()
+    try:
+        cluster.make_template()
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def shared(replica_cluster: pg.Cluster, tmp_path: Path) -> Iterator[dict[str, str]]:
+    """The environment of replicas sharing this test's database and data folder."""
+    yield {"HIB2B_DATABASE_URL": replica_cluster.database_for(tmp_path / "data")}
+    replica_cluster.drop_created()
+
+
+async def _slash(service: Service, text: str) -> int:
+    body = slash_command(text)
+    ts = str(int(time.time()))
+    signature = hmac.new(SIGNING_SECRET.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256)
+    headers = {
+        "X-Slack-Request-Timestamp": ts,
+        "X-Slack-Signature": "v0=" + signature.hexdigest(),
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(service.url + "/slack/events", data=body, headers=headers) as response,
+    ):
+        return response.status
+
+
+async def _leads(service: Service) -> bool:
+    try:
+        _, body = await service.get_json("/healthz")
+    except aiohttp.ClientError:
+        return False
+    return bool(body.get("replica", {}).get("leader"))
+
+
+async def _until(predicate, timeout: float, what: str) -> float:  # type: ignore[no-untyped-def]
+    started = time.monotonic()
+    while not await predicate():
+        if time.monotonic() - started > timeout:
+            raise AssertionError(f"{what} not within {timeout}s")
+        await asyncio.sleep(0.05)
+    return time.monotonic() - started
+
+
+def _number(card: dict) -> int:
+    found = re.search(r"HD-(\d+)", str(card.get("text", "")) + str(card.get("blocks", "")))
+    assert found, card
+    return int(found.group(1))
+
+
+@pytest.mark.parametrize("victim", ["leader", "follower"])
+async def test_a_replica_killed_mid_stream_loses_nothing_and_sends_nothing_twice(
+    tmp_path: Path, fake_slack: FakeSlack, smtp: FakeSmtp, shared: dict[str, str], victim: str
+) -> None:
+    env = {**slack_env(fake_slack.url), **smtp_env(smtp), **ENV, **shared}
+    first = await Service(tmp_path, env).start()
+    second: Service | None = None
+    try:
+        await _until(lambda: _leads(first), 10, "the first replica leading")
+        second = await Service(tmp_path, env).start()
+        assert not await _leads(second)
+        killed, survivor = (first, second) if victim == "leader" else (second, first)
+
+        told: list[int] = []  # the tickets whose thank-you page a supplier saw
+        replied: set[int] = set()
+        alive = [first, second]
+        async with aiohttp.ClientSession() as http:
+            for index in range(TICKETS):
+                if index == TICKETS // 2:
+                    killed.process.send_signal(signal.SIGKILL)  # type: ignore[union-attr]
+                    killed.process.wait(10)  # type: ignore[union-attr]
+                    alive = [survivor]
+                target = alive[index % len(alive)]
+                location = await send_form(http, target.url)
+                async with http.get(target.url + location) as thanks:
+                    page = await thanks.text()
+                number = int(re.search(r"HD-(\d+)", page).group(1))  # type: ignore[union-attr]
+                told.append(number)
+                if number % 2 == 0:
+                    # A technician answers on the other replica (first contact: that clock
+                    # stops); odd tickets keep theirs running to every reminder.
+                    other = alive[(index + 1) % len(alive)]
+                    assert await _slash(other, f"responder {number} Ya revisamos su acceso.") == 200
+                    replied.add(number)
+                await asyncio.sleep(PACE_S)
+
+        if victim == "leader":
+            # The survivor leads within two watch intervals of the death (plus its own look).
+            took = await _until(lambda: _leads(survivor), 4 * INTERVAL_S + 2, "the takeover")
+            assert took < 4 * INTERVAL_S + 2
+
+        odd = [n for n in told if n % 2]
+
+        def reminders(number: int) -> list[str]:
+            [card] = [c for c in fake_slack.cards() if _number(c) == number]
+            return [m["text"] for m in fake_slack.replies(card["ts"]) if m.get("reply_broadcast")]
+
+        def everything_arrived() -> bool:
+            carded = {_number(c) for c in fake_slack.cards()}
+            return set(told) <= carded and all(len(reminders(n)) >= 3 for n in odd)
+
+        await fake_slack.wait_for(everything_arrived, timeout=30)
+        await survivor.drained(timeout=30)
+
+        # Numbering: 1..N without a gap; every ticket a supplier was told about is there (and at
+        # most the one submission in flight at the kill beside them).
+        numbers = [row[0] for row in await pg.rows_at(shared, "SELECT number FROM tickets")]
+        assert sorted(numbers) == list(range(1, len(numbers) + 1))
+        assert set(told) <= set(numbers) and len(numbers) - len(told) <= 1
+
+        # Slack: one card per ticket (found again rather than posted twice), each reminder once.
+        cards = Counter(_number(c) for c in fake_slack.cards())
+        assert all(count == 1 for count in cards.values()), cards
+        assert set(cards) == set(numbers)
+        for number in odd:
+            texts = reminders(number)
+            assert len(texts) == 3 and len(set(texts)) == 3, (number, texts)
+        for number in replied:
+            assert len(set(reminders(number))) == len(reminders(number))
+
+        # Email: one confirmation and one reply per ticket; a message re-sent after the kill
+        # carries the same Message-ID (mail clients show it once), never a new one.
+        ids = Counter(m["Message-ID"] for m in smtp.messages)
+        assert sum(count - 1 for count in ids.values()) <= 1, ids
+        by_ticket: dict[int, set[str]] = {}
+        for message in smtp.messages:
+            found = re.search(r"HD-(\d+)", str(message["Subject"]))
+            assert found, message["Subject"]
+            by_ticket.setdefault(int(found.group(1)), set()).add(message["Message-ID"])
+        for number in numbers:
+            assert len(by_ticket[number]) == (2 if number in replied else 1), number
+        assert all(email.utils.parseaddr(m["To"])[1] for m in smtp.messages)
+    finally:
+        for service in (first, second):
+            if service is not None and service.process is not None:
+                if service.process.poll() is None:
+                    assert (await service.stop_async())[0] == 0
+
+
+async def test_a_delivery_held_by_a_killed_replica_is_finished_once_by_the_other(
+    tmp_path: Path, fake_slack: FakeSlack, smtp: FakeSmtp, shared: dict[str, str]
+) -> None:
+    env = {**slack_env(fake_slack.url), **smtp_env(smtp), **ENV, **shared}
+    first = await Service(tmp_path, env).start()
+    second: Service | None = None
+    try:
+        # Slack takes the card, then never answers: the first replica is mid-send, its claim
+        # `sending` in the database, when it is killed.
+        fake_slack.fail("chat.postMessage", times=1, stall_s=60, after_effect=True)
+        await first.submit()
+        await fake_slack.wait_for(lambda: fake_slack.cards(), timeout=10)
+        second = await Service(tmp_path, env).start()
+        first.process.send_signal(signal.SIGKILL)  # type: ignore[union-attr]
+        first.process.wait(10)  # type: ignore[union-attr]
+
+        # The second one sees the first gone (its presence lock with it), puts the claim back,
+        # finds the card already in the channel instead of posting it again, and sends the rest.
+        await second.drained(timeout=20)
+        await smtp.wait_for(1, timeout=10)
+        assert len(fake_slack.cards()) == 1
+        assert "went back to the queue" in second.log()
+        assert await _leads(second)
+        [number] = [row[0] for row in await pg.rows_at(shared, "SELECT number FROM tickets")]
+        assert number == 1 and len(smtp.messages) == 1
+    finally:
+        for service in (first, second):
+            if service is not None and service.process is not None:
+                if service.process.poll() is None:
+                    assert (await service.stop_async())[0] == 0
