@@ -14,22 +14,27 @@ $(BIN)/.installed: pyproject.toml
 run: $(BIN)/.installed
 	$(BIN)/python -m bot
 
-# Debian's Chromium drives the browser tests and Dovecot plays the support mailbox; installed
-# when we are root and they are missing.
+# Debian's Chromium drives the browser tests, Dovecot plays the support mailbox and PostgreSQL
+# is the second store; installed when we are root and they are missing.
 system-deps:
-	@if ! command -v chromium >/dev/null 2>&1 || ! [ -x /usr/sbin/dovecot ]; then \
+	@if ! command -v chromium >/dev/null 2>&1 || ! [ -x /usr/sbin/dovecot ] \
+	    || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-	      chromium dovecot-imapd >/dev/null; \
+	      chromium dovecot-imapd postgresql >/dev/null; \
 	  else \
-	    echo "run 'sudo apt-get install chromium dovecot-imapd' (the tests need them)" >&2; exit 1; \
+	    echo "run 'sudo apt-get install chromium dovecot-imapd postgresql' (the tests need them)" >&2; \
+	    exit 1; \
 	  fi; \
 	fi
 
+# The whole suite twice: on SQLite (the default), then on a throwaway PostgreSQL that the tests
+# start from Debian's package on a Unix socket and remove (tests/pg.py).
 test: $(BIN)/.installed system-deps
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
+	HIB2B_TEST_ENGINE=postgresql $(BIN)/python -m pytest
 
 bench: $(BIN)/.installed
 	$(BIN)/python -m bench.intake

@@ -16,11 +16,15 @@ import aiosmtplib
 from dotenv import load_dotenv
 
 from bot.config import ConfigError, Settings, load_settings
+from bot.config_values import database_url
 from bot.delivery.oauth2 import TokenRefused, TokenUnavailable
 from bot.delivery.smtp import SmtpSender
 from bot.wiring import Runtime, access_tokens, mail_sender
 from handlers import cli
 from handlers.mail.reader import CONNECTION_ERRORS, SIGN_IN_ERRORS, MailboxError, MailboxReader
+from store import transfer
+from store.db import StorageUnavailable
+from store.postgres import redacted
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -46,10 +50,54 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cli.restore(settings, Path(args.carpeta))
     if args.command == "oauth2":
         return asyncio.run(probe_mailbox(settings))
+    if args.command in ("migrar", "migrate"):
+        return asyncio.run(migrate(settings, args.url))
     runtime = Runtime(settings)
     if args.command in ("estado", "status"):
         return asyncio.run(cli.status(settings.host, settings.port, runtime.signer, runtime.now()))
     return asyncio.run(_once(runtime, args, line))
+
+
+async def migrate(settings: Settings, url: str) -> int:
+    """`hib2b migrar URL`: this folder's SQLite desk into an empty PostgreSQL database."""
+    try:
+        url = database_url(url) or ""
+    except ConfigError as error:
+        print(f"hib2b: {error}", file=sys.stderr)
+        return 2
+    if not settings.db_path.exists():
+        print(f"hib2b: no hay base SQLite en {settings.db_path} que copiar.", file=sys.stderr)
+        return 2
+    print(f"Copiando {settings.db_path} a {redacted(url)} …", flush=True)
+
+    def progress(table: str, rows: int) -> None:
+        if rows % 100_000 == 0:
+            print(f"  {table}: {rows:,} filas…", flush=True)
+
+    try:
+        counted = await transfer.copy_desk(settings.db_path, url, progress)
+    except transfer.NotEmpty:
+        print(
+            "hib2b: esa base PostgreSQL ya tiene tickets o entregas; use una vacía.",
+            file=sys.stderr,
+        )
+        return 1
+    except transfer.CountMismatch as error:
+        print(f"hib2b: la copia no cuadra ({error}); no se guardó nada.", file=sys.stderr)
+        return 1
+    except StorageUnavailable as error:
+        print(f"hib2b: no se pudo usar la base PostgreSQL: {error}", file=sys.stderr)
+        return 1
+    width = max(len(c.table) for c in counted)
+    for c in counted:
+        print(f"  {c.table:<{width}}  {c.source:>10,} en SQLite = {c.target:>10,} en PostgreSQL")
+    total = sum(c.target for c in counted)
+    print(
+        f"Listo: {total:,} filas en {len(counted)} tablas, los conteos coinciden. Ponga "
+        "HIB2B_DATABASE_URL en el .env de cada réplica; la carpeta de datos (adjuntos, clave) "
+        "debe ser la misma para todas."
+    )
+    return 0
 
 
 def serve(settings: Settings) -> int:

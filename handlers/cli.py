@@ -46,6 +46,8 @@ OPERATOR_COMMANDS = {
     "estado",
     "status",
     "oauth2",
+    "migrar",
+    "migrate",
 }
 CREATE_FLAGS = ("--crear", "--create")
 # The service creates its database; a restore fills an empty folder; `estado` asks the service.
@@ -106,6 +108,13 @@ def parser() -> argparse.ArgumentParser:
         aliases=["status"],
         help="how the running service is doing: workers, deliveries, errors (on the server)",
     )
+    moving = sub.add_parser(
+        "migrar",
+        aliases=["migrate"],
+        help="copy this SQLite desk into an empty PostgreSQL database and check the counts "
+        "(stop the service first)",
+    )
+    moving.add_argument("url", help="postgresql://user:password@host/database")
     backup = sub.add_parser(
         "respaldo",
         aliases=["backup"],

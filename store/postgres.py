@@ -17,20 +17,19 @@ as SQLite's type affinity converts them, so `'5'` for an integer column is 5 on 
 from __future__ import annotations
 
 import asyncio
-import re
 import secrets
 import time
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
-from decimal import Decimal
 from importlib import resources
-from typing import Any, ClassVar
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
 from store.db import StorageUnavailable, to_db
+from store.pg_sql import Statement, configure
 
 # Advisory lock keys (two-int form: class, key): one namespace for this desk.
 LOCK_CLASS = 0x48494232  # "HIB2"
@@ -39,121 +38,6 @@ LEADER_LOCK = 2
 PRESENCE_CLASS = 0x48494233  # "HIB3": each process holds (PRESENCE_CLASS, its owner number)
 POOL_SIZE = 10
 CONNECT_TIMEOUT_S = 10.0
-
-_TOKENS = re.compile(
-    r"'(?:[^']|'')*'"  # a string literal: its ? and : are text
-    r'|"(?:[^"]|"")*"'
-    r"|--[^\n]*"
-    r"|::"  # a cast, not a name
-    r"|\?"
-    r"|:([A-Za-z_]\w*)"
-)
-
-
-# SQLite's spellings that PostgreSQL lacks, rewritten with the placeholders: planner hints it
-# does not need (INDEXED BY, a unary +), ASCII case folding of an address (its index is on
-# lower(correo)), instr.
-_SPELLINGS = (
-    (re.compile(r"\s+INDEXED BY \w+"), ""),
-    (re.compile(r"([\w.]+) = (\$\d+) COLLATE NOCASE"), r"lower(\1) = lower(\2)"),
-    (re.compile(r"\binstr\("), "strpos("),
-    (re.compile(r"(?<=AND )\+(?=\w)"), ""),  # `+status`: SQLite's "not by this column's index"
-)
-
-
-class Statement:
-    """A statement of ours rewritten once for PostgreSQL: `?` (in order) and `:name` become
-    `$1…$n`; `bind` lays the parameters out in that order."""
-
-    _cache: ClassVar[dict[str, Statement]] = {}
-
-    def __init__(self, sql: str) -> None:
-        names: list[str | None] = []
-        positional = 0
-        out: list[str] = []
-        last = 0
-        for match in _TOKENS.finditer(sql):
-            token = match.group(0)
-            if token == "?":
-                positional += 1
-                names.append(None)
-                replacement = f"${len(names)}"
-            elif match.group(1):
-                name = match.group(1)
-                if name in names:
-                    replacement = f"${names.index(name) + 1}"
-                else:
-                    names.append(name)
-                    replacement = f"${len(names)}"
-            else:
-                continue
-            out.append(sql[last : match.start()])
-            out.append(replacement)
-            last = match.end()
-        out.append(sql[last:])
-        self.sql = "".join(out)
-        for pattern, replacement in _SPELLINGS:
-            self.sql = pattern.sub(replacement, self.sql)
-        self.names = names
-        head = self.sql.lstrip().split(None, 1)[0].upper() if self.sql.strip() else ""
-        self.returns_rows = head in ("SELECT", "WITH", "VALUES") or " RETURNING " in (
-            " " + self.sql.upper().replace("\n", " ") + " "
-        )
-
-    @classmethod
-    def of(cls, sql: str) -> Statement:
-        found = cls._cache.get(sql)
-        if found is None:
-            if len(cls._cache) > 4096:
-                cls._cache.clear()  # statements built with IN (?, ?, …) of many lengths
-            found = cls._cache[sql] = cls(sql)
-        return found
-
-    def bind(self, params: Sequence[Any] | Mapping[str, Any]) -> list[Any]:
-        if isinstance(params, Mapping):
-            return [_value(params[name]) for name in self.names]  # type: ignore[index]
-        values = [_value(value) for value in params]
-        if len(values) != len(self.names):
-            raise ValueError(f"{len(self.names)} placeholders, {len(values)} values: {self.sql}")
-        return values
-
-
-def _value(value: Any) -> Any:
-    """What SQLite would store for a Python value: True is 1, text stays text."""
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return str(int(value))
-    if isinstance(value, int | float | Decimal):
-        return repr(value) if isinstance(value, float) else str(value)
-    if isinstance(value, bytes):
-        return value
-    raise TypeError(f"cannot store {type(value).__name__}")
-
-
-def _number(text: str) -> int | float:
-    """sum() and avg() of integers are `numeric` in PostgreSQL; SQLite answers int or float."""
-    return int(text) if text.lstrip("-").isdigit() else float(text)
-
-
-async def _configure(conn: asyncpg.Connection) -> None:
-    # Every value goes as text: the server converts it to the column's type (see module doc).
-    for name in ("int2", "int4", "int8", "float4", "float8", "text", "varchar"):
-        decoder = int if name.startswith("int") else float if name.startswith("float") else str
-        await conn.set_type_codec(
-            name, schema="pg_catalog", encoder=str, decoder=decoder, format="text"
-        )
-    await conn.set_type_codec(
-        "numeric", schema="pg_catalog", encoder=str, decoder=_number, format="text"
-    )
-    # A boolean expression (`count(*) > 0`) reads as SQLite's 1 or 0.
-    await conn.set_type_codec(
-        "bool",
-        schema="pg_catalog",
-        encoder=str,
-        decoder=lambda text: int(text == "t"),
-        format="text",
-    )
 
 
 class Cursor:
@@ -268,7 +152,7 @@ class PgDatabase:
                 url,
                 min_size=1,
                 max_size=POOL_SIZE,
-                init=_configure,
+                init=configure,
                 timeout=CONNECT_TIMEOUT_S,
                 command_timeout=None,
                 # A statement waiting on a lock longer than this fails, as SQLite's busy timeout.
@@ -322,7 +206,16 @@ class PgDatabase:
         try:
             yield Connection(raw)
         finally:
-            await asyncio.shield(self.pool.release(raw))
+            await asyncio.shield(self._release(raw))
+
+    async def _release(self, raw: asyncpg.Connection) -> None:
+        try:
+            await self.pool.release(raw)
+        except asyncpg.InternalClientError:
+            # A connection the server ended (a restart, a dropped session) was already given
+            # back by asyncpg when it closed: nothing is left to release.
+            if not raw.is_closed():
+                raise
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Connection]:

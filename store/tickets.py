@@ -192,8 +192,7 @@ async def add_audit(
     detail: dict[str, Any] | None = None,
 ) -> int:
     cursor = await conn.execute(
-        "INSERT INTO audit (ticket, at, actor, action, detail) VALUES (?, ?, ?, ?, ?)"
-        " RETURNING id",
+        "INSERT INTO audit (ticket, at, actor, action, detail) VALUES (?, ?, ?, ?, ?) RETURNING id",
         (
             ticket,
             to_db(at),

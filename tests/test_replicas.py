@@ -11,6 +11,7 @@ import asyncio
 import email.utils
 import hashlib
 import hmac
+import json
 import re
 import signal
 import time
@@ -22,8 +23,8 @@ import aiohttp
 import pytest
 
 from tests import pg
-from tests.conftest import smtp_env
-from tests.desk import SIGNING_SECRET, send_form, slack_env, slash_command
+from tests.conftest import StartDesk, smtp_env
+from tests.desk import SIGNING_SECRET, Desk, run_cli_async, send_form, slack_env, slash_command
 from tests.fakes.slack import FakeSlack
 from tests.fakes.smtp import FakeSmtp
 from tests.service import Service
@@ -94,6 +95,13 @@ async def _until(predicate, timeout: float, what: str) -> float:  # type: ignore
             raise AssertionError(f"{what} not within {timeout}s")
         await asyncio.sleep(0.05)
     return time.monotonic() - started
+
+
+async def _stop_alive(*services: Service | None) -> None:
+    """Every replica still running stopped cleanly (before the fakes and the database go)."""
+    for service in services:
+        if service is not None and service.process is not None and service.process.poll() is None:
+            assert (await service.stop_async())[0] == 0
 
 
 def _number(card: dict) -> int:
@@ -185,10 +193,7 @@ async def test_a_replica_killed_mid_stream_loses_nothing_and_sends_nothing_twice
             assert len(by_ticket[number]) == (2 if number in replied else 1), number
         assert all(email.utils.parseaddr(m["To"])[1] for m in smtp.messages)
     finally:
-        for service in (first, second):
-            if service is not None and service.process is not None:
-                if service.process.poll() is None:
-                    assert (await service.stop_async())[0] == 0
+        await _stop_alive(first, second)
 
 
 async def test_a_delivery_held_by_a_killed_replica_is_finished_once_by_the_other(
@@ -217,7 +222,56 @@ async def test_a_delivery_held_by_a_killed_replica_is_finished_once_by_the_other
         [number] = [row[0] for row in await pg.rows_at(shared, "SELECT number FROM tickets")]
         assert number == 1 and len(smtp.messages) == 1
     finally:
-        for service in (first, second):
-            if service is not None and service.process is not None:
-                if service.process.poll() is None:
-                    assert (await service.stop_async())[0] == 0
+        await _stop_alive(first, second)
+
+
+@pytest.mark.sqlite_file  # the desk begins on SQLite under either engine
+async def test_migrar_copies_a_sqlite_desk_whole_and_it_goes_on_in_postgresql(
+    tmp_path: Path,
+    shared: dict[str, str],  # first: dropped after the desks are stopped
+    start_desk: StartDesk,
+    fake_slack: FakeSlack,
+    smtp: FakeSmtp,
+) -> None:
+    team = {"HIB2B_TECHNICIANS": "U0TECH1", "HIB2B_LEADS": "U0LEAD"}
+    env = {**slack_env(fake_slack.url), **smtp_env(smtp), **team}
+    desk = await start_desk(**env, HIB2B_DATABASE_URL="")
+    for _ in range(3):
+        await desk.submit()
+    await said(desk, "cliente alta acme acme.portalhib2b.com Acme S.A. de C.V.", "U0LEAD")
+    await said(desk, "responder 1 Restablecimos su acceso con la guía adjunta.")
+    await said(desk, "nota 2 El proveedor llamó: sigue sin poder entrar")
+    closed = await said(desk, "cerrar 3 acceso Se reenvió la liga de acceso.")
+    assert closed.startswith("HD-3 cerrado."), closed
+    await desk.drained()
+    before_cards, before_emails = len(fake_slack.cards()), len(smtp.messages)
+    await desk.stop()
+
+    folder = {"HIB2B_DATA_DIR": str(tmp_path / "data"), "HIB2B_DATABASE_URL": ""}
+    moved = await run_cli_async(tmp_path, folder, "migrar", shared["HIB2B_DATABASE_URL"])
+    assert moved.returncode == 0, moved.stderr
+    assert "los conteos coinciden" in moved.stdout
+    assert re.search(r"tickets\s+3 en SQLite =\s+3 en PostgreSQL", moved.stdout)
+    assert re.search(r"audit\s+(\d+) en SQLite =\s+\1 en PostgreSQL", moved.stdout)
+    again = await run_cli_async(tmp_path, folder, "migrar", shared["HIB2B_DATABASE_URL"])
+    assert again.returncode == 1 and "ya tiene tickets" in again.stderr
+
+    # The same desk on PostgreSQL: its tickets, timelines, search and client; nothing sent
+    # again; the numbering goes on.
+    moved_desk = await start_desk(**env, **shared)
+    assert "No puedo entrar al portal desde ayer." in await said(moved_desk, "ver 2")
+    assert "HD-2" in await said(moved_desk, "buscar llamó")
+    assert "HD-1" in await said(moved_desk, "buscar guía adjunta")
+    assert "acme" in await said(moved_desk, "cliente lista", "U0LEAD")
+    await moved_desk.submit()
+    await fake_slack.wait_for(lambda: len(fake_slack.cards()) == before_cards + 1)
+    await moved_desk.drained()
+    assert "HD-4" in str(fake_slack.cards()[-1])
+    assert len(fake_slack.cards()) == before_cards + 1
+    assert len(smtp.messages) == before_emails + 1
+    assert "Estado: Cerrado" in await said(moved_desk, "ver 3")
+
+
+async def said(desk: Desk, line: str, user: str = "U0TECH1") -> str:
+    response = await desk.slack(slash_command(line, user))
+    return json.loads(response.text)["text"]

@@ -1,0 +1,281 @@
+"""Intake on one SQLite process, one PostgreSQL process, and two replicas on one PostgreSQL, all
+in the same run: the real service (`python -m bot`, `tests.service.Service`) in processes of its
+own, Slack and SMTP played by fakes in this one, PostgreSQL a throwaway cluster (`tests.pg`) on a
+Unix socket. The baseline is the first set-up, one process on SQLite (the default).
+
+For each set-up, after WARMUP submissions (drained, not counted: the first requests pay for
+connections, templates and the leader election):
+- form submissions per second (GET /soporte, POST it back, as `tests.desk.send_form` does) with
+  CONCURRENCY clients; with two replicas, submission i goes to replica i % 2, as a round-robin
+  proxy would send it (a form's GET and POST to the same one);
+- drain: from the last submission's answer until every card is at the fake Slack, every
+  confirmation email at the fake SMTP server and `/healthz` counts nothing pending or sending
+  (desk-wide counts: asking one replica is enough); and the total, first submission → drained;
+- CPU per form over the submissions and the drain: the services' (/proc/PID/stat), PostgreSQL's
+  (the postmaster, its live backends and the ones that ended meanwhile), and this process's
+  (the load and the fakes), since all of them share this machine's cores.
+Also checked: exactly one card and one email per submission (none lost, none twice), no failed
+delivery, and the services' logs (lines at ERROR or worse, or a traceback, are reported).
+
+Prints a table, then writes bench/results/replicas.json.
+Run: .venv/bin/python -m bench.replicas [submissions]   (default 300; about a minute in all)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from bench.report import publish
+from tests.conftest import smtp_env
+from tests.desk import send_form, settings_env, slack_env
+from tests.fakes.slack import FakeSlack
+from tests.fakes.smtp import FakeSmtp
+from tests.pg import Cluster
+from tests.service import Service
+
+CONCURRENCY = 10
+WARMUP = 20
+DRAIN_TIMEOUT_S = 120.0
+POLL_S = 0.01
+# (key in the results, label in the table, on PostgreSQL, processes)
+SETUPS: tuple[tuple[str, str, bool, int], ...] = (
+    ("baseline_sqlite_1_process", "SQLite, 1 process", False, 1),
+    ("postgres_1_process", "PostgreSQL, 1 process", True, 1),
+    ("postgres_2_replicas", "PostgreSQL, 2 replicas", True, 2),
+)
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid: int) -> list[str]:
+    """/proc/PID/stat's fields after the command name (which may hold spaces): [0] is state."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def process_cpu_s(pid: int) -> float:
+    """User + system CPU a process has used so far."""
+    fields = _stat(pid)
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def cluster_cpu_s(cluster: Cluster) -> float:
+    """PostgreSQL's CPU so far: the postmaster's own, its ended children's (reaped into its
+    cutime and cstime) and its live children's (backends, autovacuum, the writers)."""
+    postmaster = int((cluster.data / "postmaster.pid").read_text().split()[0])
+    fields = _stat(postmaster)
+    total = sum(int(fields[i]) for i in (11, 12, 13, 14))
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            child = _stat(int(entry.name))
+        except (FileNotFoundError, ProcessLookupError):
+            continue  # ended while we looked: its time is in the postmaster's cutime by now
+        if int(child[1]) == postmaster:
+            total += int(child[11]) + int(child[12])
+    return total / TICK
+
+
+async def _pool(count: int, job: Callable[[int], Awaitable[None]]) -> None:
+    """Run `job(i)` for i < count with CONCURRENCY workers."""
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for i in range(count):
+        queue.put_nowait(i)
+
+    async def worker() -> None:
+        while not queue.empty():
+            await job(queue.get_nowait())
+
+    await asyncio.gather(*[worker() for _ in range(CONCURRENCY)])
+
+
+async def _deliveries(http: aiohttp.ClientSession, service: Service) -> dict[str, Any]:
+    async with http.get(service.url + "/healthz") as response:
+        return (await response.json())["deliveries"]
+
+
+async def _leads(http: aiohttp.ClientSession, service: Service) -> bool:
+    async with http.get(service.url + "/healthz") as response:
+        return bool((await response.json()).get("replica", {}).get("leader"))
+
+
+async def _drained(
+    http: aiohttp.ClientSession, service: Service, fake: FakeSlack, smtp: FakeSmtp, expected: int
+) -> float:
+    """Wait until `expected` cards and emails have arrived and the queue is empty; returns the
+    monotonic time it was seen (to POLL_S plus one /healthz)."""
+    deadline = time.monotonic() + DRAIN_TIMEOUT_S
+    while True:
+        if len(fake.cards()) >= expected and len(smtp.messages) >= expected:
+            # Both counts reached is not enough: a delivery may be sent and not yet marked done,
+            # or something else (a card update) still queued; the desk's own count says.
+            counts = await _deliveries(http, service)
+            if counts["pending"] + counts["sending"] == 0:
+                return time.monotonic()
+        if time.monotonic() > deadline:
+            counts = await _deliveries(http, service)
+            raise TimeoutError(
+                f"not drained in {DRAIN_TIMEOUT_S}s: {len(fake.cards())} of {expected} cards,"
+                f" {len(smtp.messages)} emails, queue {counts}"
+            )
+        await asyncio.sleep(POLL_S)
+
+
+def _log_problems(services: list[Service]) -> list[str]:
+    """Lines at ERROR or CRITICAL, and tracebacks, in the services' logs."""
+    found = []
+    for index, service in enumerate(services):
+        for line in service.log().splitlines():
+            if " ERROR " in line or " CRITICAL " in line or line.startswith("Traceback"):
+                found.append(f"replica {index}: {line[:300]}")
+    return found
+
+
+async def run_setup(
+    count: int, cluster: Cluster | None, processes: int, folder: Path
+) -> dict[str, Any]:
+    """One set-up, from nothing to stopped: its own fakes, folder and (on PostgreSQL) database."""
+    fake = await FakeSlack().start()
+    smtp = FakeSmtp().start()
+    services: list[Service] = []
+    results: dict[str, Any] = {}
+    try:
+        env = settings_env(folder / "data", **slack_env(fake.url), **smtp_env(smtp))
+        if cluster is not None:
+            env["HIB2B_DATABASE_URL"] = cluster.database_for(folder / "data")
+        async with aiohttp.ClientSession() as http:
+            services.append(await Service(folder, env).start())
+            if processes > 1:
+                # As the replica tests do: the first one leads before the others come, so that
+                # which one leads (the watcher, the scheduler) is known, not a race.
+                deadline = time.monotonic() + 30
+                while not await _leads(http, services[0]):
+                    if time.monotonic() > deadline:
+                        raise TimeoutError("the first replica did not lead within 30 s")
+                    await asyncio.sleep(0.05)
+                for _ in range(processes - 1):
+                    services.append(await Service(folder, env).start())
+
+            async def submit(i: int) -> None:
+                await send_form(http, services[i % len(services)].url)
+
+            await _pool(WARMUP, submit)
+            await _drained(http, services[0], fake, smtp, WARMUP)
+
+            pids = [service.process.pid for service in services if service.process]
+            cpu_services = [process_cpu_s(pid) for pid in pids]
+            cpu_pg = cluster_cpu_s(cluster) if cluster is not None else 0.0
+            cpu_bench = time.process_time()
+            started = time.monotonic()
+            await _pool(count, submit)
+            answered = time.monotonic()
+            drained = await _drained(http, services[0], fake, smtp, WARMUP + count)
+            used = [process_cpu_s(pid) - was for pid, was in zip(pids, cpu_services, strict=True)]
+            used_pg = cluster_cpu_s(cluster) - cpu_pg if cluster is not None else 0.0
+            used_bench = time.process_time() - cpu_bench
+
+            last_card = max(call.at for call in fake.calls_to("chat.postMessage"))
+            results = {
+                "form_per_s": round(count / (answered - started), 1),
+                "drain_s": round(drained - answered, 3),
+                "last_card_after_last_answer_s": round(max(0.0, last_card - answered), 3),
+                "total_s": round(drained - started, 3),
+                "service_cpu_ms_per_form": round(sum(used) * 1000 / count, 2),
+                "postgres_cpu_ms_per_form": round(used_pg * 1000 / count, 2),
+                "bench_and_fakes_cpu_ms_per_form": round(used_bench * 1000 / count, 2),
+            }
+            if processes > 1:
+                results["service_cpu_ms_per_form_by_replica"] = [
+                    round(u * 1000 / count, 2) for u in used
+                ]
+                results["leaders"] = [await _leads(http, s) for s in services]
+            # Anything sent twice would have arrived by now or soon: a last look a moment on.
+            await asyncio.sleep(0.5)
+            final = await _deliveries(http, services[0])
+            results["check"] = {
+                "cards": len(fake.cards()) - WARMUP,
+                "emails": len(smtp.messages) - WARMUP,
+                "failed_deliveries": final["failed"],
+            }
+    finally:
+        # Every service stops before the fakes it talks to (and the caller's cluster).
+        exits = []
+        for service in reversed(services):
+            try:
+                exits.append((await service.stop_async())[0])
+            except AssertionError as error:
+                exits.append(str(error))
+        await fake.stop()
+        smtp.stop()
+    results["exit_statuses"] = exits[::-1]
+    results["log_problems"] = _log_problems(services)
+    return results
+
+
+async def measure(count: int, cluster: Cluster) -> dict[str, Any]:
+    results: dict[str, Any] = {
+        "submissions": count,
+        "concurrency": CONCURRENCY,
+        "warmup_submissions": WARMUP,
+        "cores": os.cpu_count(),
+    }
+    for key, _, on_postgres, processes in SETUPS:
+        folder = Path(tempfile.mkdtemp(prefix=f"hib2b-bench-{key}-"))
+        results[key] = await run_setup(count, cluster if on_postgres else None, processes, folder)
+    baseline = results[SETUPS[0][0]]
+    for key, *_ in SETUPS[1:]:
+        results[key]["vs_baseline"] = {
+            name: round(results[key][name] / baseline[name], 2) if baseline[name] else None
+            for name in ("form_per_s", "drain_s", "total_s", "service_cpu_ms_per_form")
+        }
+    return results
+
+
+def table(results: dict[str, Any]) -> str:
+    """The figures side by side, each set-up's ratio to the baseline beside its rate."""
+    baseline = results[SETUPS[0][0]]
+    lines = [
+        f"{results['submissions']} submissions, {CONCURRENCY} clients, {results['cores']} cores",
+        f"{'set-up':<24}{'forms/s':>9}{'x base':>8}{'drain s':>9}{'total s':>9}"
+        f"{'svc CPU ms':>11}{'pg CPU ms':>10}{'cards/mails':>13}",
+    ]
+    for key, label, *_ in SETUPS:
+        figures = results[key]
+        check = figures["check"]
+        lines.append(
+            f"{label:<24}{figures['form_per_s']:>9.1f}"
+            f"{figures['form_per_s'] / baseline['form_per_s']:>8.2f}"
+            f"{figures['drain_s']:>9.3f}{figures['total_s']:>9.3f}"
+            f"{figures['service_cpu_ms_per_form']:>11.2f}"
+            f"{figures['postgres_cpu_ms_per_form']:>10.2f}"
+            f"{check['cards']:>7}/{check['emails']}"
+        )
+    for key, label, *_ in SETUPS:
+        for problem in results[key]["log_problems"][:5]:
+            lines.append(f"{label}: {problem}")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    count = int(sys.argv[1]) if len(sys.argv) > 1 else 300
+    # Started outside the event loop: make_template runs a loop of its own.
+    cluster = Cluster().start()
+    try:
+        cluster.make_template()
+        results = asyncio.run(measure(count, cluster))
+    finally:
+        cluster.stop()
+    publish("replicas", results)
+    print(table(results))
+
+
+if __name__ == "__main__":
+    main()
