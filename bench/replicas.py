@@ -3,7 +3,10 @@ in the same run: the real service (`python -m bot`, `tests.service.Service`) in 
 own, Slack and SMTP played by fakes in this one, PostgreSQL a throwaway cluster (`tests.pg`) on a
 Unix socket. The baseline is the first set-up, one process on SQLite (the default).
 
-For each set-up, after WARMUP submissions (drained, not counted: the first requests pay for
+Each set-up runs ROUNDS times (3), the set-ups interleaved, each time from nothing: its own
+folder, database, fakes and processes. Reported: each figure's median over the rounds and its
+range (one round's window is a few seconds; others' work on this 2-core machine moves it). In
+each round, after WARMUP submissions (drained, not counted: the first requests pay for
 connections, templates and the leader election):
 - form submissions per second (GET /soporte, POST it back, as `tests.desk.send_form` does) with
   CONCURRENCY clients; with two replicas, submission i goes to replica i % 2, as a round-robin
@@ -17,14 +20,16 @@ connections, templates and the leader election):
 Also checked: exactly one card and one email per submission (none lost, none twice), no failed
 delivery, and the services' logs (lines at ERROR or worse, or a traceback, are reported).
 
-Prints a table, then writes bench/results/replicas.json.
-Run: .venv/bin/python -m bench.replicas [submissions]   (default 300; about a minute in all)
+Writes bench/results/replicas.json (and prints it), then prints a table.
+Run: .venv/bin/python -m bench.replicas [submissions [rounds]]   (default 300 and 3: about 70 s
+on 2 cores, most of it starting and stopping processes; the submissions are the full size)
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -44,6 +49,7 @@ from tests.service import Service
 
 CONCURRENCY = 10
 WARMUP = 20
+ROUNDS = 3
 DRAIN_TIMEOUT_S = 120.0
 POLL_S = 0.01
 # (key in the results, label in the table, on PostgreSQL, processes)
@@ -220,16 +226,59 @@ async def run_setup(
     return results
 
 
-async def measure(count: int, cluster: Cluster) -> dict[str, Any]:
+FIGURES = (
+    "form_per_s",
+    "drain_s",
+    "last_card_after_last_answer_s",
+    "total_s",
+    "service_cpu_ms_per_form",
+    "postgres_cpu_ms_per_form",
+    "bench_and_fakes_cpu_ms_per_form",
+)
+
+
+def summarize(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """A set-up's rounds as one: each figure's median, its range, and every check kept."""
+    summary: dict[str, Any] = {
+        name: round(statistics.median(r[name] for r in rounds), 3) for name in FIGURES
+    }
+    summary["range"] = {
+        name: [min(r[name] for r in rounds), max(r[name] for r in rounds)] for name in FIGURES
+    }
+    if "service_cpu_ms_per_form_by_replica" in rounds[0]:
+        summary["service_cpu_ms_per_form_by_replica"] = [
+            round(statistics.median(per), 2)
+            for per in zip(*(r["service_cpu_ms_per_form_by_replica"] for r in rounds), strict=True)
+        ]
+        summary["leaders"] = [r["leaders"] for r in rounds]
+    summary["check"] = {name: [r["check"][name] for r in rounds] for name in rounds[0]["check"]}
+    summary["exit_statuses"] = [r["exit_statuses"] for r in rounds]
+    summary["log_problems"] = [
+        f"round {i + 1}, {problem}" for i, r in enumerate(rounds) for problem in r["log_problems"]
+    ]
+    return summary
+
+
+async def measure(count: int, rounds: int, cluster: Cluster) -> dict[str, Any]:
     results: dict[str, Any] = {
         "submissions": count,
         "concurrency": CONCURRENCY,
         "warmup_submissions": WARMUP,
+        "rounds": rounds,
         "cores": os.cpu_count(),
+        # Others' work on this machine shows in the ranges: what was running as we began.
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
     }
-    for key, _, on_postgres, processes in SETUPS:
-        folder = Path(tempfile.mkdtemp(prefix=f"hib2b-bench-{key}-"))
-        results[key] = await run_setup(count, cluster if on_postgres else None, processes, folder)
+    samples: dict[str, list[dict[str, Any]]] = {key: [] for key, *_ in SETUPS}
+    # Rounds interleave the set-ups, so that a while of other load on the machine falls on all
+    # of them alike rather than on whichever ran then.
+    for _ in range(rounds):
+        for key, _, on_postgres, processes in SETUPS:
+            folder = Path(tempfile.mkdtemp(prefix=f"hib2b-bench-{key}-"))
+            cluster_used = cluster if on_postgres else None
+            samples[key].append(await run_setup(count, cluster_used, processes, folder))
+    for key, *_ in SETUPS:
+        results[key] = summarize(samples[key])
     baseline = results[SETUPS[0][0]]
     for key, *_ in SETUPS[1:]:
         results[key]["vs_baseline"] = {
@@ -240,23 +289,34 @@ async def measure(count: int, cluster: Cluster) -> dict[str, Any]:
 
 
 def table(results: dict[str, Any]) -> str:
-    """The figures side by side, each set-up's ratio to the baseline beside its rate."""
+    """Medians side by side (ranges over the rounds in brackets), each rate beside its ratio to
+    the baseline's."""
     baseline = results[SETUPS[0][0]]
+    count = results["submissions"]
     lines = [
-        f"{results['submissions']} submissions, {CONCURRENCY} clients, {results['cores']} cores",
-        f"{'set-up':<24}{'forms/s':>9}{'x base':>8}{'drain s':>9}{'total s':>9}"
-        f"{'svc CPU ms':>11}{'pg CPU ms':>10}{'cards/mails':>13}",
+        f"{count} submissions x {results['rounds']} rounds, {CONCURRENCY} clients,"
+        f" {results['cores']} cores; medians [min-max]",
+        f"{'set-up':<24}{'forms/s':>20}{'x base':>8}{'drain s':>20}{'total s':>20}"
+        f"{'svc CPU ms':>11}{'pg CPU ms':>10}  all cards/mails",
     ]
+
+    def spread(figures: dict[str, Any], name: str, digits: int) -> str:
+        low, high = figures["range"][name]
+        return f"{figures[name]:.{digits}f} [{low:.{digits}f}-{high:.{digits}f}]"
+
     for key, label, *_ in SETUPS:
         figures = results[key]
         check = figures["check"]
+        complete = all(n == count for n in check["cards"] + check["emails"]) and not any(
+            check["failed_deliveries"]
+        )
         lines.append(
-            f"{label:<24}{figures['form_per_s']:>9.1f}"
+            f"{label:<24}{spread(figures, 'form_per_s', 1):>20}"
             f"{figures['form_per_s'] / baseline['form_per_s']:>8.2f}"
-            f"{figures['drain_s']:>9.3f}{figures['total_s']:>9.3f}"
+            f"{spread(figures, 'drain_s', 2):>20}{spread(figures, 'total_s', 2):>20}"
             f"{figures['service_cpu_ms_per_form']:>11.2f}"
             f"{figures['postgres_cpu_ms_per_form']:>10.2f}"
-            f"{check['cards']:>7}/{check['emails']}"
+            f"  {'yes' if complete else check}"
         )
     for key, label, *_ in SETUPS:
         for problem in results[key]["log_problems"][:5]:
@@ -266,11 +326,12 @@ def table(results: dict[str, Any]) -> str:
 
 def main() -> None:
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 300
+    rounds = int(sys.argv[2]) if len(sys.argv) > 2 else ROUNDS
     # Started outside the event loop: make_template runs a loop of its own.
     cluster = Cluster().start()
     try:
         cluster.make_template()
-        results = asyncio.run(measure(count, cluster))
+        results = asyncio.run(measure(count, rounds, cluster))
     finally:
         cluster.stop()
     publish("replicas", results)

@@ -3,8 +3,6 @@ mail sender, signer. Started and stopped by the web application's `cleanup_ctx`.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import os
 import secrets
@@ -31,16 +29,16 @@ from bot.delivery.queue import LANES, Outbox
 from bot.delivery.senders import Deliveries
 from bot.delivery.slack import Channel, LogChannel, SlackChannel
 from bot.delivery.smtp import FileSender, MailSender, SmtpSender
-from bot.delivery.supervisor import Body, Supervisor, Worker
+from bot.delivery.storage import FilesHealth, heartbeat
+from bot.delivery.supervisor import Body, Supervisor
 from bot.desk import Desk, Observer
 from bot.domain.deliveries import EMAIL_LANE, REPORTS_LANE, SLACK
 from bot.domain.tokens import Signer
 from handlers.mail.reader import MailboxReader, MailboxStatus
 from handlers.server import create_web_app
-from store import files
 from store import outbox as queue
 from store import tickets as ticket_store
-from store.db import STORAGE_ERRNOS, Database, StorageUnavailable
+from store.db import Database
 from store.engine import open_store
 from store.postgres import PgDatabase
 from store.replicas import Presence
@@ -321,51 +319,6 @@ class Runtime:
             await self.tokens.close()
         if self._db is not None:
             await self._db.close()
-
-
-class FilesHealth:
-    """Whether attachments can be written: a full disk may hold the files but not the database
-    (or the other way round), so each has its own verdict, each cleared by its own success."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.failure: str | None = None
-
-    def failed(self, error: OSError) -> None:
-        self.failure = f"{error.strerror or error} ({Path(error.filename or '').name or 'archivo'})"
-
-    async def probe(self) -> None:
-        """Write, sync and delete a small file where attachments go: ENOSPC shows here."""
-        try:
-            await asyncio.to_thread(files.probe, self.folder)
-        except OSError as error:
-            if error.errno not in STORAGE_ERRNOS:
-                raise
-            self.failed(error)
-        else:
-            self.failure = None
-
-
-async def heartbeat(
-    db: Database, disk: FilesHealth, now: Callable[[], datetime], every_s: float, worker: Worker
-) -> None:
-    """The storage's worker: proves every few seconds that the database and the attachments'
-    folder can be written, so `/healthz` turns `failing` on a full disk and back to `ok` once
-    there is room again."""
-    while True:
-        was_writable = db.writable and disk.failure is None
-        # A failure is recorded on the database itself (db.write_failure): /healthz says so.
-        with contextlib.suppress(StorageUnavailable):
-            await db.heartbeat(now())
-        await disk.probe()
-        writable = db.writable and disk.failure is None
-        if was_writable and not writable:
-            log.error("storage cannot be written: %s", db.write_failure or disk.failure)
-        elif writable and not was_writable:
-            log.warning("storage can be written again")
-        if writable:
-            worker.ok()
-        await asyncio.sleep(every_s)
 
 
 RUNTIME = web.AppKey("runtime", Runtime)

@@ -99,6 +99,7 @@ def is_storage_error(error: BaseException) -> bool:
         | asyncpg.InterfaceError
         | asyncpg.CannotConnectNowError
         | asyncpg.TooManyConnectionsError
+        | asyncpg.LockNotAvailableError  # waited past lock_timeout (SQLite: "database is locked")
         | asyncpg.InsufficientResourcesError
         | asyncpg.ReadOnlySQLTransactionError
         | asyncpg.AdminShutdownError
@@ -144,6 +145,7 @@ class PgDatabase:
         self.write_failed_at: float | None = None
         self.owner = new_owner()  # what this process's claims of deliveries carry
         self.present = False  # while its presence lock is held (store.replicas)
+        self.busy_timeout_s = 10.0
 
     @classmethod
     async def open(cls, url: str, busy_timeout_s: float = 10.0) -> PgDatabase:
@@ -161,6 +163,7 @@ class PgDatabase:
         except (asyncpg.PostgresError, OSError, TimeoutError) as error:
             raise StorageUnavailable(f"{redacted(url)}: {error}") from error
         db = cls(pool, url)
+        db.busy_timeout_s = busy_timeout_s
         try:
             await db.migrate()
         except BaseException:
@@ -198,7 +201,9 @@ class PgDatabase:
     @asynccontextmanager
     async def _connection(self) -> AsyncIterator[Connection]:
         try:
-            raw = await self.pool.acquire()
+            # Bounded as SQLite's busy timeout: a server that stopped answering fails the
+            # request (503, nothing kept) instead of holding it.
+            raw = await self.pool.acquire(timeout=self.busy_timeout_s)
         except (asyncpg.PostgresError, OSError, TimeoutError, asyncpg.InterfaceError) as error:
             if is_storage_error(error):
                 raise StorageUnavailable(str(error)) from error
