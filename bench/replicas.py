@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -276,7 +277,17 @@ async def measure(count: int, rounds: int, cluster: Cluster) -> dict[str, Any]:
         for key, _, on_postgres, processes in SETUPS:
             folder = Path(tempfile.mkdtemp(prefix=f"hib2b-bench-{key}-"))
             cluster_used = cluster if on_postgres else None
-            samples[key].append(await run_setup(count, cluster_used, processes, folder))
+            try:
+                sample = await run_setup(count, cluster_used, processes, folder)
+            except Exception as error:
+                error.add_note(f"{key}: the services' logs are in {folder}")
+                raise
+            samples[key].append(sample)
+            # A clean round's folder goes; one with something in its logs stays to be read.
+            if sample["log_problems"] or any(status != 0 for status in sample["exit_statuses"]):
+                results.setdefault("folders_kept", []).append(str(folder))
+            else:
+                shutil.rmtree(folder, ignore_errors=True)
     for key, *_ in SETUPS:
         results[key] = summarize(samples[key])
     baseline = results[SETUPS[0][0]]

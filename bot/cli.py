@@ -15,6 +15,7 @@ from pathlib import Path
 import aiosmtplib
 from dotenv import load_dotenv
 
+from bot import datadir
 from bot.config import ConfigError, Settings, load_settings
 from bot.config_values import database_url
 from bot.delivery.oauth2 import TokenRefused, TokenUnavailable
@@ -51,7 +52,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "oauth2":
         return asyncio.run(probe_mailbox(settings))
     if args.command in ("migrar", "migrate"):
-        return asyncio.run(migrate(settings, args.url))
+        try:
+            # The SQLite desk must stand still while it is copied: no service on it.
+            folder_lock = datadir.lock(settings.data_dir)
+        except datadir.AlreadyRunning as running:
+            print(f"hib2b: {running}; deténgalo antes de migrar.", file=sys.stderr)
+            return 1
+        try:
+            return asyncio.run(migrate(settings, args.url or settings.database_url or ""))
+        finally:
+            folder_lock.release()
     runtime = Runtime(settings)
     if args.command in ("estado", "status"):
         return asyncio.run(cli.status(settings.host, settings.port, runtime.signer, runtime.now()))
@@ -64,6 +74,12 @@ async def migrate(settings: Settings, url: str) -> int:
         url = database_url(url) or ""
     except ConfigError as error:
         print(f"hib2b: {error}", file=sys.stderr)
+        return 2
+    if not url:
+        print(
+            "hib2b: diga a qué base PostgreSQL copiar (o ponga HIB2B_DATABASE_URL).",
+            file=sys.stderr,
+        )
         return 2
     if not settings.db_path.exists():
         print(f"hib2b: no hay base SQLite en {settings.db_path} que copiar.", file=sys.stderr)

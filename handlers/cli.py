@@ -114,7 +114,12 @@ def parser() -> argparse.ArgumentParser:
         help="copy this SQLite desk into an empty PostgreSQL database and check the counts "
         "(stop the service first)",
     )
-    moving.add_argument("url", help="postgresql://user:password@host/database")
+    moving.add_argument(
+        "url",
+        nargs="?",
+        help="postgresql://user@host/database (default: HIB2B_DATABASE_URL; a password is "
+        "better in PGPASSWORD or ~/.pgpass than on the command line)",
+    )
     backup = sub.add_parser(
         "respaldo",
         aliases=["backup"],

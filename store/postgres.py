@@ -19,12 +19,12 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from importlib import resources
-from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import asyncpg
 
@@ -37,6 +37,7 @@ WRITE_LOCK = 1
 LEADER_LOCK = 2
 PRESENCE_CLASS = 0x48494233  # "HIB3": each process holds (PRESENCE_CLASS, its owner number)
 POOL_SIZE = 10
+T = TypeVar("T")
 CONNECT_TIMEOUT_S = 10.0
 
 
@@ -111,13 +112,22 @@ def is_storage_error(error: BaseException) -> bool:
 
 
 def redacted(url: str) -> str:
-    """The URL without its password, for logs and status."""
+    """The URL without its password (in the user part or as libpq's `?password=`), for logs,
+    status and the command line's output."""
     parts = urlsplit(url)
-    if parts.password is None:
+    if parts.password is None and "password=" not in parts.query.lower():
         return url
-    netloc = parts.netloc.rsplit("@", 1)
-    user = netloc[0].split(":", 1)[0]
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc[1]}"))
+    netloc = parts.netloc
+    if parts.password is not None:
+        user, host = netloc.rsplit("@", 1)
+        netloc = f"{user.split(':', 1)[0]}:***@{host}"
+    query = "&".join(
+        "password=***" if pair.split("=", 1)[0].lower() == "password" else pair
+        for pair in parts.query.split("&")
+        if pair
+    )
+    # Put together by hand: urlunsplit drops the `//` of an empty host (a local socket).
+    return f"{parts.scheme}://{netloc}{parts.path}" + (f"?{query}" if query else "")
 
 
 def new_owner() -> int:
@@ -227,20 +237,21 @@ class PgDatabase:
         async with self.lock:
             try:
                 async with self._connection() as conn:
-                    tx = conn.raw.transaction()
-                    await tx.start()
-                    conn.in_transaction = True
+                    raw = conn.raw
                     try:
-                        await conn.raw.execute(
+                        await raw.execute("BEGIN")
+                        conn.in_transaction = True
+                        await raw.execute(
                             "SELECT pg_advisory_xact_lock($1, $2)", str(LOCK_CLASS), str(WRITE_LOCK)
                         )
                         yield conn
                     except BaseException:
-                        # Shielded: a cancelled task must still leave the connection idle.
-                        if not conn.raw.is_closed():
-                            await asyncio.shield(tx.rollback())
+                        await self._abandon(raw)
                         raise
-                    await asyncio.shield(tx.commit())
+                    await self._whole(raw, raw.execute("COMMIT"))
+            except StorageUnavailable as error:  # a statement's own (the connection broke)
+                self.note_write_failure(str(error))
+                raise
             except (asyncpg.PostgresError, OSError, TimeoutError, asyncpg.InterfaceError) as error:
                 if not is_storage_error(error):
                     raise
@@ -252,7 +263,7 @@ class PgDatabase:
         """One statement that writes, on its own (no write lock: see the module's doc)."""
         try:
             async with self._connection() as conn:
-                rows = await asyncio.shield(conn.execute_fetchall(sql, params))
+                rows = await self._whole(conn.raw, conn.execute_fetchall(sql, params))
         except (asyncpg.PostgresError, OSError, TimeoutError, asyncpg.InterfaceError) as error:
             if not is_storage_error(error):
                 raise
@@ -260,6 +271,33 @@ class PgDatabase:
             raise StorageUnavailable(str(error)) from error
         self.write_failure = None
         return rows
+
+    async def _whole(self, raw: asyncpg.Connection, step: Awaitable[T]) -> T:
+        """A step that must not be cut in half (a commit, a one-statement write). A cancel
+        waits for it to end, at most the busy timeout (then the connection is dropped: the
+        server rolls back what it had not committed), and is raised then: the caller was
+        cancelled, whatever the step's outcome, and the connection goes back idle."""
+        running = asyncio.ensure_future(step)
+        try:
+            return await asyncio.shield(running)
+        except asyncio.CancelledError:
+            done, _ = await asyncio.wait({running}, timeout=self.busy_timeout_s)
+            if not done:
+                raw.terminate()
+                await asyncio.wait({running}, timeout=1.0)
+            if running.done() and not running.cancelled():
+                running.exception()  # seen: its outcome is not the cancelled caller's to hear
+            raise
+
+    async def _abandon(self, raw: asyncpg.Connection) -> None:
+        """Roll back after a failure or a cancel; a connection that cannot is dropped (the
+        server then rolls back by itself), so no transaction outlives its unit."""
+        if raw.is_closed():
+            return
+        try:
+            await self._whole(raw, raw.execute("ROLLBACK"))
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+            raw.terminate()
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Connection]:

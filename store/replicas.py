@@ -11,7 +11,9 @@ question to `pg_locks`, never to a timeout. The same connection holds the leader
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import time
 from collections.abc import Callable
 
 import asyncpg
@@ -28,11 +30,26 @@ from store.postgres import (
 log = logging.getLogger("hib2b.replicas")
 
 WAKE_CHANNEL = "hib2b_outbox"  # store/schema_pg/021's trigger notifies it with the lane
+BEAT_LIMIT_S = 10.0  # a look at the database that takes longer: the connection is given up
+GRACE_BEATS = 3  # a claimer gone this many looks (HIB2B_WATCH_INTERVAL each) loses its claims
+# The server's side: a client machine that vanished is noticed in about 20 s (not the OS's two
+# hours), and its locks (presence, the lead) are dropped for the others.
+KEEPALIVE = {
+    "tcp_keepalives_idle": "10",
+    "tcp_keepalives_interval": "3",
+    "tcp_keepalives_count": "3",
+    "tcp_user_timeout": "20000",
+}
 
 
 class Presence:
     """This process's presence connection. `run` keeps it (reconnecting after a loss) and tries
-    for the lead every `every_s`; `leading` is set while this process holds it."""
+    for the lead every `every_s`; `leading` is set while this process holds it.
+
+    A lost connection is noticed at once (asyncpg's termination callback): this process stops
+    claiming deliveries and stops leading before any other could take over. A connection that
+    hangs instead is given up after `BEAT_LIMIT_S`, and the server drops a silent client's
+    locks after its TCP keepalives fail (KEEPALIVE)."""
 
     def __init__(self, db: PgDatabase, wake: Callable[[tuple[str, ...]], None]) -> None:
         self.db = db
@@ -41,6 +58,8 @@ class Presence:
         self.leading = asyncio.Event()
         self.changed = asyncio.Event()  # leading set or cleared (a new Event each time)
         self._conn: asyncpg.Connection | None = None
+        self._absent: dict[int | None, float] = {}  # claimers seen gone, since (monotonic)
+        self._ended = asyncio.Event()  # the presence connection ended
 
     async def run(self, every_s: float, tick: Callable[[], None]) -> None:
         """Until cancelled: hold the presence, try for the lead, put the dead's claims back.
@@ -49,9 +68,13 @@ class Presence:
             if self._conn is None:
                 await self.connect()
             while True:
-                await self._beat()
+                async with asyncio.timeout(BEAT_LIMIT_S):
+                    await self._beat(grace_s=GRACE_BEATS * every_s)
                 tick()
-                await asyncio.sleep(every_s)
+                # Until the next look, or at once when the connection ends (to reconnect).
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(every_s):
+                        await self._ended.wait()
         except asyncio.CancelledError:
             self._lost(stopping=True)
             raise
@@ -59,12 +82,12 @@ class Presence:
             self._lost(stopping=False)
             raise
         finally:
-            if self._conn is not None:
-                await asyncio.shield(self._conn.close(timeout=2))
-                self._conn = None
+            await asyncio.shield(self._close())
 
     async def connect(self) -> None:
-        conn = await asyncpg.connect(self.db.url, timeout=CONNECT_TIMEOUT_S)
+        conn = await asyncpg.connect(
+            self.db.url, timeout=CONNECT_TIMEOUT_S, server_settings=KEEPALIVE
+        )
         try:
             taken = await conn.fetchval(
                 "SELECT pg_try_advisory_lock($1, $2)", PRESENCE_CLASS, self.owner
@@ -76,15 +99,28 @@ class Presence:
                 raise RuntimeError("this service's replica number was taken; it drew another")
             await conn.add_listener(WAKE_CHANNEL, self._notified)
         except BaseException:
-            await asyncio.shield(conn.close(timeout=2))
+            conn.terminate()
             raise
+        conn.add_termination_listener(lambda _conn: self._lost(stopping=False))
+        self._ended = asyncio.Event()
         self._conn = conn
         self.db.present = True
 
-    async def _beat(self) -> None:
+    async def _close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is None or conn.is_closed():
+            return
+        try:
+            async with asyncio.timeout(2):
+                await conn.close()
+        except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            conn.terminate()  # the server drops our locks when it sees the socket go
+
+    async def _beat(self, grace_s: float) -> None:
         """One look: the connection alive, the lead tried for, orphaned claims released."""
         conn = self._conn
-        assert conn is not None
+        if conn is None or conn.is_closed():
+            raise ConnectionError("the presence connection ended")
         if not self.leading.is_set():
             got = await conn.fetchval(
                 "SELECT pg_try_advisory_lock($1, $2)", LOCK_CLASS, LEADER_LOCK
@@ -92,10 +128,21 @@ class Presence:
             if got:
                 log.info("this service leads the desk's watcher, scheduler and mailbox")
                 self._set(True)
-        else:
-            await conn.fetchval("SELECT 1")
-        released = await conn.execute(_RELEASE_ORPHANS, PRESENCE_CLASS)
-        count = int(released.rsplit(" ", 1)[-1])
+        await self._release_orphans(conn, grace_s)
+
+    async def _release_orphans(self, conn: asyncpg.Connection, grace_s: float) -> None:
+        """Claims whose process has been gone for `grace_s` go back to the queue. Not at once:
+        a live process whose connection dropped for a moment reconnects under the same
+        number and keeps its claims, and one that lost it for good stops sending first."""
+        absent = {row[0] for row in await conn.fetch(_ABSENT_CLAIMERS, PRESENCE_CLASS)}
+        now = time.monotonic()
+        self._absent = {owner: self._absent.get(owner, now) for owner in absent}
+        due = [owner for owner, since in self._absent.items() if now - since >= grace_s]
+        count = 0
+        for owner in due:
+            status = await conn.execute(_RELEASE, PRESENCE_CLASS, owner)
+            count += int(status.rsplit(" ", 1)[-1])
+            del self._absent[owner]
         if count:
             log.warning("%d deliveries of a stopped service went back to the queue", count)
             self.wake(("slack", "email", "reports"))
@@ -112,7 +159,9 @@ class Presence:
         self.changed = asyncio.Event()
 
     def _lost(self, stopping: bool) -> None:
+        """No claims and no lead from this moment: others may take both over."""
         self.db.present = False
+        self._ended.set()
         if self.leading.is_set():
             if stopping:
                 log.info("this service stops and hands the lead over")
@@ -121,12 +170,21 @@ class Presence:
             self._set(False)
 
 
-# A delivery claimed by a process that is gone (its presence lock with it) is pending again;
-# its attempt count stays, which tells the sender a try may have arrived.
-_RELEASE_ORPHANS = """
-UPDATE outbox SET status = 'pending', owner = NULL
-WHERE status = 'sending' AND (owner IS NULL OR owner NOT IN (
+# The claimers of deliveries being sent that hold no presence lock now (NULL: copied from an
+# SQLite desk by `hib2b migrar`, claimed by nobody alive).
+_LIVE = """
     SELECT objid::bigint FROM pg_locks
     WHERE locktype = 'advisory' AND classid::bigint = $1 AND granted
-      AND database = (SELECT oid FROM pg_database WHERE datname = current_database())))
+      AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+"""
+_ABSENT_CLAIMERS = f"""
+SELECT DISTINCT owner FROM outbox
+WHERE status = 'sending' AND (owner IS NULL OR owner NOT IN ({_LIVE}))
+"""
+# One gone claimer's deliveries, pending again (checked again: it may have come back); their
+# attempt counts stay, which tells the sender a try may have arrived.
+_RELEASE = f"""
+UPDATE outbox SET status = 'pending', owner = NULL
+WHERE status = 'sending' AND owner IS NOT DISTINCT FROM $2
+  AND ($2 IS NULL OR $2 NOT IN ({_LIVE}))
 """

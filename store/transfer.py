@@ -81,9 +81,11 @@ async def copy_desk(
     await (await Database.open(source)).close()  # brought to the latest schema
     target = await PgDatabase.open(url)  # its schema created
     await target.close()
-    reader = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    reader = sqlite3.connect(f"file:{source}?mode=ro", uri=True, isolation_level=None)
     conn = await asyncpg.connect(url)
     try:
+        # One state of the SQLite desk for every table (its write-ahead log keeps it).
+        reader.execute("BEGIN")
         async with conn.transaction():
             if await conn.fetchval("SELECT count(*) FROM tickets") or await conn.fetchval(
                 "SELECT count(*) FROM outbox"

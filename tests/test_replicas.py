@@ -22,6 +22,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from bot import datadir
+from store.postgres import LEADER_LOCK, LOCK_CLASS
 from tests import pg
 from tests.conftest import StartDesk, smtp_env
 from tests.desk import SIGNING_SECRET, Desk, run_cli_async, send_form, slack_env, slash_command
@@ -248,9 +250,21 @@ async def test_migrar_copies_a_sqlite_desk_whole_and_it_goes_on_in_postgresql(
     await desk.stop()
 
     folder = {"HIB2B_DATA_DIR": str(tmp_path / "data"), "HIB2B_DATABASE_URL": ""}
-    moved = await run_cli_async(tmp_path, folder, "migrar", shared["HIB2B_DATABASE_URL"])
+    running = datadir.lock(tmp_path / "data")  # as a service on the folder holds it
+    try:
+        refused = await run_cli_async(tmp_path, folder, "migrar", shared["HIB2B_DATABASE_URL"])
+    finally:
+        running.release()
+    assert refused.returncode == 1 and "deténgalo antes de migrar" in refused.stderr
+    # The address from the environment, its password never printed.
+    moved = await run_cli_async(
+        tmp_path,
+        {**folder, "HIB2B_DATABASE_URL": shared["HIB2B_DATABASE_URL"] + "&password=x"},
+        "migrar",
+    )
     assert moved.returncode == 0, moved.stderr
-    assert "los conteos coinciden" in moved.stdout
+    assert "los conteos coinciden" in moved.stdout and "password=***" in moved.stdout
+    assert "password=x" not in moved.stdout + moved.stderr
     assert re.search(r"tickets\s+3 en SQLite =\s+3 en PostgreSQL", moved.stdout)
     assert re.search(r"audit\s+(\d+) en SQLite =\s+\1 en PostgreSQL", moved.stdout)
     again = await run_cli_async(tmp_path, folder, "migrar", shared["HIB2B_DATABASE_URL"])
@@ -275,3 +289,40 @@ async def test_migrar_copies_a_sqlite_desk_whole_and_it_goes_on_in_postgresql(
 async def said(desk: Desk, line: str, user: str = "U0TECH1") -> str:
     response = await desk.slack(slash_command(line, user))
     return json.loads(response.text)["text"]
+
+
+async def test_a_dropped_database_connection_hands_over_nothing_twice(
+    tmp_path: Path, fake_slack: FakeSlack, smtp: FakeSmtp, shared: dict[str, str]
+) -> None:
+    """The leader's presence connection is cut (a failover, a proxy's reset) while it is alive
+    and sending: it stops leading at once, comes back under the same number, and its claim is
+    finished by itself, not handed to the other replica."""
+    env = {**slack_env(fake_slack.url), **smtp_env(smtp), **ENV, **shared}
+    env["HIB2B_WATCH_INTERVAL"] = "0.5s"
+    first = await Service(tmp_path, env).start()
+    second: Service | None = None
+    try:
+        await _until(lambda: _leads(first), 10, "the first replica leading")
+        second = await Service(tmp_path, env).start()
+        # The card reaches Slack, the answer is lost after 3 s: the first one is mid-send.
+        fake_slack.fail("chat.postMessage", times=1, stall_s=3, after_effect=True)
+        await first.submit()
+        await fake_slack.wait_for(lambda: fake_slack.cards(), timeout=10)
+        cut = await pg.rows_at(
+            shared,
+            "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory'"
+            f" AND classid::bigint = {LOCK_CLASS} AND objid::bigint = {LEADER_LOCK} AND granted",
+        )
+        assert cut == [(True,)]
+
+        async def one_leader_again() -> bool:
+            return [await _leads(first), await _leads(second)].count(True) == 1
+
+        await _until(one_leader_again, 5, "one leader after the cut")
+        await smtp.wait_for(1, timeout=15)
+        await first.drained(timeout=15)
+        assert len(fake_slack.cards()) == 1 and len(smtp.messages) == 1
+        assert "no longer leads the desk" in first.log()
+        assert "went back to the queue" not in second.log()
+    finally:
+        await _stop_alive(first, second)
