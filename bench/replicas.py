@@ -16,7 +16,9 @@ connections, templates and the leader election):
   (desk-wide counts: asking one replica is enough); and the total, first submission → drained;
 - CPU per form over the submissions and the drain: the services' (/proc/PID/stat), PostgreSQL's
   (the postmaster, its live backends and the ones that ended meanwhile), and this process's
-  (the load and the fakes), since all of them share this machine's cores.
+  (the load and the fakes), since all of them share this machine's cores; and how many cores
+  other processes on the machine kept busy meanwhile (/proc/stat less all of those): figures
+  measured beside others' work (a test run, say) are not the machine's.
 Also checked: exactly one card and one email per submission (none lost, none twice), no failed
 delivery, and the services' logs (lines at ERROR or worse, or a traceback, are reported).
 
@@ -91,6 +93,13 @@ def cluster_cpu_s(cluster: Cluster) -> float:
     return total / TICK
 
 
+def machine_busy_s() -> float:
+    """CPU time every process on this machine has used so far (all cores, /proc/stat)."""
+    ticks = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle, iowait = ticks[3], ticks[4]
+    return (sum(ticks[:8]) - idle - iowait) / TICK
+
+
 async def _pool(count: int, job: Callable[[int], Awaitable[None]]) -> None:
     """Run `job(i)` for i < count with CONCURRENCY workers."""
     queue: asyncio.Queue[int] = asyncio.Queue()
@@ -137,13 +146,23 @@ async def _drained(
 
 
 def _log_problems(services: list[Service]) -> list[str]:
-    """Lines at ERROR or CRITICAL, and tracebacks, in the services' logs."""
-    found = []
+    """Lines at ERROR or CRITICAL, and each traceback's exception line, in the services' logs,
+    the same one counted once per replica."""
+    found: dict[str, int] = {}
     for index, service in enumerate(services):
-        for line in service.log().splitlines():
-            if " ERROR " in line or " CRITICAL " in line or line.startswith("Traceback"):
-                found.append(f"replica {index}: {line[:300]}")
-    return found
+        lines = service.log().splitlines()
+        for at, line in enumerate(lines):
+            if " ERROR " in line or " CRITICAL " in line:
+                problem = line.split(" ", 2)[-1]  # without the time: the same one adds up
+            elif line.startswith("Traceback"):
+                # Its exception is the first line after it that is not a frame (indented).
+                after = (x for x in lines[at + 1 :] if x and not x.startswith(" "))
+                problem = "traceback: " + next(after, "?")
+            else:
+                continue
+            key = f"replica {index}: {problem[:300]}"
+            found[key] = found.get(key, 0) + 1
+    return [f"{key} (x{times})" if times > 1 else key for key, times in found.items()]
 
 
 async def run_setup(
@@ -181,6 +200,7 @@ async def run_setup(
             cpu_services = [process_cpu_s(pid) for pid in pids]
             cpu_pg = cluster_cpu_s(cluster) if cluster is not None else 0.0
             cpu_bench = time.process_time()
+            cpu_machine = machine_busy_s()
             started = time.monotonic()
             await _pool(count, submit)
             answered = time.monotonic()
@@ -188,6 +208,9 @@ async def run_setup(
             used = [process_cpu_s(pid) - was for pid, was in zip(pids, cpu_services, strict=True)]
             used_pg = cluster_cpu_s(cluster) - cpu_pg if cluster is not None else 0.0
             used_bench = time.process_time() - cpu_bench
+            # Whatever else ran meanwhile (this machine is shared): its cores, to read the
+            # figures by; none of the set-up's own processes is in it.
+            used_others = machine_busy_s() - cpu_machine - sum(used) - used_pg - used_bench
 
             last_card = max(call.at for call in fake.calls_to("chat.postMessage"))
             results = {
@@ -198,6 +221,7 @@ async def run_setup(
                 "service_cpu_ms_per_form": round(sum(used) * 1000 / count, 2),
                 "postgres_cpu_ms_per_form": round(used_pg * 1000 / count, 2),
                 "bench_and_fakes_cpu_ms_per_form": round(used_bench * 1000 / count, 2),
+                "other_processes_cores": round(max(0.0, used_others) / (drained - started), 2),
             }
             if processes > 1:
                 results["service_cpu_ms_per_form_by_replica"] = [
@@ -235,6 +259,7 @@ FIGURES = (
     "service_cpu_ms_per_form",
     "postgres_cpu_ms_per_form",
     "bench_and_fakes_cpu_ms_per_form",
+    "other_processes_cores",
 )
 
 
@@ -308,7 +333,7 @@ def table(results: dict[str, Any]) -> str:
         f"{count} submissions x {results['rounds']} rounds, {CONCURRENCY} clients,"
         f" {results['cores']} cores; medians [min-max]",
         f"{'set-up':<24}{'forms/s':>20}{'x base':>8}{'drain s':>20}{'total s':>20}"
-        f"{'svc CPU ms':>11}{'pg CPU ms':>10}  all cards/mails",
+        f"{'svc CPU ms':>11}{'pg CPU ms':>10}{'others':>8}  all cards/mails",
     ]
 
     def spread(figures: dict[str, Any], name: str, digits: int) -> str:
@@ -327,6 +352,7 @@ def table(results: dict[str, Any]) -> str:
             f"{spread(figures, 'drain_s', 2):>20}{spread(figures, 'total_s', 2):>20}"
             f"{figures['service_cpu_ms_per_form']:>11.2f}"
             f"{figures['postgres_cpu_ms_per_form']:>10.2f}"
+            f"{figures['other_processes_cores']:>8.2f}"
             f"  {'yes' if complete else check}"
         )
     for key, label, *_ in SETUPS:

@@ -3,6 +3,7 @@ mail sender, signer. Started and stopped by the web application's `cleanup_ctx`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import secrets
@@ -38,12 +39,13 @@ from handlers.mail.reader import MailboxReader, MailboxStatus
 from handlers.server import create_web_app
 from store import outbox as queue
 from store import tickets as ticket_store
-from store.db import Database
+from store.db import Database, StorageUnavailable
 from store.engine import open_store
 from store.postgres import PgDatabase
 from store.replicas import Presence
 
 log = logging.getLogger("hib2b")
+HAND_BACK_S = 2.0  # of the stop's bounded time
 HEARTBEAT_S = 5.0
 TICKET_LANES = (SLACK, EMAIL_LANE)
 # At a stop, a lane may finish the delivery in hand for FINISH_S; then every worker is cancelled
@@ -323,6 +325,8 @@ class Runtime:
         if self._outbox is not None:
             self._outbox.stop()
         await self.supervisor.stop(STOP_WAIT_S, finish_s=FINISH_S)
+        if self.presence is not None and self._db is not None:
+            await self._hand_back(self._db)
         await self.parts.invoices.close()
         await self.channel.close()
         await self.mail.close()
@@ -330,6 +334,19 @@ class Runtime:
             await self.tokens.close()
         if self._db is not None:
             await self._db.close()
+
+    async def _hand_back(self, db: Database) -> None:
+        """Among replicas: what this one was sending when its lanes stopped goes back to the
+        queue now, for the others (or this one restarted) to send without waiting for the
+        grace a vanished replica's claims wait."""
+        try:
+            async with asyncio.timeout(HAND_BACK_S):
+                count = await queue.release_mine(db)
+        except (TimeoutError, StorageUnavailable) as error:
+            log.warning("in-flight deliveries not handed back (%s); the others take them", error)
+            return
+        if count:
+            log.info("%d deliveries in flight handed back to the queue", count)
 
 
 RUNTIME = web.AppKey("runtime", Runtime)

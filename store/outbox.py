@@ -143,6 +143,18 @@ async def release_inflight(db: Database, lane: str) -> int:
         return cursor.rowcount
 
 
+async def release_mine(db: Any) -> int:
+    """Among replicas, as this process stops: its claims pending again (its lanes have
+    stopped), so another process sends them now."""
+    async with db.transaction() as conn:
+        cursor = await conn.execute(
+            "UPDATE outbox SET status = 'pending', owner = NULL"
+            " WHERE status = 'sending' AND owner = ?",
+            (db.owner,),
+        )
+        return cursor.rowcount
+
+
 async def retry_failed(db: Database, now: datetime, ids: list[int] | None = None) -> int:
     """Put failed deliveries (all, or those named) back in the queue, due now."""
     async with db.transaction() as conn:

@@ -37,6 +37,7 @@ WRITE_LOCK = 1
 LEADER_LOCK = 2
 PRESENCE_CLASS = 0x48494233  # "HIB3": each process holds (PRESENCE_CLASS, its owner number)
 POOL_SIZE = 10
+CLOSE_WAIT_S = 2.0
 T = TypeVar("T")
 CONNECT_TIMEOUT_S = 10.0
 
@@ -340,4 +341,9 @@ class PgDatabase:
         )
 
     async def close(self) -> None:
-        await self.pool.close()
+        """Bounded: a connection stuck on a server that stopped answering is dropped."""
+        try:
+            async with asyncio.timeout(CLOSE_WAIT_S):
+                await self.pool.close()
+        except TimeoutError:
+            self.pool.terminate()
