@@ -23,8 +23,8 @@ Also checked: exactly one card and one email per submission (none lost, none twi
 delivery, and the services' logs (lines at ERROR or worse, or a traceback, are reported).
 
 Writes bench/results/replicas.json (and prints it), then prints a table.
-Run: .venv/bin/python -m bench.replicas [submissions [rounds]]   (default 300 and 3: about 70 s
-on 2 cores, most of it starting and stopping processes; the submissions are the full size)
+Run: .venv/bin/python -m bench.replicas [submissions [rounds]]   (default 300 and 3: 60-110 s
+on 2 cores, much of it starting and stopping processes; the submissions are the full size)
 """
 
 from __future__ import annotations

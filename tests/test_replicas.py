@@ -101,9 +101,14 @@ async def _until(predicate, timeout: float, what: str) -> float:  # type: ignore
 
 async def _stop_alive(*services: Service | None) -> None:
     """Every replica still running stopped cleanly (before the fakes and the database go)."""
+    statuses = []
     for service in services:
         if service is not None and service.process is not None and service.process.poll() is None:
-            assert (await service.stop_async())[0] == 0
+            try:
+                statuses.append((await service.stop_async())[0])
+            finally:
+                service.kill()  # never left running, whatever the others do
+    assert all(status == 0 for status in statuses), statuses
 
 
 def _number(card: dict) -> int:
