@@ -38,6 +38,7 @@ test: $(BIN)/.installed system-deps
 
 bench: $(BIN)/.installed
 	$(BIN)/python -m bench.intake
+	$(BIN)/python -m bench.replicas
 	$(BIN)/python -m bench.commands
 	$(BIN)/python -m bench.sla
 	$(BIN)/python -m bench.loop_lag
