@@ -202,6 +202,15 @@ async def rows(data_dir: Path, sql: str) -> list[tuple]:
         await db.close()
 
 
+async def open_store_at(path: Path):  # type: ignore[no-untyped-def]
+    """The store a test opens by itself: the SQLite file at `path`, or, in the PostgreSQL run,
+    the database of its folder (the same one each time it is opened)."""
+    from store.engine import open_store
+
+    url = database_url(path.parent).get("HIB2B_DATABASE_URL")
+    return await open_store(url, path, 10.0)
+
+
 async def rows_at(env: dict[str, str], sql: str) -> list[tuple]:
     """A query on the PostgreSQL database `env` names (replicas' tests)."""
     from store.postgres import PgDatabase

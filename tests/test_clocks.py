@@ -20,6 +20,7 @@ from store import outbox as queue
 from store import sla as sla_store
 from store import tickets as store
 from store.db import Database
+from tests import pg
 from tests.records import CTX, POLICIES, SLA, TECH, resolved
 
 MX = ZoneInfo("America/Mexico_City")
@@ -31,7 +32,7 @@ def at(*args: int) -> datetime:
 
 @pytest.fixture
 async def db(tmp_path: Path):
-    database = await Database.open(tmp_path / "hib2b.sqlite3")
+    database = await pg.open_store_at(tmp_path / "hib2b.sqlite3")
     yield database
     await database.close()
 
@@ -170,7 +171,7 @@ async def test_two_watchers_on_one_database_send_each_reminder_once(
 ) -> None:
     for hour in range(9, 17):
         await new_ticket(db, at(2026, 11, 25, hour))
-    other = await Database.open(tmp_path / "hib2b.sqlite3")
+    other = await pg.open_store_at(tmp_path / "hib2b.sqlite3")
     try:
         when = at(2026, 11, 30, 9)
         results = await asyncio.gather(*[watch_once(d, when) for d in (db, other, db, other)])

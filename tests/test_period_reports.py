@@ -23,7 +23,8 @@ from bot.domain.periods import Period, Schedule, named, parse_schedule
 from bot.render import chart
 from bot.render import period as text
 from bot.render.export import COLUMNS
-from store.db import Database, to_db
+from store.db import to_db
+from tests import pg
 from tests.desk import Desk, run_cli_async, settings_env, slack_env, slash_command
 from tests.fakes.slack import FakeSlack
 
@@ -254,7 +255,7 @@ def _looked(desk: Desk) -> bool:
 
 
 async def test_the_scheduler_queues_each_period_once(tmp_path: Path) -> None:
-    db = await Database.open(tmp_path / "desk.sqlite3")
+    db = await pg.open_store_at(tmp_path / "desk.sqlite3")
     try:
         schedule = Schedule(0, time(9))
         sunday = datetime(2026, 11, 29, 20, tzinfo=MX)
