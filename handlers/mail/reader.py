@@ -29,6 +29,7 @@ FAILED_FLAG = "$Hib2bError"  # processing raised: left for a person, not retried
 _SIZE = re.compile(r"RFC822\.SIZE (\d+)", re.IGNORECASE)
 CONNECTION_ERRORS = (OSError, TimeoutError, aioimaplib.AioImapException, ssl.SSLError)
 PROBE_S = 60.0  # `hib2b oauth2 probar`: the whole IMAP conversation
+IDLE_ACK_S = 10.0  # IDLE is acknowledged at once by a server that is still there
 # Sign-in problems: retried with the same backoff, shown in /healthz as the mailbox's error.
 SIGN_IN_ERRORS = (TokenRefused, TokenUnavailable)
 
@@ -184,17 +185,29 @@ class MailboxReader:
 
     async def _idle(self, client: aioimaplib.IMAP4) -> None:
         # Woken by the server when mail arrives; also at least every poll interval.
-        waiting = await client.idle_start(timeout=self._settings.imap_poll.total_seconds())
+        self._hung_up(client)
+        try:
+            # The server acknowledges IDLE at once. A connection lost just as IDLE was sent (a
+            # BYE that came in during the search before it) is never answered, and aioimaplib
+            # would wait for the IDLE's own timeout.
+            async with asyncio.timeout(IDLE_ACK_S):
+                waiting = await client.idle_start(timeout=self._settings.imap_poll.total_seconds())
+        except TimeoutError:
+            raise ConnectionError("the server did not acknowledge IDLE") from None
         with contextlib.suppress(TimeoutError):
             await client.wait_server_push(timeout=self._settings.imap_poll.total_seconds())
-        transport = client.protocol.transport
-        if transport is None or transport.is_closing():
-            # The server hung up (a restart, an admin's kick, its idle limit): reconnect now,
-            # not after the IDLE's own 30 s timeout (aioimaplib does not fail it).
-            raise ConnectionError("the server closed the connection")
+        # The server hung up (a restart, an admin's kick, its idle limit): reconnect now, not
+        # after the IDLE's own 30 s timeout (aioimaplib does not fail it).
+        self._hung_up(client)
         client.idle_done()
         async with asyncio.timeout(30):
             await waiting
+
+    @staticmethod
+    def _hung_up(client: aioimaplib.IMAP4) -> None:
+        transport = client.protocol.transport
+        if transport is None or transport.is_closing():
+            raise ConnectionError("the server closed the connection")
 
     async def process_unread(self, client: aioimaplib.IMAP4) -> int:
         """Process every message not yet flagged done; returns how many."""
