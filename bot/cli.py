@@ -41,6 +41,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=settings.log_level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    moved = datadir.moved_refusal(settings.data_dir) if not settings.database_url else None
+    if moved is not None and args.command not in ("migrar", "migrate"):
+        print(moved, file=sys.stderr)
+        return 2
     if args.command in (None, "servir", "serve"):
         return serve(settings)
     refusal = cli.missing_database(settings, args)
@@ -52,6 +56,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "oauth2":
         return asyncio.run(probe_mailbox(settings))
     if args.command in ("migrar", "migrate"):
+        if not settings.db_path.exists():
+            print(f"hib2b: no hay base SQLite en {settings.db_path} que copiar.", file=sys.stderr)
+            return 2
         try:
             # The SQLite desk must stand still while it is copied: no service on it.
             folder_lock = datadir.lock(settings.data_dir)
@@ -81,9 +88,6 @@ async def migrate(settings: Settings, url: str) -> int:
             file=sys.stderr,
         )
         return 2
-    if not settings.db_path.exists():
-        print(f"hib2b: no hay base SQLite en {settings.db_path} que copiar.", file=sys.stderr)
-        return 2
     print(f"Copiando {settings.db_path} a {redacted(url)} …", flush=True)
 
     def progress(table: str, rows: int) -> None:
@@ -104,7 +108,9 @@ async def migrate(settings: Settings, url: str) -> int:
     except StorageUnavailable as error:
         print(f"hib2b: no se pudo usar la base PostgreSQL: {error}", file=sys.stderr)
         return 1
+    datadir.mark_moved(settings.data_dir, redacted(url))
     width = max(len(c.table) for c in counted)
+    print(f"  {'tabla':<{width}}  {'filas':>10}")
     for c in counted:
         print(f"  {c.table:<{width}}  {c.source:>10,} en SQLite = {c.target:>10,} en PostgreSQL")
     total = sum(c.target for c in counted)
@@ -112,6 +118,10 @@ async def migrate(settings: Settings, url: str) -> int:
         f"Listo: {total:,} filas en {len(counted)} tablas, los conteos coinciden. Ponga "
         "HIB2B_DATABASE_URL en el .env de cada réplica; la carpeta de datos (adjuntos, clave) "
         "debe ser la misma para todas."
+    )
+    print(
+        f"La base SQLite queda como estaba; {datadir.MOVED_NAME} en la carpeta lo anota, y nada "
+        "arranca ya sobre ella sin HIB2B_DATABASE_URL."
     )
     return 0
 

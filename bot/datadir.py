@@ -13,6 +13,7 @@ import stat
 from pathlib import Path
 
 LOCK_NAME = "hib2b.lock"
+MOVED_NAME = "MIGRADA-A-POSTGRESQL"  # `hib2b migrar` leaves it: the SQLite file is history
 PRIVATE_MARKER = ".privado"  # the whole tree was made private once
 FOLDER_MODE, FILE_MODE = 0o700, 0o600
 
@@ -47,6 +48,26 @@ def lock(folder: Path) -> InstanceLock:
     os.ftruncate(descriptor, 0)
     os.pwrite(descriptor, f"{os.getpid()}\n".encode(), 0)
     return InstanceLock(descriptor)
+
+
+def mark_moved(folder: Path, where: str) -> None:
+    """After `hib2b migrar`: this folder's desk lives in PostgreSQL now (`where`, without its
+    password)."""
+    (folder / MOVED_NAME).write_text(
+        f"Esta mesa se migró a {where}.\nArranque con HIB2B_DATABASE_URL; la base SQLite de esta"
+        " carpeta ya no se usa.\n"
+    )
+
+
+def moved_refusal(folder: Path) -> str | None:
+    """Why a service or a command must not use this folder's SQLite file: its desk moved to
+    PostgreSQL (a replica whose settings lack the URL would split the desk in two)."""
+    if not (folder / MOVED_NAME).exists():
+        return None
+    return (
+        f"hib2b: la mesa de {folder} se migró a PostgreSQL ({folder / MOVED_NAME}); ponga "
+        "HIB2B_DATABASE_URL en la configuración en vez de usar la base SQLite que quedó."
+    )
 
 
 def no_lock() -> InstanceLock:

@@ -288,8 +288,14 @@ class Runtime:
     async def snapshot(self, details: bool = False) -> health.Snapshot:
         """What `/healthz`, `/readyz` and `hib2b estado` report."""
         db = self.db
-        counts = await queue.counts(db)
-        oldest = await queue.oldest_waiting(db)
+        try:
+            counts = await queue.counts(db)
+            oldest = await queue.oldest_waiting(db)
+        except StorageUnavailable as error:
+            # PostgreSQL down: what is waiting cannot be read, and health says why (an SQLite
+            # file is always readable).
+            db.note_write_failure(str(error))
+            counts, oldest, details = {"pending": 0, "sending": 0, "failed": 0}, None, False
         failed: tuple[dict[str, Any], ...] = ()
         if details:
             failed = tuple(

@@ -60,6 +60,8 @@ NEEDS_NO_DATABASE = {
     "estado",
     "status",
     "oauth2",
+    "migrar",
+    "migrate",
 }
 EPILOG = """Any other sub-command is a /hib2b line, e.g.: hib2b tomar HD-12 --as U0123ABCD,
 hib2b responder 12 Ya quedó su contraseña, hib2b cerrar 12 acceso Se restableció el acceso.

@@ -60,6 +60,7 @@ class Presence:
         self._conn: asyncpg.Connection | None = None
         self._absent: dict[int | None, float] = {}  # claimers seen gone, since (monotonic)
         self._ended = asyncio.Event()  # the presence connection ended
+        self._following = False  # said once per spell of following
 
     async def run(self, every_s: float, tick: Callable[[], None]) -> None:
         """Until cancelled: hold the presence, try for the lead, put the dead's claims back.
@@ -128,6 +129,9 @@ class Presence:
             if got:
                 log.info("this service leads the desk's watcher, scheduler and mailbox")
                 self._set(True)
+            elif not self._following:
+                log.info("this service follows: another one leads the watcher and the mailbox")
+            self._following = not got
         await self._release_orphans(conn, grace_s)
 
     async def _release_orphans(self, conn: asyncpg.Connection, grace_s: float) -> None:

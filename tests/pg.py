@@ -58,26 +58,33 @@ class Cluster:
                 "--locale=C",
             ]
         )
+        self.start_server()
+        return self
+
+    def start_server(self) -> None:
+        """The server (again, after `stop_server`), on the same socket and data."""
         options = (
             f"-k {self.folder} -c listen_addresses='' -c fsync=off -c synchronous_commit=off"
             " -c full_page_writes=off -c max_connections=400 -c shared_buffers=64MB"
         )
+        log = str(self.folder / "log")
         self._run(
             [
-                str(bindir / "pg_ctl"),
+                str(_bindir() / "pg_ctl"),
                 "-D",
                 str(self.data),
                 "-l",
-                str(self.folder / "log"),
+                log,
                 "-o",
                 options,
                 "-w",
-                "-t",
-                "60",
                 "start",
             ]
         )
-        return self
+
+    def stop_server(self) -> None:
+        """PostgreSQL goes away under the services (its files stay): an outage."""
+        self._run([str(_bindir() / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"])
 
     def _run(self, command: list[str]) -> None:
         subprocess.run([*_as_owner(), *command], check=True, capture_output=True, timeout=120)

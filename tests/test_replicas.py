@@ -26,7 +26,16 @@ from bot import datadir
 from store.postgres import LEADER_LOCK, LOCK_CLASS
 from tests import pg
 from tests.conftest import StartDesk, smtp_env
-from tests.desk import SIGNING_SECRET, Desk, run_cli_async, send_form, slack_env, slash_command
+from tests.desk import (
+    GOOD,
+    SIGNING_SECRET,
+    Desk,
+    hidden_fields,
+    run_cli_async,
+    send_form,
+    slack_env,
+    slash_command,
+)
 from tests.fakes.slack import FakeSlack
 from tests.fakes.smtp import FakeSmtp
 from tests.service import Service
@@ -274,6 +283,14 @@ async def test_migrar_copies_a_sqlite_desk_whole_and_it_goes_on_in_postgresql(
     assert re.search(r"audit\s+(\d+) en SQLite =\s+\1 en PostgreSQL", moved.stdout)
     again = await run_cli_async(tmp_path, folder, "migrar", shared["HIB2B_DATABASE_URL"])
     assert again.returncode == 1 and "ya tiene tickets" in again.stderr
+    # The old SQLite file is history: nothing starts on it by mistake (a replica whose settings
+    # lack the URL would split the desk in two).
+    stale = await run_cli_async(tmp_path, folder, "numeracion")
+    assert stale.returncode == 2 and "se migró a PostgreSQL" in stale.stderr
+    on_pg = {"HIB2B_DATA_DIR": folder["HIB2B_DATA_DIR"], **shared}
+    backup = await run_cli_async(tmp_path, on_pg, "respaldo", str(tmp_path / "respaldo"))
+    assert backup.returncode == 1 and "pg_dump" in backup.stderr
+    assert "Traceback" not in backup.stderr and not (tmp_path / "respaldo").exists()
 
     # The same desk on PostgreSQL: its tickets, timelines, search and client; nothing sent
     # again; the numbering goes on.
@@ -331,3 +348,60 @@ async def test_a_dropped_database_connection_hands_over_nothing_twice(
         assert "went back to the queue" not in second.log()
     finally:
         await _stop_alive(first, second)
+
+
+@pytest.fixture
+def own_cluster() -> Iterator[pg.Cluster]:
+    """A PostgreSQL of this test's own, to be stopped under the service."""
+    cluster = pg.Cluster().start()
+    try:
+        cluster.make_template()
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+async def test_postgresql_down_is_a_503_and_failing_health_and_then_it_goes_on(
+    tmp_path: Path, fake_slack: FakeSlack, smtp: FakeSmtp, own_cluster: pg.Cluster
+) -> None:
+    url = own_cluster.database_for(tmp_path / "data")
+    env = {**slack_env(fake_slack.url), **smtp_env(smtp), **ENV, "HIB2B_DATABASE_URL": url}
+    service = await Service(tmp_path, env).start()
+    try:
+        await service.submit()
+        await smtp.wait_for(1, timeout=15)
+        async with aiohttp.ClientSession() as http:
+            async with http.get(service.url + "/soporte") as page:
+                token = hidden_fields(await page.text())["form_token"]
+            own_cluster.stop_server()
+
+            async def failing() -> bool:
+                _, body = await service.get_json("/healthz")
+                return body["status"] == "failing" and body["database"] == "not writable"
+
+            await _until(failing, 15, "health saying failing, in JSON")
+            assert (await service.get_json("/readyz"))[0] == 503
+            form = {**GOOD, "form_token": token}
+            async with http.post(
+                service.url + "/soporte", data=form, allow_redirects=False
+            ) as refused:
+                assert refused.status == 503
+                assert "No pudimos registrar su reporte" in await refused.text()
+
+            own_cluster.start_server()
+
+            async def writable() -> bool:
+                _, body = await service.get_json("/healthz")
+                return body["database"] == "writable"
+
+            await _until(writable, 30, "the database writable again")
+            async with http.post(
+                service.url + "/soporte", data=form, allow_redirects=False
+            ) as accepted:
+                assert accepted.status == 303
+        await smtp.wait_for(2, timeout=20)
+        await service.drained(timeout=20)
+        assert sorted(_number(c) for c in fake_slack.cards()) == [1, 2]
+        assert len(smtp.messages) == 2
+    finally:
+        await _stop_alive(service)

@@ -64,7 +64,13 @@ class Operator:
     async def backup(self, target: Path) -> Backed:
         """A new folder with a consistent copy of the database (also while the service runs),
         the attachments it refers to, the key and the manifest of their SHA-256 sums. Raises
-        `BackupError` when `target` exists: a backup never overwrites anything."""
+        `BackupError` when `target` exists: a backup never overwrites anything, and on
+        PostgreSQL, whose database the server's own tools back up."""
+        if self.parts.settings.database_url:
+            raise BackupError(
+                "la base está en PostgreSQL: respáldela con pg_dump (o los respaldos del "
+                "servidor) y copie aparte la carpeta de datos (adjuntos y clave)"
+            )
         try:
             await asyncio.to_thread(target.mkdir, parents=True, mode=0o700)
         except FileExistsError:

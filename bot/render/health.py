@@ -33,6 +33,15 @@ def plain(body: dict[str, Any]) -> str:
     ]
     if body.get("database_error"):
         lines.append(f"  base de datos: {body['database_error']}")
+    if "replica" in body:
+        lines.append(
+            "  réplica: "
+            + (
+                "dirige (vigía del SLA, reportes, retención y buzón)"
+                if body["replica"]["leader"]
+                else "sigue a otra, que dirige"
+            )
+        )
     for name, w in sorted(body["workers"].items()):
         age = "nunca" if w["last_ok_age_s"] is None else f"hace {w['last_ok_age_s']:.0f}s"
         line = (
