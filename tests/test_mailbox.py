@@ -341,3 +341,30 @@ async def test_delivered_messages_are_pruned_but_replies_still_find_their_ticket
     late = reply_to(confirmation, "Sigo sin poder entrar.")
     assert await desk.services.desk.receive_mail(late.as_bytes()) == "respuesta"
     assert await store.count_tickets(desk.services.db) == 1  # it went to HD-1, not a new one
+
+
+async def test_a_session_the_server_ends_during_idle_is_taken_up_again_at_once(
+    desk: Desk, dovecot: Dovecot
+) -> None:
+    """Dovecot's BYE arrives while the reader idles (a restart, an admin's kick): it reconnects
+    then, not after the IDLE's own 30 s, and a report sent meanwhile opens its ticket."""
+    await wait_until(lambda: _idling(desk), timeout=10)
+    dovecot.kick()
+    report = EmailMessage()
+    report["From"] = "Conta <conta@proveedora.mx>"
+    report["To"] = "soporte@portalhib2b.com"
+    report["Subject"] = "No puedo subir mi factura"
+    report["Message-ID"] = make_msgid(domain="proveedora.mx")
+    report.set_content("El portal rechaza el XML.")
+    await dovecot.deliver(report.as_bytes())
+    started = time.monotonic()
+    await wait_until(lambda: _tickets(desk, 2), timeout=10)
+    assert time.monotonic() - started < 10
+
+
+async def _idling(desk: Desk) -> bool:
+    return desk.services.mailbox is not None and desk.services.mailbox.connected
+
+
+async def _tickets(desk: Desk, count: int) -> bool:
+    return await store.count_tickets(desk.services.db) >= count

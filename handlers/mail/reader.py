@@ -67,6 +67,12 @@ class MailboxStatus:
     failures: int = 0  # connection attempts in a row that did not get in
 
 
+def _says_bye(pushed: object) -> bool:
+    """Whether what the server pushed during IDLE (a line, or a list of them) is its BYE."""
+    lines = pushed if isinstance(pushed, list) else [pushed]
+    return any(isinstance(line, bytes) and line.upper().startswith(b"BYE") for line in lines)
+
+
 class MailboxReader:
     def __init__(
         self,
@@ -194,14 +200,21 @@ class MailboxReader:
                 waiting = await client.idle_start(timeout=self._settings.imap_poll.total_seconds())
         except TimeoutError:
             raise ConnectionError("the server did not acknowledge IDLE") from None
+        pushed: object = None
         with contextlib.suppress(TimeoutError):
-            await client.wait_server_push(timeout=self._settings.imap_poll.total_seconds())
-        # The server hung up (a restart, an admin's kick, its idle limit): reconnect now, not
-        # after the IDLE's own 30 s timeout (aioimaplib does not fail it).
+            pushed = await client.wait_server_push(timeout=self._settings.imap_poll.total_seconds())
+        # The server hung up (a restart, an admin's kick, its idle limit), or says it will (its
+        # BYE arrives before the connection ends): reconnect now, not after the IDLE's own
+        # timeout (aioimaplib fails neither).
+        if _says_bye(pushed):
+            raise ConnectionError("the server said BYE")
         self._hung_up(client)
         client.idle_done()
-        async with asyncio.timeout(30):
-            await waiting
+        try:
+            async with asyncio.timeout(IDLE_ACK_S):
+                await waiting
+        except TimeoutError:
+            raise ConnectionError("the server did not end IDLE") from None
 
     @staticmethod
     def _hung_up(client: aioimaplib.IMAP4) -> None:
