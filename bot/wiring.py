@@ -7,6 +7,7 @@ import asyncio
 import logging
 import os
 import secrets
+import socket
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -186,7 +187,8 @@ class Runtime:
         )
         self.parts.attach(self._db, self.wake_outbox)
         if isinstance(self._db, PgDatabase):
-            self.presence = Presence(self._db, self.wake_outbox)
+            identity = f"{socket.gethostname()}\0{self.settings.data_dir.resolve()}"
+            self.presence = Presence(self._db, self.wake_outbox, identity)
         return self._db
 
     def leader_only(self, body: Body) -> Body:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import time
 from collections.abc import Callable
@@ -42,6 +43,15 @@ KEEPALIVE = {
 }
 
 
+def stable_owner(identity: str) -> int:
+    """The replica's number from what stays the same across its restarts (its machine and data
+    folder): restarted, even after `kill -9`, it finds its own unfinished claims at once (its
+    lanes put them back as they start) instead of waiting out the grace another replica gives
+    them. A second replica with the same identity finds the number taken and draws another."""
+    digest = hashlib.sha256(identity.encode()).digest()
+    return int.from_bytes(digest[:4], "big") % (2**31 - 1) + 1
+
+
 class Presence:
     """This process's presence connection. `run` keeps it (reconnecting after a loss) and tries
     for the lead every `every_s`; `leading` is set while this process holds it.
@@ -51,7 +61,11 @@ class Presence:
     hangs instead is given up after `BEAT_LIMIT_S`, and the server drops a silent client's
     locks after its TCP keepalives fail (KEEPALIVE)."""
 
-    def __init__(self, db: PgDatabase, wake: Callable[[tuple[str, ...]], None]) -> None:
+    def __init__(
+        self, db: PgDatabase, wake: Callable[[tuple[str, ...]], None], identity: str = ""
+    ) -> None:
+        if identity:
+            db.owner = stable_owner(identity)
         self.db = db
         self.owner = db.owner
         self.wake = wake
@@ -90,14 +104,12 @@ class Presence:
             self.db.url, timeout=CONNECT_TIMEOUT_S, server_settings=KEEPALIVE
         )
         try:
-            taken = await conn.fetchval(
+            # Taken: another live replica has this identity (same machine and folder), or a
+            # killed one's session is not ended yet; this one draws a number of its own.
+            while not await conn.fetchval(
                 "SELECT pg_try_advisory_lock($1, $2)", PRESENCE_CLASS, self.owner
-            )
-            if not taken:
-                # Another live process drew the same number (one in two billion): try again
-                # with another.
+            ):
                 self.db.owner = self.owner = new_owner()
-                raise RuntimeError("this service's replica number was taken; it drew another")
             await conn.add_listener(WAKE_CHANNEL, self._notified)
         except BaseException:
             conn.terminate()
