@@ -39,7 +39,7 @@ LATENCY_SAMPLES = 30
 BURST_RATE, BURST_SECONDS = 80, 25
 
 
-async def _pool(count: int, job) -> float:
+async def concurrently(count: int, job) -> float:
     """Run `job(i)` for i < count with CONCURRENCY workers; returns seconds."""
     queue: asyncio.Queue[int] = asyncio.Queue()
     for i in range(count):
@@ -69,7 +69,7 @@ async def measure(count: int) -> dict:
                 async with http.get(url + "/healthz") as response:
                     await response.read()
 
-            seconds = await _pool(count * 2, health)
+            seconds = await concurrently(count * 2, health)
             results["baseline_healthz_per_s"] = round(count * 2 / seconds, 1)
 
             async def submit(i: int, attachment: bytes | None) -> None:
@@ -86,11 +86,11 @@ async def measure(count: int) -> dict:
                     assert response.status == 303, await response.text()
 
             used = service.cpu_s()
-            seconds = await _pool(count, lambda i: submit(i, None))
+            seconds = await concurrently(count, lambda i: submit(i, None))
             results["form_per_s"] = round(count / seconds, 1)
             results["service_cpu_ms_per_form"] = round((service.cpu_s() - used) * 1000 / count, 2)
             pdf = samples.big_pdf(1024 * 1024)
-            seconds = await _pool(count, lambda i: submit(i, pdf))
+            seconds = await concurrently(count, lambda i: submit(i, pdf))
             results["form_with_1mib_per_s"] = round(count / seconds, 1)
 
         await fake.wait_for(lambda: len(fake.cards()) >= 2 * count, timeout=300)

@@ -36,12 +36,12 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 
+from bench.intake import concurrently
 from bench.report import publish
 from tests.conftest import smtp_env
 from tests.desk import send_form, settings_env, slack_env
@@ -98,19 +98,6 @@ def machine_busy_s() -> float:
     ticks = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
     idle, iowait = ticks[3], ticks[4]
     return (sum(ticks[:8]) - idle - iowait) / TICK
-
-
-async def _pool(count: int, job: Callable[[int], Awaitable[None]]) -> None:
-    """Run `job(i)` for i < count with CONCURRENCY workers."""
-    queue: asyncio.Queue[int] = asyncio.Queue()
-    for i in range(count):
-        queue.put_nowait(i)
-
-    async def worker() -> None:
-        while not queue.empty():
-            await job(queue.get_nowait())
-
-    await asyncio.gather(*[worker() for _ in range(CONCURRENCY)])
 
 
 async def _deliveries(http: aiohttp.ClientSession, service: Service) -> dict[str, Any]:
@@ -193,7 +180,7 @@ async def run_setup(
             async def submit(i: int) -> None:
                 await send_form(http, services[i % len(services)].url)
 
-            await _pool(WARMUP, submit)
+            await concurrently(WARMUP, submit)
             await _drained(http, services[0], fake, smtp, WARMUP)
 
             pids = [service.process.pid for service in services if service.process]
@@ -202,7 +189,7 @@ async def run_setup(
             cpu_bench = time.process_time()
             cpu_machine = machine_busy_s()
             started = time.monotonic()
-            await _pool(count, submit)
+            await concurrently(count, submit)
             answered = time.monotonic()
             drained = await _drained(http, services[0], fake, smtp, WARMUP + count)
             used = [process_cpu_s(pid) - was for pid, was in zip(pids, cpu_services, strict=True)]

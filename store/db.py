@@ -68,10 +68,11 @@ def from_db(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
-def migrations() -> list[tuple[int, str]]:
-    """(version, sql) of every file in store/schema, in order; `NNN_name.sql` is version NNN."""
+def migrations(package: str = "store.schema") -> list[tuple[int, str]]:
+    """(version, sql) of every file in `package` (store/schema for SQLite, store/schema_pg for
+    PostgreSQL), in order; `NNN_name.sql` is version NNN."""
     found = []
-    for entry in resources.files("store.schema").iterdir():
+    for entry in resources.files(package).iterdir():
         if entry.name.endswith(".sql"):
             found.append((int(entry.name.split("_", 1)[0]), entry.read_text("utf-8")))
     return sorted(found)
@@ -108,7 +109,24 @@ async def _open_reader(path: Path, busy_timeout_s: float) -> aiosqlite.Connectio
     return reader
 
 
-class Database:
+class WriteHealth:
+    """Whether the last write failed for a reason of the storage, until one succeeds: what
+    `/healthz` calls `failing` (either engine)."""
+
+    write_failure: str | None = None
+    write_failed_at: float | None = None
+
+    @property
+    def writable(self) -> bool:
+        return self.write_failure is None
+
+    def note_write_failure(self, reason: str) -> None:
+        """A write failed for a reason of the storage (also the attachments' disk)."""
+        self.write_failure = reason
+        self.write_failed_at = time.monotonic()
+
+
+class Database(WriteHealth):
     engine = "sqlite"
 
     def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
@@ -117,8 +135,6 @@ class Database:
         self.lock = asyncio.Lock()
         self.reader = conn  # until `open` gives the reader its own connection
         self.read_lock = self.lock
-        self.write_failure: str | None = None  # why the last write failed, until one succeeds
-        self.write_failed_at: float | None = None
         self.busy_timeout_s = BUSY_TIMEOUT_S
 
     @classmethod
@@ -203,15 +219,6 @@ class Database:
                 await conn.execute(f"PRAGMA user_version = {number}")
                 version = number
         return version
-
-    @property
-    def writable(self) -> bool:
-        return self.write_failure is None
-
-    def note_write_failure(self, reason: str) -> None:
-        """A write failed for a reason of the storage (also the attachments' disk)."""
-        self.write_failure = reason
-        self.write_failed_at = time.monotonic()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:

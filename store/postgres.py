@@ -18,17 +18,15 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-import time
 from collections.abc import AsyncIterator, Awaitable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
-from importlib import resources
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import asyncpg
 
-from store.db import StorageUnavailable, to_db
+from store.db import StorageUnavailable, WriteHealth, migrations, to_db
 from store.pg_sql import Statement, configure
 
 # Advisory lock keys (two-int form: class, key): one namespace for this desk.
@@ -136,15 +134,7 @@ def new_owner() -> int:
     return secrets.randbelow(2**31 - 1) + 1
 
 
-def migrations() -> list[tuple[int, str]]:
-    found = []
-    for entry in resources.files("store.schema_pg").iterdir():
-        if entry.name.endswith(".sql"):
-            found.append((int(entry.name.split("_", 1)[0]), entry.read_text("utf-8")))
-    return sorted(found)
-
-
-class PgDatabase:
+class PgDatabase(WriteHealth):
     engine = "postgresql"
 
     def __init__(self, pool: asyncpg.Pool, url: str) -> None:
@@ -152,8 +142,6 @@ class PgDatabase:
         self.url = url
         self.path = redacted(url)  # what logs name as "the database"
         self.lock = asyncio.Lock()  # one unit of this process at a time waits on WRITE_LOCK
-        self.write_failure: str | None = None
-        self.write_failed_at: float | None = None
         self.owner = new_owner()  # what this process's claims of deliveries carry
         self.present = False  # while its presence lock is held (store.replicas)
         self.busy_timeout_s = 10.0
@@ -182,14 +170,6 @@ class PgDatabase:
             raise
         return db
 
-    @property
-    def writable(self) -> bool:
-        return self.write_failure is None
-
-    def note_write_failure(self, reason: str) -> None:
-        self.write_failure = reason
-        self.write_failed_at = time.monotonic()
-
     async def migrate(self) -> int:
         """Apply the files of store/schema_pg newer than the recorded version, in one
         transaction under the write lock (replicas starting together migrate once)."""
@@ -199,7 +179,7 @@ class PgDatabase:
             )
             row = await conn.raw.fetchrow("SELECT max(version) FROM schema_version")
             version = row[0] or 0
-            for number, sql in migrations():
+            for number, sql in migrations("store.schema_pg"):
                 if number <= version:
                     continue
                 await conn.raw.execute(sql)
