@@ -17,7 +17,9 @@ already seeded), Slack played by the fake Web API:
 The desk's clock starts at the seed's "now" (so the watcher has nothing to catch up with while
 commands are measured) and runs at the wall clock's pace.
 
-Writes bench/results/scale.json."""
+Writes bench/results/scale.json. With `--postgresql`, the same seeded desk is copied into a
+throwaway PostgreSQL (`hib2b migrar`'s copy, timed) and the served part is measured on it,
+beside the same bare app: bench/results/scale-postgresql.json."""
 
 from __future__ import annotations
 
@@ -321,11 +323,45 @@ async def _inside(folder: Path, tickets: int, env: dict[str, str]) -> dict:
     return results
 
 
+async def measure_postgresql(folder: Path, tickets: int, rounds: int) -> dict:
+    """The served part on PostgreSQL: the seeded desk copied in first (the copy timed)."""
+    from store.transfer import copy_desk
+    from tests.pg import Cluster
+
+    cluster = Cluster().start()
+    fake = await FakeSlack().start()
+    try:
+        cluster.psql("CREATE DATABASE scale")
+        url = cluster.url("scale")
+        started = time.monotonic()
+        counted = await copy_desk(folder / "hib2b.sqlite3", url)
+        results: dict = {
+            "tickets": tickets,
+            "engine": "postgresql",
+            "migrar_s": round(time.monotonic() - started, 1),
+            "migrar_rows": sum(c.target for c in counted),
+        }
+        env = {
+            **slack_env(fake.url),
+            "HIB2B_TECHNICIANS": "U0TECH00",
+            "HIB2B_LEADS": "U0LEAD01",
+            "HIB2B_DATABASE_URL": url,
+        }
+        results.update(await _served(folder, tickets, rounds, env))
+        return results
+    finally:
+        await fake.stop()
+        cluster.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tickets", type=int, default=100_000)
     parser.add_argument("--data-dir", type=Path, help="an already seeded folder (kept)")
     parser.add_argument("--rounds", type=int, default=ROUNDS)
+    parser.add_argument(
+        "--postgresql", action="store_true", help="measure the desk copied into PostgreSQL"
+    )
     args = parser.parse_args()
     folder, made = args.data_dir, False
     if folder is None or not (folder / "hib2b.sqlite3").exists():
@@ -339,7 +375,12 @@ def main() -> None:
     with sqlite3.connect(folder / "hib2b.sqlite3") as conn:
         tickets = conn.execute("SELECT value FROM counters WHERE name = 'ticket'").fetchone()[0]
     try:
-        publish("scale", asyncio.run(measure(folder, tickets, args.rounds)))
+        if args.postgresql:
+            publish(
+                "scale-postgresql", asyncio.run(measure_postgresql(folder, tickets, args.rounds))
+            )
+        else:
+            publish("scale", asyncio.run(measure(folder, tickets, args.rounds)))
     finally:
         if made:
             shutil.rmtree(folder, ignore_errors=True)

@@ -102,6 +102,9 @@ async def copy_desk(
                     raise CountMismatch(f"{table}: {count} rows in SQLite, {arrived} copied")
             await _continue_sequences(conn)
             await _check_derived(conn)
+        # The planner's statistics and the visibility map now, not at autovacuum's leisure:
+        # a freshly copied desk otherwise counts its open tickets through the table itself.
+        await conn.execute("VACUUM (ANALYZE)")
     finally:
         reader.close()
         await conn.close()

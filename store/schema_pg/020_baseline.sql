@@ -149,6 +149,12 @@ CREATE INDEX tickets_running ON tickets(
 ) WHERE status IN ('nuevo', 'asignado', 'esperando') AND sla_runs = 1
     AND (first_contact_at IS NULL OR res_started_at IS NOT NULL);
 CREATE INDEX tickets_created ON tickets(created_at);
+-- `lista` (and `lista mios`): the open tickets in number order. The open ones are the newest, so
+-- PostgreSQL, reading the primary key from the oldest, would pass over 95 % of the desk first.
+CREATE INDEX tickets_open_number ON tickets(number)
+    WHERE status IN ('nuevo', 'asignado', 'esperando');
+CREATE INDEX tickets_open_assignee ON tickets(assignee, number)
+    WHERE status IN ('nuevo', 'asignado', 'esperando');
 -- SQLite's `COLLATE NOCASE` (ASCII case only) is lower() here.
 CREATE INDEX tickets_correo ON tickets(lower(correo));
 CREATE INDEX tickets_rated ON tickets(rated_at) WHERE rated_at IS NOT NULL;
