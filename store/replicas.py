@@ -4,7 +4,8 @@ wake-ups between them.
 A process is present while a connection of its own holds the advisory lock
 (PRESENCE_CLASS, owner): PostgreSQL drops it the moment that connection ends — a clean stop,
 a `kill -9`, a lost machine once TCP gives up — so "is the claimer of this delivery alive" is a
-question to `pg_locks`, never to a timeout. The same connection holds the leader's lock
+question to `pg_locks`. A claimer found gone at GRACE_BEATS looks in a row loses its claims (a
+connection that only blinked comes back in time). The same connection holds the leader's lock
 (LOCK_CLASS, LEADER_LOCK) once it gets it, and LISTENs for deliveries becoming due anywhere.
 """
 
