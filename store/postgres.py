@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Iterable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Iterable, Iterator, Mapping, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -213,10 +213,26 @@ class PgDatabase(WriteHealth):
             if not raw.is_closed():
                 raise
 
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Around a write: a failure of the storage is noted (`/healthz` says `failing`) and
+        raised as StorageUnavailable; a success clears an earlier one."""
+        try:
+            yield
+        except StorageUnavailable as error:  # a statement's own (the connection broke)
+            self.note_write_failure(str(error))
+            raise
+        except (asyncpg.PostgresError, OSError, TimeoutError, asyncpg.InterfaceError) as error:
+            if not is_storage_error(error):
+                raise
+            self.note_write_failure(str(error))
+            raise StorageUnavailable(str(error)) from error
+        self.write_failure = None
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Connection]:
         async with self.lock:
-            try:
+            with self._writing():
                 async with self._connection() as conn:
                     raw = conn.raw
                     try:
@@ -230,28 +246,12 @@ class PgDatabase(WriteHealth):
                         await self._abandon(raw)
                         raise
                     await self._whole(raw, raw.execute("COMMIT"))
-            except StorageUnavailable as error:  # a statement's own (the connection broke)
-                self.note_write_failure(str(error))
-                raise
-            except (asyncpg.PostgresError, OSError, TimeoutError, asyncpg.InterfaceError) as error:
-                if not is_storage_error(error):
-                    raise
-                self.note_write_failure(str(error))
-                raise StorageUnavailable(str(error)) from error
-        self.write_failure = None
 
     async def write(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list:
         """One statement that writes, on its own (no write lock: see the module's doc)."""
-        try:
+        with self._writing():
             async with self._connection() as conn:
-                rows = await self._whole(conn.raw, conn.execute_fetchall(sql, params))
-        except (asyncpg.PostgresError, OSError, TimeoutError, asyncpg.InterfaceError) as error:
-            if not is_storage_error(error):
-                raise
-            self.note_write_failure(str(error))
-            raise StorageUnavailable(str(error)) from error
-        self.write_failure = None
-        return rows
+                return await self._whole(conn.raw, conn.execute_fetchall(sql, params))
 
     async def _whole(self, raw: asyncpg.Connection, step: Awaitable[T]) -> T:
         """A step that must not be cut in half (a commit, a one-statement write). A cancel

@@ -18,14 +18,12 @@ def postgres_cluster() -> Iterator[pg.Cluster | None]:
     if pg.ENGINE != "postgresql":
         yield None
         return
-    cluster = pg.Cluster().start()
-    try:
-        cluster.make_template()
+    with pg.started_cluster() as cluster:
         pg.CLUSTER = cluster
-        yield cluster
-    finally:
-        pg.CLUSTER = None
-        cluster.stop()
+        try:
+            yield cluster
+        finally:
+            pg.CLUSTER = None
 
 
 @pytest.fixture(autouse=True)

@@ -8,12 +8,14 @@ process or as a subprocess) gets `HIB2B_DATABASE_URL` for its data folder."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import glob
 import hashlib
 import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 ENGINE = os.environ.get("HIB2B_TEST_ENGINE", "sqlite")
@@ -184,6 +186,17 @@ class Cluster:
             timeout=60,
         )
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def started_cluster() -> Iterator[Cluster]:
+    """A cluster of the caller's own, with the migrated template, removed at the end."""
+    cluster = Cluster().start()
+    try:
+        cluster.make_template()
+        yield cluster
+    finally:
+        cluster.stop()
 
 
 CLUSTER: Cluster | None = None

@@ -60,12 +60,8 @@ def replica_cluster(postgres_cluster: pg.Cluster | None) -> Iterator[pg.Cluster]
     if postgres_cluster is not None:
         yield postgres_cluster
         return
-    cluster = pg.Cluster().start()
-    try:
-        cluster.make_template()
+    with pg.started_cluster() as cluster:
         yield cluster
-    finally:
-        cluster.stop()
 
 
 @pytest.fixture
@@ -353,12 +349,8 @@ async def test_a_dropped_database_connection_hands_over_nothing_twice(
 @pytest.fixture
 def own_cluster() -> Iterator[pg.Cluster]:
     """A PostgreSQL of this test's own, to be stopped under the service."""
-    cluster = pg.Cluster().start()
-    try:
-        cluster.make_template()
+    with pg.started_cluster() as cluster:
         yield cluster
-    finally:
-        cluster.stop()
 
 
 async def test_postgresql_down_is_a_503_and_failing_health_and_then_it_goes_on(
